@@ -1,0 +1,5 @@
+import type { Benchmark } from "./harness.ts";
+import { protocolBenchmark } from "./protocol.ts";
+
+/** Every benchmark `npm run bench -- NAME` knows, by name. */
+export const benchmarks: readonly Benchmark[] = [protocolBenchmark];

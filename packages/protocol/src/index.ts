@@ -1,0 +1,1 @@
+export const protocolVersion = 1;
