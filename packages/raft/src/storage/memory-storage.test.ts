@@ -1,0 +1,4 @@
+import { MemoryStorage } from "./memory-storage.ts";
+import { describeStorageContract } from "./storage-contract.ts";
+
+describeStorageContract("MemoryStorage", () => new MemoryStorage());
