@@ -1,0 +1,124 @@
+import { networkTraceEventsMax } from "../limits.ts";
+import { ensure } from "../misuse.ts";
+
+/** What happened on the network. */
+export type NetworkTraceKind =
+  | "send"
+  | "deliver"
+  | "drop"
+  | "hold"
+  | "partition"
+  | "partition-removed"
+  | "clog"
+  | "heal"
+  | "down"
+  | "up";
+
+/**
+ * One line of the network's story. Packet events carry the packet id and
+ * link; `detail` says the copy ("original", "duplicate", "replay"), the drop
+ * reason, the payload's description, or the sides of a partition.
+ */
+export interface NetworkTraceEvent {
+  readonly timeMs: number;
+  readonly kind: NetworkTraceKind;
+  readonly packetId?: number;
+  readonly from?: string;
+  readonly to?: string;
+  readonly detail?: string;
+}
+
+/** A trace event as one readable line: `1250 ms deliver #17 a → b replay`. */
+export function formatTraceEvent(event: NetworkTraceEvent): string {
+  const parts = [`${event.timeMs} ms`, event.kind];
+  if (event.packetId !== undefined) {
+    parts.push(`#${event.packetId}`);
+  }
+  if (event.from !== undefined && event.to !== undefined) {
+    parts.push(`${event.from} → ${event.to}`);
+  } else if (event.from !== undefined) {
+    parts.push(event.from);
+  }
+  if (event.detail !== undefined) {
+    parts.push(event.detail);
+  }
+  return parts.join(" ");
+}
+
+/**
+ * Keeps the most recent trace events (a ring of `capacity`) and a fingerprint
+ * of all of them. Two runs with the same seed must end with the same
+ * fingerprint; comparing fingerprints checks a replay without storing whole
+ * traces. The fingerprint is two 32-bit FNV-1a-style hashes with different
+ * offsets, so it is cheap and identical on every machine.
+ */
+export class NetworkTrace {
+  private readonly ring: NetworkTraceEvent[] = [];
+  private nextSlot = 0;
+  private recorded = 0;
+  private hashLow = 0x811c9dc5;
+  private hashHigh = 0x01000193 ^ 0x9e3779b9;
+
+  constructor(private readonly capacity: number) {
+    ensure(
+      Number.isSafeInteger(capacity) && capacity >= 0 && capacity <= networkTraceEventsMax,
+      `trace capacity must be an integer in [0, ${networkTraceEventsMax}], got ${capacity}`,
+    );
+  }
+
+  record(event: NetworkTraceEvent): void {
+    this.recorded += 1;
+    this.absorbNumber(event.timeMs);
+    this.absorbText(event.kind);
+    this.absorbNumber(event.packetId ?? -1);
+    this.absorbText(event.from ?? "");
+    this.absorbText(event.to ?? "");
+    this.absorbText(event.detail ?? "");
+    if (this.capacity === 0) {
+      return;
+    }
+    if (this.ring.length < this.capacity) {
+      this.ring.push(event);
+    } else {
+      this.ring[this.nextSlot] = event;
+    }
+    this.nextSlot = (this.nextSlot + 1) % this.capacity;
+  }
+
+  /** The kept events, oldest first. */
+  events(): NetworkTraceEvent[] {
+    if (this.ring.length < this.capacity) {
+      return [...this.ring];
+    }
+    return [...this.ring.slice(this.nextSlot), ...this.ring.slice(0, this.nextSlot)];
+  }
+
+  /** Events recorded since creation, including those no longer kept. */
+  get recordedCount(): number {
+    return this.recorded;
+  }
+
+  /** 16 hex digits summarising every event ever recorded, in order. */
+  fingerprint(): string {
+    const hex = (word: number): string => (word >>> 0).toString(16).padStart(8, "0");
+    return `${hex(this.hashHigh)}${hex(this.hashLow)}`;
+  }
+
+  private absorbNumber(value: number): void {
+    // Simulation numbers are safe integers; fold the high half in as well.
+    this.absorbWord(value >>> 0);
+    this.absorbWord(Math.floor(value / 2 ** 32) >>> 0);
+  }
+
+  private absorbText(text: string): void {
+    this.absorbWord(text.length);
+    for (let index = 0; index < text.length; index += 1) {
+      this.absorbWord(text.charCodeAt(index));
+    }
+  }
+
+  private absorbWord(word: number): void {
+    this.hashLow = Math.imul(this.hashLow ^ word, 0x01000193);
+    this.hashHigh = Math.imul(this.hashHigh ^ word ^ (this.hashLow >>> 15), 0x01000193);
+  }
+}
