@@ -284,4 +284,3 @@ export interface Storage {
   /** Closes every connection. Calls after close fail. */
   close(): Promise<void>;
 }
-

@@ -48,7 +48,11 @@ export function initialMigration(dialect: StorageDialect): Migration {
         .addColumn("created_at_ms", "bigint", (column) => column.notNull())
         .addColumn("revoked_at_ms", "bigint")
         .execute();
-      await db.schema.createIndex("devices_by_account").on("devices").column("local_name").execute();
+      await db.schema
+        .createIndex("devices_by_account")
+        .on("devices")
+        .column("local_name")
+        .execute();
 
       await db.schema
         .createTable("sessions")
@@ -60,7 +64,11 @@ export function initialMigration(dialect: StorageDialect): Migration {
         .addColumn("last_seen_at_ms", "bigint", (column) => column.notNull())
         .addColumn("expires_at_ms", "bigint", (column) => column.notNull())
         .execute();
-      await db.schema.createIndex("sessions_by_device").on("sessions").column("device_id").execute();
+      await db.schema
+        .createIndex("sessions_by_device")
+        .on("sessions")
+        .column("device_id")
+        .execute();
       await db.schema
         .createIndex("sessions_by_expiry")
         .on("sessions")
@@ -100,7 +108,9 @@ async function createRoomTables(db: Kysely<unknown>, bytes: "bytea" | "blob"): P
   await db.schema
     .createTable("rooms")
     .addColumn("room_id", "text", (column) => column.primaryKey())
-    .addColumn("kind", "text", (column) => column.notNull().check(sql`kind in ('plain', 'encrypted')`))
+    .addColumn("kind", "text", (column) =>
+      column.notNull().check(sql`kind in ('plain', 'encrypted')`),
+    )
     .addColumn("content_type", "text", (column) => column.notNull())
     .addColumn("created_at_ms", "bigint", (column) => column.notNull())
     .addColumn("last_event_sequence", "bigint", (column) => column.notNull().defaultTo(0))

@@ -3,7 +3,13 @@
 // Migrator takes an advisory lock, so several processes starting together
 // migrate once; on SQLite the write lock does the same.
 
-import { type Kysely, type Migration, type MigrationProvider, Migrator, NO_MIGRATIONS } from "kysely";
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  NO_MIGRATIONS,
+} from "kysely";
 import type { Database } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
 import type { MigrationRunner, MigrationStatus, StorageDialect } from "../storage.ts";

@@ -38,40 +38,42 @@ export function createAccountRepository(context: RepositoryContext): AccountRepo
       assertIdentifier("local name", input.localName);
       assertInteger("created at", input.createdAtMs, 0);
       try {
-        return await db.transaction().execute(async (transaction): Promise<CreateAccountOutcome> => {
-          if (input.inviteTokenHash !== undefined) {
-            const spent = await transaction
-              .updateTable("invite_tokens")
-              .set((set) => ({ uses_left: set("uses_left", "-", 1) }))
-              .where("token_hash", "=", toStoredBytes(input.inviteTokenHash))
-              .where("uses_left", ">", 0)
-              .where((where) =>
-                where.or([
-                  where("expires_at_ms", "is", null),
-                  where("expires_at_ms", ">", input.createdAtMs),
-                ]),
-              )
-              .executeTakeFirst();
-            if (Number(spent.numUpdatedRows) !== 1) {
-              return { kind: "invite-unavailable" };
+        return await db
+          .transaction()
+          .execute(async (transaction): Promise<CreateAccountOutcome> => {
+            if (input.inviteTokenHash !== undefined) {
+              const spent = await transaction
+                .updateTable("invite_tokens")
+                .set((set) => ({ uses_left: set("uses_left", "-", 1) }))
+                .where("token_hash", "=", toStoredBytes(input.inviteTokenHash))
+                .where("uses_left", ">", 0)
+                .where((where) =>
+                  where.or([
+                    where("expires_at_ms", "is", null),
+                    where("expires_at_ms", ">", input.createdAtMs),
+                  ]),
+                )
+                .executeTakeFirst();
+              if (Number(spent.numUpdatedRows) !== 1) {
+                return { kind: "invite-unavailable" };
+              }
             }
-          }
-          const row: AccountsTable = {
-            local_name: input.localName,
-            password_hash: input.passwordHash,
-            created_at_ms: input.createdAtMs,
-            deactivated_at_ms: null,
-          };
-          const inserted = await transaction
-            .insertInto("accounts")
-            .values(row)
-            .onConflict((conflict) => conflict.column("local_name").doNothing())
-            .executeTakeFirst();
-          if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) {
-            throw new NameTakenRollback();
-          }
-          return { kind: "created", account: toAccount(row) };
-        });
+            const row: AccountsTable = {
+              local_name: input.localName,
+              password_hash: input.passwordHash,
+              created_at_ms: input.createdAtMs,
+              deactivated_at_ms: null,
+            };
+            const inserted = await transaction
+              .insertInto("accounts")
+              .values(row)
+              .onConflict((conflict) => conflict.column("local_name").doNothing())
+              .executeTakeFirst();
+            if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) {
+              throw new NameTakenRollback();
+            }
+            return { kind: "created", account: toAccount(row) };
+          });
       } catch (error) {
         if (error instanceof NameTakenRollback) {
           return { kind: "name-taken" };

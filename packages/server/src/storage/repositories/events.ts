@@ -19,6 +19,7 @@
 // head lock the append looks for an existing row first and returns it as a
 // duplicate; the unique constraint is the backstop.
 
+import type { Kysely } from "kysely";
 import { eventBatchMax, eventBodyBytesMax, roomsPerUserMax } from "../../limits.ts";
 import { fromStoredBytes, fromStoredBytesOrNull, toStoredBytes } from "../bytes.ts";
 import type { Database, RoomEventsTable } from "../database-schema.ts";
@@ -34,7 +35,6 @@ import {
   type RepositoryContext,
   toPage,
 } from "./context.ts";
-import type { Kysely } from "kysely";
 
 const signatureBytesMax = 1024;
 
@@ -258,9 +258,9 @@ export function createEventRepository(context: RepositoryContext): EventReposito
     for (const event of events) {
       assertNewEvent(event);
     }
-    return db.transaction().execute((transaction) =>
-      appendInTransaction(context, transaction, events),
-    );
+    return db
+      .transaction()
+      .execute((transaction) => appendInTransaction(context, transaction, events));
   }
 
   return {

@@ -130,7 +130,12 @@ export function createInboxRepository(context: RepositoryContext): InboxReposito
           ? null
           : await streamMissedMarker(
               db,
-              { roomIds: input.roomIds, cursor: row.stream_position, head, retention: input.retention },
+              {
+                roomIds: input.roomIds,
+                cursor: row.stream_position,
+                head,
+                retention: input.retention,
+              },
               input.atMs,
             );
       const page = await readStreamRange(db, {
@@ -168,7 +173,10 @@ export function createInboxRepository(context: RepositoryContext): InboxReposito
       assertBytesMax("queue item", input.body, controlEntryBytesMax);
       assertInteger("queue length", input.maxItems, 1);
       if (input.maxItems > deviceQueueItemsMax) {
-        throw new StorageError("invalid-input", `a device queue holds at most ${deviceQueueItemsMax}`);
+        throw new StorageError(
+          "invalid-input",
+          `a device queue holds at most ${deviceQueueItemsMax}`,
+        );
       }
       return db.transaction().execute(async (transaction): Promise<EnqueueOutcome> => {
         const inbox = await lockingRows(
