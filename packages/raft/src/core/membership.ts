@@ -1,0 +1,84 @@
+/**
+ * Membership: switching the active configuration when a change is applied
+ * or a snapshot is restored. A configuration takes effect when applied (not
+ * when appended), as in etcd.
+ */
+import { applyConfChangeToConfig, configFromConfState } from "../confchange/changer.ts";
+import { describeConfig, type TrackerConfig } from "../tracker/tracker.ts";
+import type { ConfChange, ConfState, Snapshot } from "../types.ts";
+import type { Raft } from "./raft.ts";
+import { bcastAppend, maybeCommit, maybeSendAppend } from "./replication.ts";
+
+/**
+ * Installs a configuration and reacts to it: a leader that is no longer a
+ * voter steps down (etcd's StepDownOnRemoval, always on here); otherwise the
+ * leader re-evaluates the commit index under the new quorum and reaches out
+ * to new members at once.
+ */
+export function switchToConfig(r: Raft, config: TrackerConfig): ConfState {
+  r.tracker.setConfig(config, r.raftLog.lastIndex());
+  r.logger.info(`${r.id} switched to configuration ${describeConfig(config)}`);
+  const confState = r.tracker.confState();
+  const self = r.tracker.progress.get(r.id);
+  r.isLearner = self?.isLearner ?? false;
+
+  if ((self === undefined || r.isLearner) && r.role === "leader") {
+    r.logger.info(`${r.id} stepping down: no longer a voter`);
+    r.becomeFollower(r.term, null);
+    return confState;
+  }
+  if (r.role !== "leader" || confState.voters.length === 0) return confState;
+
+  if (maybeCommit(r)) {
+    bcastAppend(r);
+  } else {
+    for (const id of r.tracker.memberIds()) {
+      if (id !== r.id) maybeSendAppend(r, id, false);
+    }
+  }
+  if (r.leadTransferee !== null && !r.tracker.isVoter(r.leadTransferee)) r.abortLeaderTransfer();
+  return confState;
+}
+
+/** Applies a committed configuration change; throws ConfChangeError if it is invalid. */
+export function applyConfChange(r: Raft, change: ConfChange): ConfState {
+  return switchToConfig(r, applyConfChangeToConfig(r.tracker.config, change));
+}
+
+/**
+ * Replaces the follower's log and configuration with a snapshot from the
+ * leader. Returns false if the snapshot is ignored (not newer than what we
+ * committed, or we already hold its last entry and just fast-forward).
+ */
+export function restoreSnapshot(r: Raft, snapshot: Snapshot): boolean {
+  const { index, term, confState } = snapshot.metadata;
+  if (index <= r.raftLog.committed) return false;
+  if (r.role !== "follower") {
+    // Defense in depth: only a follower may restore (the caller of
+    // handleSnapshot guarantees it).
+    r.logger.warn(`${r.id} attempted to restore snapshot as ${r.role}; should never happen`);
+    r.becomeFollower(r.term + 1, null);
+    return false;
+  }
+  const members = [...confState.voters, ...confState.learners, ...confState.votersOutgoing];
+  if (!members.includes(r.id)) {
+    r.logger.warn(`${r.id} attempted to restore snapshot but it is not in the configuration`);
+    return false;
+  }
+  if (r.raftLog.matchTerm(index, term)) {
+    const last = r.raftLog.lastEntryId();
+    r.logger.info(
+      `${r.id} [commit: ${r.raftLog.committed}, lastindex: ${last.index}, lastterm: ${last.term}] fast-forwarded commit to snapshot [index: ${index}, term: ${term}]`,
+    );
+    r.raftLog.commitTo(index);
+    return false;
+  }
+  r.raftLog.restore(snapshot);
+  r.tracker.progress.clear();
+  switchToConfig(r, configFromConfState(confState));
+  const last = r.raftLog.lastEntryId();
+  r.logger.info(
+    `${r.id} [commit: ${r.raftLog.committed}, lastindex: ${last.index}, lastterm: ${last.term}] restored snapshot [index: ${index}, term: ${term}]`,
+  );
+  return true;
+}
