@@ -1,0 +1,98 @@
+// Every homeserver setting, its default, and the schema that checks it. A
+// setting comes from the TOML file (`[section] key = value`) and is overridden
+// by the environment variable PARLEY_<SECTION>_<KEY> (upper case), so a
+// container can be configured without a file. The README's table is this list.
+
+import { z } from "zod";
+import {
+  deviceQueueItemsDefault,
+  deviceQueueItemsMax,
+  inboxRetentionAgeMsDefault,
+  inboxRetentionEventsDefault,
+  postgresPoolSizeDefault,
+  postgresPoolSizeMax,
+} from "../limits.ts";
+
+/** Environment values are text; a setting that wants an integer reads it from digits only. */
+const integer = (minimum: number, maximum: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value),
+    z.number().int().min(minimum).max(maximum),
+  );
+
+const nonEmptyText = z.string().trim().min(1);
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+export const settingsSchema = z.strictObject({
+  /** The homeserver's name in user ids (alice@name); defaults to localhost:<port>. */
+  server_name: nonEmptyText.optional(),
+  /** Where the SQLite file and other state live; relative to the working directory. */
+  data_directory: nonEmptyText.default("./parley-data"),
+  listen: z
+    .strictObject({
+      host: nonEmptyText.default("127.0.0.1"),
+      /** 0 picks a free port (tests). */
+      port: integer(0, 65_535).default(8008),
+    })
+    .prefault({}),
+  database: z
+    .strictObject({
+      /** A postgres:// URL selects PostgreSQL; unset means embedded SQLite. */
+      postgres_url: z
+        .string()
+        .trim()
+        .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+        .optional(),
+      postgres_schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lowercase letters, digits and underscores")
+        .default("public"),
+      postgres_pool_size: integer(1, postgresPoolSizeMax).default(postgresPoolSizeDefault),
+      /** The SQLite file, relative to the data directory. */
+      sqlite_file: nonEmptyText.default("parley.sqlite"),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(logLevels).default("info"),
+    })
+    .prefault({}),
+  inbox: z
+    .strictObject({
+      /** Undelivered stream events older than this become a "missed" marker. */
+      retention_days: integer(1, 3650).default(inboxRetentionAgeMsDefault / dayMs),
+      /** At most this many stream events are replayed to a returning device. */
+      retention_events: integer(1, 1_000_000).default(inboxRetentionEventsDefault),
+      /** Per-device queue length (invites, welcomes, notices) before the oldest are dropped. */
+      device_queue_items: integer(1, deviceQueueItemsMax).default(deviceQueueItemsDefault),
+    })
+    .prefault({}),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Every setting as [section, key] (section null for top-level), for environment overrides. */
+export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
+  [null, "server_name"],
+  [null, "data_directory"],
+  ["listen", "host"],
+  ["listen", "port"],
+  ["database", "postgres_url"],
+  ["database", "postgres_schema"],
+  ["database", "postgres_pool_size"],
+  ["database", "sqlite_file"],
+  ["log", "level"],
+  ["inbox", "retention_days"],
+  ["inbox", "retention_events"],
+  ["inbox", "device_queue_items"],
+];
+
+export function environmentVariableName(path: readonly [string | null, string]): string {
+  const [section, key] = path;
+  return `PARLEY_${section === null ? "" : `${section}_`}${key}`.toUpperCase();
+}
+
+export { dayMs };
