@@ -1,0 +1,95 @@
+// The homeserver's long-term Ed25519 identity. Generated on first start,
+// stored (seed and public key) so a restart keeps the same identity, and loaded
+// on every later start. Signing sits behind `ServerSigner` so the protocol
+// package's signature provider can replace node:crypto here without touching
+// callers.
+
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import type { ServerSigningKey } from "../storage/records.ts";
+import type { Storage } from "../storage/storage.ts";
+
+const ed25519SeedBytes = 32;
+
+export interface ServerSigner {
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Makes a fresh key pair; the only source of randomness for the identity. */
+export type KeyGenerator = () => { publicKey: Uint8Array; secretSeed: Uint8Array };
+
+export const generateEd25519Key: KeyGenerator = () => {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const privateJwk = privateKey.export({ format: "jwk" });
+  const publicJwk = publicKey.export({ format: "jwk" });
+  if (privateJwk.d === undefined || publicJwk.x === undefined) {
+    throw new Error("node:crypto returned an Ed25519 key without its raw parts");
+  }
+  return {
+    publicKey: new Uint8Array(Buffer.from(publicJwk.x, "base64url")),
+    secretSeed: new Uint8Array(Buffer.from(privateJwk.d, "base64url")),
+  };
+};
+
+/** A short, stable name for a key: the algorithm and the start of its public key. */
+export function keyIdFor(publicKey: Uint8Array): string {
+  return `ed25519:${Buffer.from(publicKey.subarray(0, 6)).toString("base64url")}`;
+}
+
+/**
+ * The server's current key, creating and storing one if there is none.
+ * Several processes starting together on one database may each insert a key;
+ * all of them then read back the same `current` key (newest, ties by key id),
+ * so they agree on one identity.
+ */
+export async function loadOrCreateServerKey(
+  storage: Storage,
+  nowMs: number,
+  generate: KeyGenerator = generateEd25519Key,
+): Promise<ServerSigningKey> {
+  const existing = await storage.serverKeys.current(nowMs);
+  if (existing !== null) {
+    return existing;
+  }
+  const { publicKey, secretSeed } = generate();
+  await storage.serverKeys.insert({
+    keyId: keyIdFor(publicKey),
+    publicKey,
+    secretSeed,
+    validFromMs: nowMs,
+    validUntilMs: null,
+  });
+  const current = await storage.serverKeys.current(nowMs);
+  if (current === null) {
+    throw new Error("a server key was stored but cannot be read back");
+  }
+  return current;
+}
+
+function privateKeyFromSeed(key: ServerSigningKey): KeyObject {
+  if (key.secretSeed.byteLength !== ed25519SeedBytes) {
+    throw new Error(`an Ed25519 seed is ${ed25519SeedBytes} bytes`);
+  }
+  return createPrivateKey({
+    format: "jwk",
+    key: {
+      kty: "OKP",
+      crv: "Ed25519",
+      d: Buffer.from(key.secretSeed).toString("base64url"),
+      x: Buffer.from(key.publicKey).toString("base64url"),
+    },
+  });
+}
+
+/** Signs with node:crypto; to be swapped for the protocol package's provider. */
+export function createServerSigner(key: ServerSigningKey): ServerSigner {
+  const privateKey = privateKeyFromSeed(key);
+  return {
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    sign(message) {
+      return new Uint8Array(sign(null, message, privateKey));
+    },
+  };
+}
