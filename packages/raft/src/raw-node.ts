@@ -55,7 +55,7 @@ export interface Ready {
   readonly committedEntries: readonly Entry[];
   /** Messages to send once the above is persisted. */
   readonly messages: readonly Message[];
-  /** Whether the write must be synced to disk before sending (term, vote or entries changed). */
+  /** Whether the write must be synced to disk before sending (term, vote, entries or snapshot changed). */
   readonly mustSync: boolean;
 }
 
@@ -249,8 +249,10 @@ export class RawNode {
       snapshot: log.nextUnstableSnapshot(),
       committedEntries,
       messages,
+      // A snapshot counts too: the acknowledgement sent with it vouches for it.
       mustSync:
         entries.length > 0 ||
+        log.nextUnstableSnapshot() !== null ||
         hardState.term !== this.previousHardState.term ||
         hardState.vote !== this.previousHardState.vote,
     };

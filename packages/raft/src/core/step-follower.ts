@@ -124,11 +124,7 @@ function handleHeartbeat(r: Raft, message: HeartbeatMessage): void {
 function handleSnapshot(r: Raft, message: SnapshotMessage): void {
   const { index, term } = message.snapshot.metadata;
   const restored = restoreSnapshot(r, message.snapshot);
-  if (restored) {
-    r.logger.info(
-      `${r.id} [commit: ${r.raftLog.committed}] restored snapshot [index: ${index}, term: ${term}]`,
-    );
-  } else {
+  if (!restored) {
     r.logger.info(
       `${r.id} [commit: ${r.raftLog.committed}] ignored snapshot [index: ${index}, term: ${term}]`,
     );

@@ -71,7 +71,9 @@ function addNodes(env: InteractionEnv, command: TestCommand): void {
   if (checkquorum !== undefined) options.checkQuorum = checkquorum;
   const quiesce = flag(command, "quiesce");
   if (quiesce !== undefined) options.quiesce = quiesce;
-  env.addNodes(Number(first(command)), confState, Number(value(command, "index") ?? 0), options);
+  const index = Number(value(command, "index") ?? 0);
+  const jitter = Number(value(command, "jitter") ?? 0);
+  env.addNodes(Number(first(command)), confState, index, jitter, options);
 }
 
 /** Parses "v4 l5 r1" (voter, learner, remove) into conf change singles. */
@@ -157,7 +159,8 @@ export function runCommand(env: InteractionEnv, command: TestCommand): string {
       break;
     }
     case "partition":
-      env.partition(command.args.map((a) => (a.values.length > 0 ? a.values : [a.key])));
+      // Groups are written (1) (2,3): bare words in parentheses.
+      env.partition(ids.map((group) => group.replace(/[()]/g, "").split(",").filter(Boolean)));
       break;
     case "isolate": {
       const id = first(command);
@@ -170,6 +173,9 @@ export function runCommand(env: InteractionEnv, command: TestCommand): string {
     case "compact":
       env.compact(first(command), Number(ids[1]));
       env.write(raftLog(env, first(command)));
+      break;
+    case "set-jitter":
+      env.jitter.set(first(command), Number(ids[1]));
       break;
     case "restart":
       env.restart(first(command));

@@ -33,10 +33,23 @@ interface AppliedState {
 export interface EnvNode {
   readonly id: NodeId;
   rawNode: RawNode;
-  readonly storage: MemoryStorage;
+  readonly storage: EnvStorage;
   readonly config: RaftConfig;
   /** Applied states by index, so a snapshot can be cut at any applied index. */
   history: AppliedState[];
+}
+
+/**
+ * Storage whose snapshot() is cut on demand from the node's latest applied
+ * state, as a real application does (etcd's snapOverrideStorage): a node
+ * joining the group must receive a snapshot whose configuration includes it.
+ */
+class EnvStorage extends MemoryStorage {
+  latest: (() => Snapshot) | null = null;
+
+  override snapshot(): Snapshot {
+    return this.latest === null ? super.snapshot() : this.latest();
+  }
 }
 
 const encoder = new TextEncoder();
@@ -48,6 +61,11 @@ export class InteractionEnv {
   /** Links (from->to) whose messages are dropped on delivery. */
   readonly blocked = new Set<string>();
   level: LogLevel = "debug";
+  /**
+   * What each node's random source answers (clamped below the bound), so the
+   * randomized election timeout is electionTimeoutTicks + jitter. Default 0.
+   */
+  readonly jitter = new Map<string, number>();
   private output: string[] = [];
   private indent = "";
 
@@ -92,16 +110,23 @@ export class InteractionEnv {
   }
 
   /** Adds `count` nodes; with `index` > 0 their storage is bootstrapped from a snapshot at it. */
-  addNodes(count: number, confState: ConfState, index: number, options: Partial<RaftConfig>): void {
+  addNodes(
+    count: number,
+    confState: ConfState,
+    index: number,
+    jitter: number,
+    options: Partial<RaftConfig>,
+  ): void {
     for (let i = 0; i < count; i++) {
       const id = nodeId(String(this.nodes.length + 1));
-      const storage = new MemoryStorage();
+      this.jitter.set(id, jitter);
+      const storage = new EnvStorage();
       const bootstrap: AppliedState = { index, term: index > 0 ? 1 : 0, confState, payloads: [] };
       if (index > 0) storage.applySnapshot(this.snapshotOf(bootstrap));
       const config: RaftConfig = {
         id,
         storage,
-        random: { nextInt: () => 0 },
+        random: { nextInt: (max) => Math.min(this.jitter.get(id) ?? 0, max - 1) },
         electionTimeoutTicks: 3,
         heartbeatIntervalTicks: 1,
         appendMessageBytesMax: Number.POSITIVE_INFINITY,
@@ -112,7 +137,9 @@ export class InteractionEnv {
         logger: this.logger,
       };
       const history = index > 0 ? [bootstrap] : [{ ...bootstrap, confState: EMPTY_CONF_STATE }];
-      this.nodes.push({ id, rawNode: new RawNode(config), storage, config, history });
+      const node: EnvNode = { id, rawNode: new RawNode(config), storage, config, history };
+      storage.latest = () => this.snapshotOf(node.history[node.history.length - 1] ?? bootstrap);
+      this.nodes.push(node);
     }
   }
 
