@@ -1,0 +1,72 @@
+import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { Permissions, Role } from "./roles.ts";
+import type { ServerAcl } from "./server-acl.ts";
+
+export const roomKinds = ["plain", "encrypted"] as const;
+export type RoomKind = (typeof roomKinds)[number];
+
+export const joinRules = ["invite", "knock", "open"] as const;
+export type JoinRule = (typeof joinRules)[number];
+
+export const memberships = ["invited", "knocking", "joined", "left", "banned"] as const;
+export type Membership = (typeof memberships)[number];
+
+export interface MemberRecord {
+  readonly membership: Membership;
+  /** Roles hold only while joined or invited: leaving, being kicked or banned resets it to member. */
+  readonly role: Role;
+  /** Control-log index of the entry that last changed this record. */
+  readonly sinceIndex: number;
+}
+
+/**
+ * How servers come to sponsor the room.
+ * - `invited-by-admin`: a user invited by an admin brings their server in (the default);
+ *   users who join an open room by themselves do not.
+ * - `every-participating-server`: every server with a joined or invited member sponsors
+ *   (private rooms).
+ * - `fixed`: only explicit add-sponsor entries change the set.
+ */
+export const sponsorModes = ["invited-by-admin", "every-participating-server", "fixed"] as const;
+export type SponsorMode = (typeof sponsorModes)[number];
+
+export interface SponsorPolicy {
+  readonly mode: SponsorMode;
+  readonly sponsorsMax: number;
+}
+
+/** The state every sponsor agrees on at a control-log index. */
+export interface RoomState {
+  readonly roomId: RoomId;
+  readonly kind: RoomKind;
+  readonly contentType: string;
+  readonly creator: UserId;
+  readonly createdAtMs: number;
+  readonly name: string;
+  readonly topic: string;
+  readonly joinRule: JoinRule;
+  readonly permissions: Permissions;
+  readonly serverAcl: ServerAcl;
+  readonly sponsorPolicy: SponsorPolicy;
+  /** Sorted, so two sponsors that agree on the set agree on its order too. */
+  readonly sponsors: readonly ServerName[];
+  readonly members: ReadonlyMap<UserId, MemberRecord>;
+  /** Index of the last control entry applied (rejected entries count: they are in the log). */
+  readonly appliedIndex: number;
+}
+
+export function membershipOf(state: RoomState, user: UserId): Membership | "none" {
+  return state.members.get(user)?.membership ?? "none";
+}
+
+export function roleOf(state: RoomState, user: UserId): Role {
+  return state.members.get(user)?.role ?? "member";
+}
+
+export function joinedMembers(state: RoomState): UserId[] {
+  const joined: UserId[] = [];
+  for (const [user, record] of state.members) {
+    if (record.membership === "joined") joined.push(user);
+  }
+  return joined;
+}
