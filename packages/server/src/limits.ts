@@ -90,3 +90,12 @@ export const httpBodyBytesMax = 1024 * 1024;
 
 /** Bytes of the configuration file; a larger file is a mistake. */
 export const configFileBytesMax = 1024 * 1024;
+
+/** Background tasks (retention sweeps, later outbound deliveries) running at
+ * once in one process; beyond this a new one is refused rather than queued, so
+ * a stalled database cannot pile up work in memory. */
+export const backgroundTasksMax = 64;
+
+/** How often expired sessions and queue items are swept. A minute keeps the
+ * tables tidy without the sweep showing up in latency. */
+export const retentionSweepIntervalMs = 60_000;

@@ -29,7 +29,7 @@ export interface HomeserverMetrics {
 
 export function createMetrics(): HomeserverMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "parley_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "parley_" });
   const registers = [registry];
   return {
     registry,

@@ -1,0 +1,130 @@
+// Wires a homeserver process from its configuration: data directory, storage,
+// migrations, server key, HTTP server, retention sweeps. `main.ts` adds the
+// signals; tests can run this in-process. Shutdown order: stop accepting and
+// let requests finish (Fastify close), stop and drain background work, then
+// close the database, so no write is cut off halfway.
+
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { HomeserverConfig } from "../config/load.ts";
+import {
+  createServerSigner,
+  loadOrCreateServerKey,
+  type ServerSigner,
+} from "../identity/server-key.ts";
+import { retentionSweepIntervalMs, shutdownGraceMs } from "../limits.ts";
+import type { Logger } from "../observability/logger.ts";
+import { createMetrics } from "../observability/metrics.ts";
+import { openStorage } from "../storage/open.ts";
+import type { Storage } from "../storage/storage.ts";
+import { createProcessServer, type ProcessServer } from "./app.ts";
+import { InFlightWork } from "./in-flight.ts";
+import { sweepRetention } from "./retention-sweep.ts";
+
+export interface RunningHomeserver {
+  readonly serverName: string;
+  /** The bound address, e.g. http://127.0.0.1:8008. */
+  readonly url: string;
+  readonly port: number;
+  readonly signer: ServerSigner;
+  readonly storage: Storage;
+  readonly app: ProcessServer;
+  /** Graceful stop; resolves when the database is closed. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface HomeserverEnvironment {
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+}
+
+/** Closes the HTTP server; connections still busy after the grace period are cut. */
+async function closeWithin(app: ProcessServer, graceMs: number, logger: Logger): Promise<void> {
+  const timer = setTimeout(() => {
+    logger.warn("requests still running after the grace period; closing their connections");
+    app.server.closeAllConnections();
+  }, graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startHomeserver(
+  config: HomeserverConfig,
+  environment: HomeserverEnvironment,
+): Promise<RunningHomeserver> {
+  const { logger } = environment;
+  await mkdir(config.dataDirectory, { recursive: true });
+  const storage = await openStorage(config.storage, {
+    onBackgroundError: (error) => logger.error({ err: error }, "database connection error"),
+  });
+  try {
+    const applied = await storage.migrations.migrateToLatest();
+    if (applied.length > 0) {
+      logger.info({ migrations: applied }, "database migrated");
+    }
+    const key = await loadOrCreateServerKey(storage, environment.nowMs());
+    return await listen(config, environment, storage, createServerSigner(key));
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+async function listen(
+  config: HomeserverConfig,
+  environment: HomeserverEnvironment,
+  storage: Storage,
+  signer: ServerSigner,
+): Promise<RunningHomeserver> {
+  const { logger } = environment;
+  const metrics = createMetrics();
+  const background = new InFlightWork();
+  let shuttingDown = false;
+  const app = createProcessServer({ storage, metrics, logger, shuttingDown: () => shuttingDown });
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  const sweep = setInterval(() => {
+    if (background.size > 0 || !background.accepting) {
+      return; // The previous sweep is still running; skip rather than pile up.
+    }
+    background
+      .run(() =>
+        sweepRetention(storage, {
+          nowMs: environment.nowMs(),
+          retention: config.inboxRetention,
+          metrics,
+        }),
+      )
+      .catch((error: unknown) => logger.error({ err: error }, "retention sweep failed"));
+  }, retentionSweepIntervalMs);
+  sweep.unref();
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    shuttingDown = true;
+    clearInterval(sweep);
+    await closeWithin(app, shutdownGraceMs, logger);
+    if (!(await background.drain(shutdownGraceMs))) {
+      logger.warn("background work did not finish within the grace period");
+    }
+    await storage.close();
+  }
+
+  return {
+    serverName: config.serverName ?? `localhost:${address.port}`,
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    signer,
+    storage,
+    app,
+    close() {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
