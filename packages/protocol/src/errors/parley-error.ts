@@ -89,6 +89,20 @@ export function assertArgument(condition: boolean, message: string): asserts con
   if (!condition) throw new ParleyError("invalid_argument", message);
 }
 
+/**
+ * Runs a check written for peer data on data from a local caller: the same
+ * rule failing there is the caller's bug, so it becomes `invalid_argument`
+ * (keeping the specific error as the cause).
+ */
+export function checkCallerInput<Result>(what: string, check: () => Result): Result {
+  try {
+    return check();
+  } catch (thrown) {
+    if (!(thrown instanceof ParleyError)) throw thrown;
+    throw new ParleyError("invalid_argument", `${what}: ${thrown.message}`, { cause: thrown });
+  }
+}
+
 /** Throws `internal` unless `condition` holds: for invariants of Parley's own code. */
 export function assertInvariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ParleyError("internal", message);
