@@ -13,7 +13,7 @@ export function deriveGeneratorState(seed: number, labels: readonly string[]): n
   const lanes = [0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f];
   const absorb = (word: number): void => {
     for (let lane = 0; lane < lanes.length; lane += 1) {
-      lanes[lane] = finalise((lanes[lane] ?? 0) ^ word ^ Math.imul(lane + 1, 0x632be5ab));
+      lanes[lane] = mixWord((lanes[lane] ?? 0) ^ word ^ Math.imul(lane + 1, 0x632be5ab));
     }
   };
   absorb(seed >>> 0);
@@ -34,7 +34,7 @@ export function deriveGeneratorState(seed: number, labels: readonly string[]): n
 }
 
 /** MurmurHash3's fmix32: a bijection on 32-bit words with full avalanche. */
-function finalise(word: number): number {
+export function mixWord(word: number): number {
   let mixed = word >>> 0;
   mixed ^= mixed >>> 16;
   mixed = Math.imul(mixed, 0x85ebca6b);
