@@ -115,9 +115,12 @@ function runKeyValueSimulation(seed: number, design: "correct" | "staleReads") {
   return { result, faults, network };
 }
 
+/** The environment variable that names one seed to replay. */
+const seedVariable = "SEED";
+
 /** Seeds 1–30, or only the one named by SEED when replaying a failure. */
 function seedsToRun(): number[] {
-  const replay = process.env["SEED"];
+  const replay = process.env[seedVariable];
   return replay === undefined
     ? Array.from({ length: 30 }, (_, index) => index + 1)
     : [Number(replay)];

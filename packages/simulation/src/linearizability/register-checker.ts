@@ -15,11 +15,13 @@ export interface RegisterCounterexample {
   readonly key: string;
   /** The key's operations as searched (unknown reads and unobserved unknown writes left out), by call time. */
   readonly operations: readonly RegisterOperation[];
+  /** Ids of the last operations placed and of every unplaced one that had begun by the stuck one's return, by call time. */
+  readonly involvedOperations: readonly number[];
   /** Ids of the longest order the search could build. */
   readonly longestLinearization: readonly number[];
   /** Id of an operation that had to take effect before it returned and could not. */
   readonly stuckOperation: number | undefined;
-  /** All of the above as readable lines. */
+  /** The involved operations and the stuck one, as readable lines. */
   readonly description: string;
 }
 
@@ -96,6 +98,9 @@ function groupByKey(operations: readonly RegisterOperation[]): Map<string, Regis
   return byKey;
 }
 
+/** Operations of the prefix shown before the stuck point, for context. */
+const contextOperations = 3;
+
 function describeCounterexample(
   key: string,
   prepared: readonly PreparedOperation[],
@@ -103,26 +108,47 @@ function describeCounterexample(
   stuckIndex: number | undefined,
 ): RegisterCounterexample {
   const idOf = (index: number): number => (prepared[index] as PreparedOperation).source.id;
-  const byCall = [...prepared].sort((a, b) => a.callMs - b.callMs || a.source.id - b.source.id);
+  const byCall = (indices: readonly number[]): number[] =>
+    [...indices].sort((a, b) => {
+      const first = prepared[a] as PreparedOperation;
+      const second = prepared[b] as PreparedOperation;
+      return first.callMs - second.callMs || first.source.id - second.source.id;
+    });
+  const everyIndex = prepared.map((_, index) => index);
+  const placed = new Set(longestPrefix);
+  const horizonMs =
+    stuckIndex === undefined
+      ? Number.POSITIVE_INFINITY
+      : (prepared[stuckIndex] as PreparedOperation).returnMs;
+  // What a reader needs: the last operations placed, then every unplaced
+  // operation that had begun by the time the stuck one had to be done.
+  const involved = byCall([
+    ...longestPrefix.slice(-contextOperations),
+    ...everyIndex.filter(
+      (index) => !placed.has(index) && (prepared[index] as PreparedOperation).callMs <= horizonMs,
+    ),
+  ]);
   const longestLinearization = longestPrefix.map(idOf);
   const stuckOperation = stuckIndex === undefined ? undefined : idOf(stuckIndex);
   const lines = [
     `key ${JSON.stringify(key)}: no linearization of its ${prepared.length} operations`,
+    `${longestPrefix.length} operations linearize, ending ${
+      longestLinearization
+        .slice(-contextOperations)
+        .map((id) => `#${id}`)
+        .join(", ") || "(none)"
+    }; the operations involved after them:`,
+    ...involved.map((index) => `  ${describeOperation(prepared[index] as PreparedOperation)}`),
   ];
-  for (const operation of byCall) {
-    lines.push(`  ${describeOperation(operation)}`);
-  }
-  lines.push(
-    `longest linearization found: ${longestLinearization.map((id) => `#${id}`).join(", ") || "(none)"}`,
-  );
   if (stuckOperation !== undefined) {
     lines.push(
-      `then #${stuckOperation} must take effect before it returns, and no remaining order allows it`,
+      `#${stuckOperation} must take effect before it returns, and no order of the rest allows it`,
     );
   }
   return {
     key,
-    operations: byCall.map((operation) => operation.source),
+    operations: byCall(everyIndex).map((index) => (prepared[index] as PreparedOperation).source),
+    involvedOperations: involved.map(idOf),
     longestLinearization,
     stuckOperation,
     description: lines.join("\n"),
