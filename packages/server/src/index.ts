@@ -10,7 +10,33 @@
 // repositories; validate everything from outside before it reaches storage
 // (the repositories only assert sizes and shapes).
 
+export {
+  ConfigError,
+  type ConfigSources,
+  describeConfig,
+  type HomeserverConfig,
+  type LogLevel,
+  loadConfig,
+} from "./config/load.ts";
+export { environmentVariableName, settingPaths } from "./config/settings.ts";
+export {
+  createServerSigner,
+  generateEd25519Key,
+  type KeyGenerator,
+  keyIdFor,
+  loadOrCreateServerKey,
+  type ServerSigner,
+} from "./identity/server-key.ts";
 export * as limits from "./limits.ts";
+export { createLogger, type Logger } from "./observability/logger.ts";
+export { createMetrics, type HomeserverMetrics } from "./observability/metrics.ts";
+export { createProcessServer, type ProcessServer } from "./process/app.ts";
+export {
+  type HomeserverEnvironment,
+  type RunningHomeserver,
+  startHomeserver,
+} from "./process/homeserver.ts";
+export { InFlightWork, ShuttingDownError } from "./process/in-flight.ts";
 export { StorageError, type StorageErrorCode } from "./storage/errors.ts";
 export { type OpenStorageOptions, openStorage, type StorageConfig } from "./storage/open.ts";
 export type * from "./storage/records.ts";
