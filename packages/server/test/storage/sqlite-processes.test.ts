@@ -22,7 +22,7 @@ function runWorker(path: string, workerName: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", workerPath, path, workerName, `${eventsPerWorker}`],
+      ["--import", import.meta.resolve("tsx"), workerPath, path, workerName, `${eventsPerWorker}`],
       { stdio: ["ignore", "ignore", "pipe"], timeout: workerTimeoutMs },
     );
     let stderr = "";
