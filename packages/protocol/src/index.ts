@@ -12,7 +12,8 @@
  * - device identity records: create, sign, attest, verify, link, rotate,
  *   revoke, and a registry that enforces sequence, replay and revocation;
  * - server key documents: create, verify with key continuity, and "which key
- *   was valid at time T".
+ *   was valid at time T";
+ * - signed room message envelopes for plain rooms (room-message/).
  *
  * What it does not: no IO, no clock, no randomness except key generation
  * from the platform's CSPRNG (and `generateRoomId`, which takes its random
@@ -142,6 +143,20 @@ export {
 } from "./identifiers/user-id.ts";
 export type { DecodeLimits } from "./limits.ts";
 export * as limits from "./limits.ts";
+export {
+  roomMessageBodyBytesMax,
+  roomMessageClientIdPattern,
+  roomMessageContentTypeBytesMax,
+} from "./room-message/limits.ts";
+export {
+  type RoomMessageFields,
+  roomMessageSignatureContext,
+  roomMessageSignedMessage,
+  signRoomMessage,
+  type VerifiedRoomMessage,
+  verifyRoomMessage,
+  verifyStoredRoomMessage,
+} from "./room-message/room-message.ts";
 export {
   createServerKeyDocument,
   type ServerKeyDocumentInput,
