@@ -4,6 +4,7 @@
 import { assert } from "../assert.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { LogIndex, NodeId, RandomSource } from "../types.ts";
+import { NO_TESTING_BUGS, type TestingBugs } from "./testing-bugs.ts";
 
 /**
  * Where the core reports what it does and why. The core logs only on state
@@ -38,6 +39,8 @@ export interface RaftConfig {
   /**
    * The last index the application has applied, when restarting. Entries up
    * to it are not handed out again. Default: the storage's snapshot index.
+   * Storage's initialState().confState must be the configuration as of this
+   * index (see InitialState).
    */
   readonly applied?: LogIndex;
   /** Bound on the entries of one append message, in bytes (at least one entry is always sent). Default 1 MiB. */
@@ -71,6 +74,8 @@ export interface RaftConfig {
    */
   readonly quiesce?: boolean;
   readonly logger?: RaftLogger;
+  /** TEST ONLY: injected bugs for the simulator's self-test (see testing-bugs.ts). Never set. */
+  readonly testingBugs?: TestingBugs;
 }
 
 export interface ResolvedRaftConfig {
@@ -91,6 +96,7 @@ export interface ResolvedRaftConfig {
   readonly disableProposalForwarding: boolean;
   readonly quiesce: boolean;
   readonly logger: RaftLogger;
+  readonly testingBugs: TestingBugs;
 }
 
 const MEBIBYTE = 1024 * 1024;
@@ -114,6 +120,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     disableProposalForwarding: config.disableProposalForwarding ?? false,
     quiesce: config.quiesce ?? false,
     logger: config.logger ?? SILENT_LOGGER,
+    testingBugs: config.testingBugs ?? NO_TESTING_BUGS,
   };
   assert(resolved.heartbeatIntervalTicks > 0, "heartbeat interval must be positive");
   assert(

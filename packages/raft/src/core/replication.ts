@@ -111,7 +111,12 @@ export function bcastHeartbeat(r: Raft): void {
  * there is from the current term (Raft §5.4.2). Returns whether it moved.
  */
 export function maybeCommit(r: Raft): boolean {
-  return r.raftLog.maybeCommit(r.tracker.committed(), r.term);
+  const index = r.tracker.committed();
+  if (r.config.testingBugs.commitPriorTermByCounting === true) {
+    // TEST-ONLY BUG: passing the entry's own term skips the current-term rule.
+    return r.raftLog.maybeCommit(index, r.raftLog.termOrZero(index));
+  }
+  return r.raftLog.maybeCommit(index, r.term);
 }
 
 function respondToAppend(r: Raft, to: NodeId, index: number): void {

@@ -50,7 +50,14 @@ export function isStorageError(error: unknown, code: StorageErrorCode): error is
 export interface InitialState {
   /** The last saved hard state (EMPTY_HARD_STATE if none was ever saved). */
   readonly hardState: HardState;
-  /** The configuration as of the last snapshot (EMPTY_CONF_STATE if none). */
+  /**
+   * The configuration as of the index the node restarts from: the snapshot's
+   * (EMPTY_CONF_STATE if none) when the caller restarts with `applied` at the
+   * snapshot index and lets the core hand out the committed entries after it
+   * again. A caller that restarts with `applied` beyond the snapshot must
+   * return the configuration as of `applied` instead: the core will not see
+   * the configuration changes up to `applied` again.
+   */
   readonly confState: ConfState;
 }
 

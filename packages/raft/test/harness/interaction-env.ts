@@ -50,6 +50,11 @@ class EnvStorage extends MemoryStorage {
   override snapshot(): Snapshot {
     return this.latest === null ? super.snapshot() : this.latest();
   }
+
+  /** The snapshot actually stored (what a restart recovers from). */
+  storedSnapshot(): Snapshot {
+    return super.snapshot();
+  }
 }
 
 const encoder = new TextEncoder();
@@ -143,10 +148,15 @@ export class InteractionEnv {
     }
   }
 
-  /** Rebuilds a node from its storage, losing all volatile state (a crash and restart). */
+  /**
+   * Rebuilds a node from its storage, losing all volatile state (a crash and
+   * restart). The state machine restarts from the stored snapshot and the
+   * committed entries after it are applied again.
+   */
   restart(id: string): void {
     const node = this.node(id);
-    const applied = node.history[node.history.length - 1]?.index ?? 0;
+    const applied = node.storage.storedSnapshot().metadata.index;
+    node.history = node.history.filter((state) => state.index <= applied);
     node.rawNode = new RawNode({ ...node.config, applied });
   }
 

@@ -1,0 +1,96 @@
+/**
+ * `npm run sim`: the Raft simulator from the command line.
+ *
+ *   npm run sim -- --seeds 2000                 run seeds 1..2000, report seeds/s and failures
+ *   npm run sim -- --seeds 500 --first-seed 9000
+ *   npm run sim -- --seed 1234                  replay one seed with its timeline
+ *   npm run sim -- --seed 1234 --trace          ... plus the core's log and the network trace
+ *   npm run sim -- --seeds 2000 --bug forgetVote   with an injected bug (see README)
+ *
+ * A run is determined by the seed, the options shown in the replay command,
+ * and the git commit. Exits 1 if any seed failed.
+ */
+import { parseArgs } from "node:util";
+import { type SimulationResult, runSimulation } from "./run.ts";
+import { describeResult, describeRunSummary } from "./report.ts";
+import {
+  defaultDurationMs,
+  defaultOptions,
+  type InjectedBug,
+  injectedBugs,
+  isInjectedBug,
+  type SimulationOptions,
+} from "./scenario.ts";
+
+const usage = `usage: npm run sim -- (--seeds N [--first-seed S] | --seed S [--trace]) [--duration-ms D] [--bug NAME]...
+bugs: ${injectedBugs.join(", ")}`;
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      "first-seed": { type: "string" },
+      "duration-ms": { type: "string" },
+      bug: { type: "string", multiple: true },
+      trace: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help === true || (values.seed === undefined) === (values.seeds === undefined)) {
+    console.log(usage);
+    return values.help === true ? 0 : 2;
+  }
+  const durationMs = parseInteger(values["duration-ms"] ?? String(defaultDurationMs), "duration-ms");
+  const bugs: InjectedBug[] = [];
+  for (const name of values.bug ?? []) {
+    if (!isInjectedBug(name)) throw new Error(`unknown bug "${name}"\n${usage}`);
+    bugs.push(name);
+  }
+  const optionsFor = (seed: number, verbose: boolean): SimulationOptions => ({
+    ...defaultOptions(seed),
+    durationMs,
+    bugs,
+    timeline: verbose,
+    trace: verbose && values.trace === true,
+  });
+
+  if (values.seed !== undefined) {
+    const result = runSimulation(optionsFor(parseInteger(values.seed, "seed"), true));
+    if (values.trace === true) {
+      console.log("network trace:");
+      for (const line of result.networkTrace) console.log(`  ${line}`);
+    }
+    console.log("timeline:");
+    for (const line of result.timeline) console.log(`  ${line}`);
+    console.log(describeResult(result));
+    return result.failure === null ? 0 : 1;
+  }
+
+  const count = parseInteger(values.seeds ?? "0", "seeds");
+  const firstSeed = parseInteger(values["first-seed"] ?? "1", "first-seed");
+  const failures: SimulationResult[] = [];
+  const startedAt = performance.now();
+  let events = 0;
+  let virtualMs = 0;
+  for (let seed = firstSeed; seed < firstSeed + count; seed++) {
+    const result = runSimulation(optionsFor(seed, false));
+    events += result.eventsRun;
+    virtualMs += result.virtualMs;
+    if (result.failure !== null) {
+      failures.push(result);
+      console.log(describeResult(result));
+    }
+  }
+  const elapsedMs = performance.now() - startedAt;
+  console.log(describeRunSummary({ seeds: count, failures: failures.length, events, virtualMs, elapsedMs }));
+  return failures.length === 0 ? 0 : 1;
+}
+
+function parseInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
+  return value;
+}
+
+process.exitCode = main();
