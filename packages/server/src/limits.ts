@@ -99,3 +99,133 @@ export const backgroundTasksMax = 64;
 /** How often expired sessions and queue items are swept. A minute keeps the
  * tables tidy without the sweep showing up in latency. */
 export const retentionSweepIntervalMs = 60_000;
+
+// ---------------------------------------------------------------------------
+// Client API (src/http and src/rooms). Rates an operator may tune are settings
+// (config/settings.ts, [rate_limits]); these are the fixed bounds and defaults.
+
+/** Bytes of one client API request body. The largest legitimate body is a
+ * message: a 64 KiB room message body in base64url (about 87 KiB) plus its
+ * envelope. Anything bigger is refused with `payload_too_large` before it is
+ * parsed. */
+export const clientRequestBytesMax = 128 * 1024;
+
+/** Bytes of one WebSocket frame a client may send. Clients send only small
+ * control frames (auth, acknowledgements, pings); 16 KiB leaves room for a
+ * long token and future fields. Bigger frames close the socket with the
+ * `payload_too_large` close code. */
+export const clientFrameBytesMax = 16 * 1024;
+
+/** The WebSocket library's own hard ceiling on one incoming frame, far above
+ * clientFrameBytesMax, so an oversized frame is read and refused with our code
+ * rather than cut by the library with a generic one. */
+export const clientFrameBytesHardMax = 1024 * 1024;
+
+/** Events in one stream frame sent to a device. Coalescing packs everything
+ * pending for a receiver into one frame; 1000 matches the storage page size,
+ * so a catch-up page is one frame too. */
+export const streamFrameEventsMax = pageSizeMax;
+
+/** Bytes a receiver's socket may have buffered before the server stops adding
+ * frames to it. A slow receiver then falls behind and catches up from storage
+ * with bigger, coalesced frames, instead of growing server memory. */
+export const streamBufferedBytesMax = 4 * 1024 * 1024;
+
+/** Recent stream events kept in memory for live fan-out. Receivers within this
+ * window get events without a database read; anything older is read from
+ * storage. 16,384 events of about 400 bytes each is about 6 MiB. */
+export const streamRecentEventsMax = 16_384;
+
+/** How long a new WebSocket has to send its auth frame. */
+export const streamAuthTimeoutMs = 10_000;
+
+/** Interval of server pings; a socket that has not answered the previous ping
+ * by the next one is considered dead and closed. 30 s is below common idle
+ * timeouts of proxies and NATs (60 s and up). */
+export const streamHeartbeatIntervalMs = 30_000;
+
+/** How often a device's stream acknowledgements are written. Acks come with
+ * every frame under load; writing the newest one at most this often keeps the
+ * database out of the delivery path. A socket's last ack is written when it
+ * closes, so a reconnect always starts from it. */
+export const streamAckFlushIntervalMs = 200;
+
+/** Open WebSockets per device. A device needs one; a few allow a reconnect to
+ * overlap the old socket's close. Beyond this the oldest socket is closed. */
+export const streamSocketsPerDeviceMax = 4;
+
+/** Open client WebSockets per process: bounds memory (tens of KiB each). */
+export const streamSocketsMax = 50_000;
+
+/** Messages waiting for the next group commit. Beyond this the server answers
+ * `unavailable` with a retry time: the database is not keeping up, and queueing
+ * more would only add latency and memory. */
+export const messageCommitQueueMax = 20_000;
+
+/** Rooms whose applied state is held in memory. A room is loaded from its
+ * latest snapshot plus the log after it on first use; evicted rooms are
+ * reloaded on demand. */
+export const roomStatesCachedMax = 10_000;
+
+/** A snapshot of the room state is saved every this many control entries, so
+ * loading a room replays at most this many entries after its snapshot. */
+export const roomSnapshotIntervalEntries = 32;
+
+/** Times an action is retried when another writer appended to the room's
+ * control log first (several processes on one PostgreSQL database). */
+export const controlAppendAttemptsMax = 3;
+
+/** Lifetime of an access token from login or session renewal. Sessions are
+ * renewed with a signed challenge, so a week keeps stolen tokens short-lived
+ * without bothering users. */
+export const accessTokenLifetimeMs = 7 * 24 * 60 * 60 * 1000;
+
+/** Session activity is recorded at most this often per session, so reading a
+ * token is a database read only, not a write per request. */
+export const sessionTouchIntervalMs = 60_000;
+
+/** A session challenge is valid this long: long enough for one round trip
+ * from a slow phone, short enough that a captured one is soon useless. */
+export const sessionChallengeLifetimeMs = 60_000;
+
+/** Outstanding session challenges held in memory; the oldest are dropped
+ * first, so a flood of challenge requests cannot grow memory. */
+export const sessionChallengesMax = 100_000;
+
+/** Remembered outcomes of room actions and room creations by client id, for
+ * idempotent retries; the oldest are forgotten first. */
+export const actionOutcomesRememberedMax = 100_000;
+
+/** Distinct rate-limit keys (devices and addresses) tracked at once. A full
+ * table drops its stalest buckets; a dropped key starts again with a full
+ * bucket, which errs towards serving, never towards unbounded memory. */
+export const rateLimitKeysMax = 100_000;
+
+/** Default rates (tokens per second, burst = 2 seconds' worth). */
+export const deviceRequestsPerSecondDefault = 50;
+export const addressRequestsPerSecondDefault = 200;
+
+/** Password and challenge attempts per address per minute: argon2 costs about
+ * 20 ms of CPU and 19 MiB of memory per attempt, so this also bounds the cost
+ * of a password-guessing flood. */
+export const authenticationAttemptsPerMinuteDefault = 30;
+
+/** argon2id parameters (OWASP's first recommended setting: 19 MiB, two
+ * passes, one lane). */
+export const passwordMemoryKibibytes = 19_456;
+export const passwordTimeCost = 2;
+export const passwordParallelism = 1;
+
+/** Bytes of a password: argon2 takes any length, but hashing megabytes would
+ * be a denial-of-service lever. 1024 bytes holds any passphrase. */
+export const passwordBytesMax = 1024;
+export const passwordBytesMin = 8;
+
+/** Members returned in one page of GET /rooms/{roomId}/members. */
+export const membersPageSizeDefault = 100;
+
+/** Messages returned in one history page by default. */
+export const historyPageSizeDefault = 50;
+
+/** Sessions whose last activity time is remembered in memory (see sessionTouchIntervalMs). */
+export const sessionsTouchTrackedMax = 100_000;

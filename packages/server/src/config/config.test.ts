@@ -32,6 +32,12 @@ describe("configuration", () => {
       logLevel: "info",
       inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
       deviceQueueItems: 1000,
+      registration: { mode: "open" },
+      rateLimits: {
+        deviceRequestsPerSecond: 50,
+        addressRequestsPerSecond: 200,
+        authenticationAttemptsPerMinute: 30,
+      },
     });
   });
 
@@ -76,6 +82,10 @@ describe("configuration", () => {
       PARLEY_INBOX_RETENTION_DAYS: "2",
       PARLEY_INBOX_RETENTION_EVENTS: "5",
       PARLEY_INBOX_DEVICE_QUEUE_ITEMS: "6",
+      PARLEY_REGISTRATION_MODE: "invite-only",
+      PARLEY_RATE_LIMITS_DEVICE_REQUESTS_PER_SECOND: "7",
+      PARLEY_RATE_LIMITS_ADDRESS_REQUESTS_PER_SECOND: "8",
+      PARLEY_RATE_LIMITS_AUTHENTICATION_ATTEMPTS_PER_MINUTE: "9",
     };
     // The PostgreSQL settings are overridden in the test above.
     const postgresNames = [
@@ -95,6 +105,12 @@ describe("configuration", () => {
       logLevel: "debug",
       inboxRetention: { maxAgeMs: 2 * 24 * 60 * 60 * 1000, maxEvents: 5 },
       deviceQueueItems: 6,
+      registration: { mode: "invite-only" },
+      rateLimits: {
+        deviceRequestsPerSecond: 7,
+        addressRequestsPerSecond: 8,
+        authenticationAttemptsPerMinute: 9,
+      },
     });
   });
 

@@ -30,6 +30,16 @@ export interface HomeserverConfig {
   readonly logLevel: LogLevel;
   readonly inboxRetention: InboxRetention;
   readonly deviceQueueItems: number;
+  readonly registration: { readonly mode: RegistrationMode };
+  readonly rateLimits: RateLimitSettings;
+}
+
+export type RegistrationMode = Settings["registration"]["mode"];
+
+export interface RateLimitSettings {
+  readonly deviceRequestsPerSecond: number;
+  readonly addressRequestsPerSecond: number;
+  readonly authenticationAttemptsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +160,12 @@ function resolveSettings(settings: Settings, workingDirectory: string): Homeserv
       maxEvents: settings.inbox.retention_events,
     },
     deviceQueueItems: settings.inbox.device_queue_items,
+    registration: { mode: settings.registration.mode },
+    rateLimits: {
+      deviceRequestsPerSecond: settings.rate_limits.device_requests_per_second,
+      addressRequestsPerSecond: settings.rate_limits.address_requests_per_second,
+      authenticationAttemptsPerMinute: settings.rate_limits.authentication_attempts_per_minute,
+    },
   };
 }
 

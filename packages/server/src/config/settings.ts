@@ -5,8 +5,11 @@
 
 import { z } from "zod";
 import {
+  addressRequestsPerSecondDefault,
+  authenticationAttemptsPerMinuteDefault,
   deviceQueueItemsDefault,
   deviceQueueItemsMax,
+  deviceRequestsPerSecondDefault,
   inboxRetentionAgeMsDefault,
   inboxRetentionEventsDefault,
   postgresPoolSizeDefault,
@@ -70,6 +73,24 @@ export const settingsSchema = z.strictObject({
       device_queue_items: integer(1, deviceQueueItemsMax).default(deviceQueueItemsDefault),
     })
     .prefault({}),
+  registration: z
+    .strictObject({
+      /** open: anyone may register; invite-only: an invite token is needed; closed: nobody. */
+      mode: z.enum(["open", "invite-only", "closed"]).default("open"),
+    })
+    .prefault({}),
+  rate_limits: z
+    .strictObject({
+      /** Client API requests per second per device (bursts of twice this). */
+      device_requests_per_second: integer(1, 1_000_000).default(deviceRequestsPerSecondDefault),
+      /** Client API requests per second per remote address (bursts of twice this). */
+      address_requests_per_second: integer(1, 1_000_000).default(addressRequestsPerSecondDefault),
+      /** Password logins, registrations and session challenges per address per minute. */
+      authentication_attempts_per_minute: integer(1, 1_000_000).default(
+        authenticationAttemptsPerMinuteDefault,
+      ),
+    })
+    .prefault({}),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -88,6 +109,10 @@ export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
   ["inbox", "retention_days"],
   ["inbox", "retention_events"],
   ["inbox", "device_queue_items"],
+  ["registration", "mode"],
+  ["rate_limits", "device_requests_per_second"],
+  ["rate_limits", "address_requests_per_second"],
+  ["rate_limits", "authentication_attempts_per_minute"],
 ];
 
 export function environmentVariableName(path: readonly [string | null, string]): string {

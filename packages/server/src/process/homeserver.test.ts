@@ -37,6 +37,12 @@ function config(): HomeserverConfig {
     logLevel: "silent",
     inboxRetention: { maxAgeMs: 1000, maxEvents: 10 },
     deviceQueueItems: 10,
+    registration: { mode: "open" },
+    rateLimits: {
+      deviceRequestsPerSecond: 50,
+      addressRequestsPerSecond: 200,
+      authenticationAttemptsPerMinute: 30,
+    },
   };
 }
 
