@@ -52,7 +52,13 @@ export type {
 export { isHeartbeatMessage, isResponseMessage } from "./message.ts";
 export type { ProgressStatus, Ready, Status } from "./raw-node.ts";
 export { RawNode } from "./raw-node.ts";
-// SESSIONS
+export type {
+  ClientCommand,
+  ClientSessionLimits,
+  ClientSessionSnapshot,
+  SessionDecision,
+} from "./session/client-sessions.ts";
+export { ClientSessionTable } from "./session/client-sessions.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export type {
   InitialState,

@@ -97,7 +97,9 @@ export function poll(r: Raft, from: NodeId, type: string, granted: boolean) {
   else r.logger.info(`${r.id} received ${type} rejection from ${from} at term ${r.term}`);
   if (r.config.testingBugs.countVotesPerMessage === true && granted && r.tracker.votes.has(from)) {
     // TEST-ONLY BUG: a repeated grant counts as one more voter's grant.
-    const uncounted = r.tracker.memberIds().find((id) => r.tracker.isVoter(id) && !r.tracker.votes.has(id));
+    const uncounted = r.tracker
+      .memberIds()
+      .find((id) => r.tracker.isVoter(id) && !r.tracker.votes.has(id));
     if (uncounted !== undefined) r.tracker.recordVote(uncounted, true);
   }
   r.tracker.recordVote(from, granted);

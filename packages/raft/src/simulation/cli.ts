@@ -11,8 +11,8 @@
  * and the git commit. Exits 1 if any seed failed.
  */
 import { parseArgs } from "node:util";
-import { type SimulationResult, runSimulation } from "./run.ts";
 import { describeResult, describeRunSummary } from "./report.ts";
+import { runSimulation, type SimulationResult } from "./run.ts";
 import {
   defaultDurationMs,
   defaultOptions,
@@ -41,7 +41,10 @@ function main(): number {
     console.log(usage);
     return values.help === true ? 0 : 2;
   }
-  const durationMs = parseInteger(values["duration-ms"] ?? String(defaultDurationMs), "duration-ms");
+  const durationMs = parseInteger(
+    values["duration-ms"] ?? String(defaultDurationMs),
+    "duration-ms",
+  );
   const bugs: InjectedBug[] = [];
   for (const name of values.bug ?? []) {
     if (!isInjectedBug(name)) throw new Error(`unknown bug "${name}"\n${usage}`);
@@ -83,13 +86,16 @@ function main(): number {
     }
   }
   const elapsedMs = performance.now() - startedAt;
-  console.log(describeRunSummary({ seeds: count, failures: failures.length, events, virtualMs, elapsedMs }));
+  console.log(
+    describeRunSummary({ seeds: count, failures: failures.length, events, virtualMs, elapsedMs }),
+  );
   return failures.length === 0 ? 0 : 1;
 }
 
 function parseInteger(text: string, name: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
   return value;
 }
 

@@ -219,6 +219,7 @@ export class SimulatedNode {
     if (rawNode === null || this.syncing || !rawNode.hasReady()) return;
     const ready = rawNode.ready();
     if (ready.hardState !== null) this.term = ready.hardState.term;
+    this.env.monitor.checkNoCommittedEntryReplaced(this.id, ready.entries, this.disk.view);
     // The snapshot goes first and the hard state last: the disk keeps writes
     // in order, so a crash never keeps a commit index without its entries.
     if (ready.snapshot !== null) this.disk.installSnapshot(ready.snapshot);

@@ -12,7 +12,9 @@ export function describeResult(result: SimulationResult): string {
   if (failure === null) {
     lines.push(`seed ${options.seed} passed`);
   } else {
-    lines.push(`seed ${options.seed} FAILED at ${failure.atMs} ms: [${failure.invariant}] ${failure.message}`);
+    lines.push(
+      `seed ${options.seed} FAILED at ${failure.atMs} ms: [${failure.invariant}] ${failure.message}`,
+    );
   }
   lines.push(`  replay: ${replayCommand(options)}`);
   if (options.bugs.length > 0) lines.push(`  injected bugs: ${options.bugs.join(", ")}`);
@@ -23,8 +25,16 @@ export function describeResult(result: SimulationResult): string {
 }
 
 export function describeStatistics(result: SimulationResult): string {
-  const { clients, cluster, chaos, network, committedIndex, leaderTerms, livenessMs, linearizability } =
-    result.statistics;
+  const {
+    clients,
+    cluster,
+    chaos,
+    network,
+    committedIndex,
+    leaderTerms,
+    livenessMs,
+    linearizability,
+  } = result.statistics;
   const verdict =
     linearizability === null
       ? "not checked"

@@ -9,8 +9,8 @@
  *  - Log matching: two entries with the same index and term have the same
  *    payload and the same predecessor term (by induction, the logs up to them
  *    are identical).
- *  - Committed entries never change: no node writes a different entry at an
- *    index known committed, and every node commits the same entry there.
+ *  - Committed entries never change: no node replaces a committed entry it
+ *    holds, and every node commits the same entry at each index.
  *  - Leader completeness: a leader of term T holds every entry committed in
  *    an earlier term.
  *  - State machine safety: every node applies the same entry at each index,
@@ -127,11 +127,23 @@ export class SafetyMonitor {
           `${id} holds ${key} "${content}" after term ${previousTerm}, another node "${known.content}" after term ${known.previousTerm}`,
         );
       }
+    }
+  }
+
+  /**
+   * `entries` are about to be written to `id`'s log (still as `storage`
+   * holds it). A node may write anything where it lacks a committed entry
+   * (a stale leader appends at indexes a newer leader already committed),
+   * but must never replace a committed entry it holds.
+   */
+  checkNoCommittedEntryReplaced(id: NodeId, entries: readonly Entry[], storage: NodeStorage): void {
+    for (const entry of entries) {
       const committed = this.committed[entry.index];
-      if (committed !== undefined && committed.term !== entry.term) {
+      if (committed === undefined || committed.term === entry.term) continue;
+      if (termOf(storage, entry.index) === committed.term) {
         throw new SafetyViolation(
           "committed entry changed",
-          `${id} overwrote committed entry ${entry.index} (term ${committed.term}) with one of term ${entry.term}`,
+          `${id} replaced committed entry ${entry.index} (term ${committed.term}) with one of term ${entry.term}`,
         );
       }
     }
