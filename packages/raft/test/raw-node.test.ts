@@ -124,18 +124,11 @@ describe("proposals", () => {
     cluster.stabilize();
     cluster.node("2").rawNode.campaign();
     drain(cluster, "2");
-    for (const voter of ["1", "3"]) {
-      cluster
-        .node("2")
-        .rawNode.step({
-          type: "voteResponse",
-          from: nodeId(voter),
-          to: nodeId("2"),
-          term: 2,
-          reject: false,
-        });
-    }
     const leader = cluster.node("2").rawNode;
+    for (const voter of ["1", "3"]) {
+      const from = nodeId(voter);
+      leader.step({ type: "voteResponse", from, to: nodeId("2"), term: 2, reject: false });
+    }
     expect(leader.status().softState.role).toBe("leader");
     const change = {
       transition: "auto" as const,
