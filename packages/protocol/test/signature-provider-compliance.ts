@@ -111,6 +111,26 @@ export function describeSignatureProviderCompliance(provider: SignatureProvider)
       expect(typeof verdict).toBe("boolean");
     });
 
+    test("many keys in turn, and back again, each verify only their own signatures", () => {
+      const message = new TextEncoder().encode("many keys");
+      const signers = Array.from({ length: 300 }, (_, index) => {
+        const seed = new Uint8Array(32);
+        seed[0] = index & 0xff;
+        seed[1] = index >> 8;
+        const keyPair = keyPairFromSeed(provider, seed);
+        return { keyPair, signature: provider.sign(keyPair, message) };
+      });
+      for (const round of [0, 1]) {
+        for (const [index, { keyPair, signature }] of signers.entries()) {
+          const neighbour = signers[(index + 1) % signers.length];
+          expect(provider.verify(keyPair.publicKey, message, signature), `round ${round}`).toBe(true);
+          if (neighbour !== undefined) {
+            expect(provider.verify(keyPair.publicKey, message, neighbour.signature)).toBe(false);
+          }
+        }
+      }
+    });
+
     test("wrong lengths are a caller's mistake", () => {
       const keyPair = provider.generateKeyPair();
       const misuse = expect.objectContaining({ code: "invalid_argument" });

@@ -37,11 +37,12 @@ export function serverKeyValidAt(
   timeMs: number,
 ): ServerKeyEntry {
   const key = findServerKey(list, publicKey);
-  const shown = encodeBase64url(publicKey);
   if (key === undefined) {
+    const shown = encodeBase64url(publicKey);
     throw new ParleyError("server_key_unknown", `server key ${shown} is not in the key document`);
   }
   if (!isServerKeyValidAt(key, timeMs)) {
+    const shown = encodeBase64url(publicKey);
     throw new ParleyError("server_key_not_valid", `server key ${shown} was not valid at ${timeMs}`);
   }
   return key;
