@@ -37,6 +37,7 @@ import { ReadOnlyQueue, type ReadRequest } from "./read-only.ts";
 import { bcastHeartbeat } from "./replication.ts";
 import { stepCandidate, stepFollower } from "./step-follower.ts";
 import { checkQuorum, stepLeader } from "./step-leader.ts";
+import { acceptHigherTerm, handleLowerTerm } from "./term-rules.ts";
 
 export class Raft {
   readonly id: NodeId;
@@ -320,9 +321,9 @@ export class Raft {
     if (message.term === 0) {
       // Forwarded proposals and requests are not bound to a term.
     } else if (message.term > this.term) {
-      if (!this.acceptHigherTerm(message)) return;
+      if (!acceptHigherTerm(this, message)) return;
     } else if (message.term < this.term) {
-      this.handleLowerTerm(message);
+      handleLowerTerm(this, message);
       return;
     }
 
@@ -346,75 +347,6 @@ export class Raft {
           default:
             unreachable(this.role);
         }
-    }
-  }
-
-  /** Returns false if the message must be ignored. */
-  private acceptHigherTerm(message: Message): boolean {
-    if (message.type === "vote" || message.type === "preVote") {
-      const inLease =
-        this.config.checkQuorum &&
-        this.lead !== null &&
-        this.electionElapsed < this.config.electionTimeoutTicks;
-      if (!message.transfer && inLease) {
-        // Raft thesis §4.2.3: while we hear from a current leader, a vote
-        // request (from a removed or partitioned node) must not disrupt us.
-        const last = this.raftLog.lastEntryId();
-        this.logger.info(
-          `${this.id} [logterm: ${last.term}, index: ${last.index}, vote: ${this.vote ?? "none"}] ignored ${message.type} from ${message.from} [logterm: ${message.lastTerm}, index: ${message.lastIndex}] at term ${this.term}: lease is not expired (remaining ticks: ${this.config.electionTimeoutTicks - this.electionElapsed})`,
-        );
-        return false;
-      }
-    }
-    if (message.type === "preVote") return true; // never change term for a PreVote
-    if (message.type === "preVoteResponse" && !message.reject) {
-      // Granted pre-votes carry the term we would campaign in; we move to it
-      // only once we win the pre-election.
-      return true;
-    }
-    this.logger.info(
-      `${this.id} [term: ${this.term}] received a ${message.type} message with higher term from ${message.from} [term: ${message.term}]`,
-    );
-    const fromLeader =
-      message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
-    this.becomeFollower(message.term, fromLeader ? message.from : null);
-    return true;
-  }
-
-  private handleLowerTerm(message: Message): void {
-    if (
-      (this.config.checkQuorum || this.config.preVote) &&
-      (message.type === "heartbeat" || message.type === "append")
-    ) {
-      // A stale leader keeps sending. With CheckQuorum or PreVote we do not
-      // bump terms on vote requests, so tell it our term explicitly or it
-      // might never step down.
-      this.send({
-        type: "appendResponse",
-        from: this.id,
-        to: message.from,
-        term: this.term,
-        index: 0,
-        reject: false,
-        rejectHintIndex: 0,
-        rejectHintTerm: 0,
-      });
-    } else if (message.type === "preVote") {
-      const last = this.raftLog.lastEntryId();
-      this.logger.info(
-        `${this.id} [logterm: ${last.term}, index: ${last.index}, vote: ${this.vote ?? "none"}] rejected ${message.type} from ${message.from} [logterm: ${message.lastTerm}, index: ${message.lastIndex}] at term ${this.term}`,
-      );
-      this.send({
-        type: "preVoteResponse",
-        from: this.id,
-        to: message.from,
-        term: this.term,
-        reject: true,
-      });
-    } else {
-      this.logger.info(
-        `${this.id} [term: ${this.term}] ignored a ${message.type} message with lower term from ${message.from} [term: ${message.term}]`,
-      );
     }
   }
 }
