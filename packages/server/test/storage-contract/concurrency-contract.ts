@@ -4,7 +4,7 @@
 // real processes instead (see test/storage/sqlite-processes.test.ts).
 
 import { describe, expect, it } from "vitest";
-import type { StoredEvent } from "../../src/index.ts";
+import type { Storage, StoredEvent } from "../../src/index.ts";
 import type { ContractContext } from "./contract.ts";
 import {
   bytes,
@@ -21,12 +21,8 @@ const rooms = ["a", "b", "c"];
 
 export function describeConcurrencyContract(context: ContractContext): void {
   describe("several processes on one database", () => {
-    it("concurrent appends keep stream positions unique, gapless and increasing", async (test) => {
-      const openAnother = context.database().openAnother;
-      if (openAnother === null) {
-        test.skip();
-        return;
-      }
+    it("concurrent appends keep stream positions unique, gapless and increasing", async () => {
+      const openAnother = secondHandleOpener(context);
       const first = context.storage();
       const second = await openAnother();
       for (const roomId of rooms) {
@@ -84,12 +80,8 @@ export function describeConcurrencyContract(context: ContractContext): void {
       );
     });
 
-    it("the same client id appended from two processes at once is stored once", async (test) => {
-      const openAnother = context.database().openAnother;
-      if (openAnother === null) {
-        test.skip();
-        return;
-      }
+    it("the same client id appended from two processes at once is stored once", async () => {
+      const openAnother = secondHandleOpener(context);
       const first = context.storage();
       const second = await openAnother();
       await createRoom(first, "a");
@@ -105,12 +97,8 @@ export function describeConcurrencyContract(context: ContractContext): void {
       expect(await first.events.streamHead()).toBe(1);
     });
 
-    it("two processes racing for the same control index: one wins, the other is told", async (test) => {
-      const openAnother = context.database().openAnother;
-      if (openAnother === null) {
-        test.skip();
-        return;
-      }
+    it("two processes racing for the same control index: one wins, the other is told", async () => {
+      const openAnother = secondHandleOpener(context);
       const first = context.storage();
       const second = await openAnother();
       await createRoom(first, "a");
@@ -121,12 +109,8 @@ export function describeConcurrencyContract(context: ContractContext): void {
       expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(["appended", "conflict"]);
     });
 
-    it("invite uses and queue positions stay exact under concurrent writers", async (test) => {
-      const openAnother = context.database().openAnother;
-      if (openAnother === null) {
-        test.skip();
-        return;
-      }
+    it("invite uses and queue positions stay exact under concurrent writers", async () => {
+      const openAnother = secondHandleOpener(context);
       const first = context.storage();
       const second = await openAnother();
       const tokenHash = bytes(0x1e);
@@ -170,4 +154,11 @@ export function describeConcurrencyContract(context: ContractContext): void {
       ]);
     });
   });
+}
+
+function secondHandleOpener(context: ContractContext): () => Promise<Storage> {
+  const openAnother = context.database().openAnother;
+  if (openAnother === null)
+    throw new Error("concurrency stories need a backend shared across handles");
+  return openAnother;
 }

@@ -51,6 +51,6 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
     describeRoomContract(context);
     describeEventContract(context);
     describeInboxContract(context);
-    describeConcurrencyContract(context);
+    if (factory.sharedAcrossHandles) describeConcurrencyContract(context);
   });
 }

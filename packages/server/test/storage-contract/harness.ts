@@ -18,5 +18,11 @@ export interface FreshDatabase {
 }
 
 export interface StorageFactory {
+  /**
+   * Whether `openAnother` works for this backend. Backends that cannot be
+   * shared in one process do not run the concurrency stories at all (rather
+   * than skipping them); the SQLite multi-process test covers that backend.
+   */
+  readonly sharedAcrossHandles: boolean;
   openFresh(): Promise<FreshDatabase>;
 }

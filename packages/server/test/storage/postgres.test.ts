@@ -42,6 +42,7 @@ if (url === undefined || url === "") {
   }
 } else {
   describeStorageContract("PostgreSQL", {
+    sharedAcrossHandles: true,
     async openFresh() {
       const schema = `parley_test_${randomBytes(6).toString("hex")}`;
       const open = () => openStorage({ kind: "postgres", url, schema, poolSize: 4 });

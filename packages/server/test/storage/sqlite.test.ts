@@ -10,6 +10,7 @@ import { describeStorageContract } from "../storage-contract/contract.ts";
 import { createRoom, newEvent } from "../storage-contract/fixtures.ts";
 
 describeStorageContract("SQLite in memory", {
+  sharedAcrossHandles: false,
   async openFresh() {
     const storage = await openStorage({ kind: "sqlite", path: ":memory:" });
     return { storage, openAnother: null, destroy: () => storage.close() };
@@ -17,6 +18,7 @@ describeStorageContract("SQLite in memory", {
 });
 
 describeStorageContract("SQLite file", {
+  sharedAcrossHandles: false,
   async openFresh() {
     const directory = await mkdtemp(join(tmpdir(), "parley-sqlite-"));
     const storage = await openStorage({ kind: "sqlite", path: join(directory, "parley.sqlite") });
