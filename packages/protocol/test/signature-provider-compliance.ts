@@ -1,6 +1,8 @@
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { ED25519_TORSION_SUBGROUP, ed25519 } from "@noble/curves/ed25519.js";
+import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { describe, expect, test } from "vitest";
-import { decodeHex, encodeHex } from "../src/codec/bytes.ts";
+import { concatBytes, decodeHex, encodeHex } from "../src/codec/bytes.ts";
 import { keyPairFromSeed, type SignatureProvider } from "../src/crypto/signature-provider.ts";
 
 /** RFC 8032 §7.1, tests 1 to 3: seed, public key, message, signature (hex). */
@@ -32,6 +34,24 @@ export const rfc8032Vectors = [
 const groupOrderLittleEndian = decodeHex(
   "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010",
 );
+
+/**
+ * A signature by the holder of `seed` whose R has a small-order component
+ * (R = [r]B + T, T of order 8). It satisfies the cofactored equation but not
+ * the cofactorless one, so verifiers that pick different equations disagree.
+ */
+export function withSmallOrderComponentInR(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  const { Point } = ed25519;
+  const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+  const torsion = Point.fromHex(ED25519_TORSION_SUBGROUP[1] ?? "");
+  const nonce = Point.Fn.create(bytesToNumberLE(sha512(concatBytes(seed, message)))) || 1n;
+  const encodedR = Point.BASE.multiply(nonce).add(torsion).toBytes();
+  const challenge = Point.Fn.create(
+    bytesToNumberLE(sha512(concatBytes(encodedR, pointBytes, message))),
+  );
+  const s = Point.Fn.create(nonce + challenge * scalar);
+  return concatBytes(encodedR, numberToBytesLE(s, 32));
+}
 
 /** The same signature with S replaced by S + L: mathematically equivalent, but not canonical. */
 export function withNonCanonicalS(signature: Uint8Array): Uint8Array {
@@ -83,6 +103,14 @@ export function describeSignatureProviderCompliance(provider: SignatureProvider)
       expect(provider.verify(keyPair.publicKey, message, malleated)).toBe(false);
     });
 
+    test("an R with a small-order component is refused: the equation is cofactorless", () => {
+      const seed = decodeHex(rfc8032Vectors[2].seed);
+      const keyPair = keyPairFromSeed(provider, seed);
+      const message = new TextEncoder().encode("crafted by the key holder");
+      const crafted = withSmallOrderComponentInR(seed, message);
+      expect(provider.verify(keyPair.publicKey, message, crafted)).toBe(false);
+    });
+
     test("garbage keys and signatures give false, never an exception", () => {
       const message = new Uint8Array([1, 2, 3]);
       const keys = [
@@ -123,7 +151,9 @@ export function describeSignatureProviderCompliance(provider: SignatureProvider)
       for (const round of [0, 1]) {
         for (const [index, { keyPair, signature }] of signers.entries()) {
           const neighbour = signers[(index + 1) % signers.length];
-          expect(provider.verify(keyPair.publicKey, message, signature), `round ${round}`).toBe(true);
+          expect(provider.verify(keyPair.publicKey, message, signature), `round ${round}`).toBe(
+            true,
+          );
           if (neighbour !== undefined) {
             expect(provider.verify(keyPair.publicKey, message, neighbour.signature)).toBe(false);
           }

@@ -15,6 +15,7 @@ import { keyPairFromSeed } from "../src/crypto/signature-provider.ts";
 import {
   describeSignatureProviderCompliance,
   withNonCanonicalS,
+  withSmallOrderComponentInR,
 } from "./signature-provider-compliance.ts";
 
 describeSignatureProviderCompliance(nobleSignatureProvider);
@@ -69,6 +70,19 @@ describe("the two providers agree", () => {
       { numRuns: 300 },
     );
   });
+});
+
+test("why the noble provider checks the cofactorless equation itself", () => {
+  // noble's own verify uses the cofactored equation and accepts this crafted
+  // signature, OpenSSL refuses it: without the extra check, browsers and
+  // servers would disagree about a record signed this way.
+  const seed = new Uint8Array(32).fill(9);
+  const publicKey = ed25519.getPublicKey(seed);
+  const message = new TextEncoder().encode("crafted");
+  const crafted = withSmallOrderComponentInR(seed, message);
+  expect(ed25519.verify(crafted, message, publicKey, { zip215: false })).toBe(true);
+  expect(nodeSignatureProvider.verify(publicKey, message, crafted)).toBe(false);
+  expect(nobleSignatureProvider.verify(publicKey, message, crafted)).toBe(false);
 });
 
 describe("acceptable public keys", () => {

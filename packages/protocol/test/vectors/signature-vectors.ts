@@ -8,7 +8,7 @@ import {
 } from "../../src/crypto/contexts.ts";
 import type { SignatureProvider } from "../../src/crypto/signature-provider.ts";
 import { keyPairOf, seedOf } from "../fixtures.ts";
-import { withNonCanonicalS } from "../signature-provider-compliance.ts";
+import { withNonCanonicalS, withSmallOrderComponentInR } from "../signature-provider-compliance.ts";
 
 export interface SignatureVector {
   readonly name: string;
@@ -77,6 +77,16 @@ export function signatureVectors(provider: SignatureProvider) {
         withNonCanonicalS(signedIn(signatureContexts.deviceRecord)),
         false,
         "S must be below the group order L (RFC 8032 §5.1.7)",
+      ),
+      vector(
+        "R with a small-order component",
+        signatureContexts.deviceRecord,
+        withSmallOrderComponentInR(
+          seedOf(label),
+          signedMessage(signatureContexts.deviceRecord, canonical),
+        ),
+        false,
+        "Parley verifies [S]B = R + [k]A without the cofactor; a cofactored verifier would accept this",
       ),
       vector(
         "identity point as public key with the trivial signature",
