@@ -7,6 +7,7 @@
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { HomeserverConfig } from "../config/load.ts";
+import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import {
   createServerSigner,
   loadOrCreateServerKey,
@@ -16,6 +17,7 @@ import { retentionSweepIntervalMs, shutdownGraceMs } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { openStorage } from "../storage/open.ts";
+import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
 import { createProcessServer, type ProcessServer } from "./app.ts";
 import { InFlightWork } from "./in-flight.ts";
@@ -29,6 +31,7 @@ export interface RunningHomeserver {
   readonly signer: ServerSigner;
   readonly storage: Storage;
   readonly app: ProcessServer;
+  readonly clientApi: ClientApi;
   /** Graceful stop; resolves when the database is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -66,7 +69,7 @@ export async function startHomeserver(
       logger.info({ migrations: applied }, "database migrated");
     }
     const key = await loadOrCreateServerKey(storage, environment.nowMs());
-    return await listen(config, environment, storage, createServerSigner(key));
+    return await listen(config, environment, storage, key);
   } catch (error) {
     await storage.close();
     throw error;
@@ -77,16 +80,30 @@ async function listen(
   config: HomeserverConfig,
   environment: HomeserverEnvironment,
   storage: Storage,
-  signer: ServerSigner,
+  key: ServerSigningKey,
 ): Promise<RunningHomeserver> {
   const { logger } = environment;
+  const signer = createServerSigner(key);
   const metrics = createMetrics();
   const background = new InFlightWork();
   let shuttingDown = false;
   const app = createProcessServer({ storage, metrics, logger, shuttingDown: () => shuttingDown });
+  // The client API registers its routes and WebSocket endpoint before listening.
+  const clientApi = await createClientApi({
+    app,
+    storage,
+    config,
+    logger,
+    metrics,
+    nowMs: environment.nowMs,
+    currentKey: key,
+    allKeys: await storage.serverKeys.list(),
+  });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const serverName = config.serverName ?? `localhost:${address.port}`;
+  clientApi.setServerName(serverName);
 
   const sweep = setInterval(() => {
     if (background.size > 0 || !background.accepting) {
@@ -108,7 +125,11 @@ async function listen(
   async function close(): Promise<void> {
     shuttingDown = true;
     clearInterval(sweep);
+    // Sockets first (they are not requests the HTTP server waits for), then
+    // requests, then the commits those requests wait for.
+    clientApi.closeSockets();
     await closeWithin(app, shutdownGraceMs, logger);
+    await clientApi.close();
     if (!(await background.drain(shutdownGraceMs))) {
       logger.warn("background work did not finish within the grace period");
     }
@@ -116,12 +137,13 @@ async function listen(
   }
 
   return {
-    serverName: config.serverName ?? `localhost:${address.port}`,
+    serverName,
     url: `http://${host}:${address.port}`,
     port: address.port,
     signer,
     storage,
     app,
+    clientApi,
     close() {
       closing ??= close();
       return closing;

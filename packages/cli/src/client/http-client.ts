@@ -1,0 +1,222 @@
+// A small HTTP client for the Parley client API (docs/protocol.md, Client
+// API): every request and response in JSON, binary fields in base64url, and
+// errors as ClientError with the wire code. It keeps no state beyond the
+// base URL and the access token.
+
+import {
+  decodeBase64url,
+  encodeBase64url,
+  makeUserId,
+  parseServerName,
+  type RoomId,
+  signRoomMessage,
+  type UserId,
+} from "@parley/protocol";
+import { signSessionChallenge } from "@parley/server/session-proof";
+import { type Device, deviceRecordRequest } from "./device.ts";
+
+export const clientApiPath = "/_parley/client/v1";
+
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  readonly status: number;
+  readonly code: string;
+  readonly roomCode: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    status: number,
+    body: { code?: unknown; message?: unknown; roomCode?: unknown; retryAfterMs?: unknown },
+  ) {
+    super(`${String(body.code)}: ${String(body.message)}`);
+    this.status = status;
+    this.code = typeof body.code === "string" ? body.code : "unknown";
+    this.roomCode = typeof body.roomCode === "string" ? body.roomCode : undefined;
+    this.retryAfterMs = typeof body.retryAfterMs === "number" ? body.retryAfterMs : undefined;
+  }
+}
+
+export interface SessionGrant {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly attestation: string;
+  readonly accessToken: string;
+  readonly expiresAtMs: number;
+}
+
+export interface AcceptedMessage {
+  readonly sequence: number;
+  readonly streamPosition: number;
+  readonly acceptedAtMs: number;
+  readonly controlIndex: number;
+  readonly duplicate: boolean;
+}
+
+export interface EventJson {
+  readonly position: number;
+  readonly roomId: string;
+  readonly sequence: number;
+  readonly kind: "message" | "control";
+  readonly sender: string;
+  readonly deviceId: string | null;
+  readonly clientId: string | null;
+  readonly contentType: string;
+  readonly acceptedAtMs: number;
+  readonly controlIndex: number;
+  readonly signed: string;
+  readonly signature: string | null;
+  readonly control?: { readonly actor: unknown; readonly action: { readonly type: string } };
+}
+
+export interface HistoryPage {
+  readonly events: readonly EventJson[];
+  readonly more: boolean;
+  readonly next: number;
+}
+
+export class ParleyClient {
+  readonly baseUrl: string;
+  /** The homeserver's name, as in user ids (e.g. localhost:8008). */
+  readonly serverName: string;
+  readonly device: Device;
+  accessToken: string | undefined;
+  userId: UserId | undefined;
+
+  constructor(input: { baseUrl: string; serverName: string; device: Device }) {
+    this.baseUrl = input.baseUrl.replace(/\/$/, "");
+    this.serverName = parseServerName(input.serverName);
+    this.device = input.device;
+  }
+
+  async register(userName: string, password: string, inviteToken?: string): Promise<SessionGrant> {
+    const userId = makeUserId(userName, parseServerName(this.serverName));
+    const deviceRecord = deviceRecordRequest(this.device, userId, { nowMs: Date.now() });
+    const grant = await this.request<SessionGrant>("POST", "/register", {
+      userName,
+      password,
+      deviceRecord,
+      ...(inviteToken === undefined ? {} : { inviteToken }),
+    });
+    return this.#adopt(grant);
+  }
+
+  async login(userName: string, password: string): Promise<SessionGrant> {
+    const userId = makeUserId(userName, parseServerName(this.serverName));
+    const deviceRecord = deviceRecordRequest(this.device, userId, { nowMs: Date.now() });
+    return this.#adopt(
+      await this.request<SessionGrant>("POST", "/login", { userName, password, deviceRecord }),
+    );
+  }
+
+  /** A new session without the password: the device signs a challenge. */
+  async openSession(): Promise<{ accessToken: string; expiresAtMs: number }> {
+    const { challenge } = await this.request<{ challenge: string }>("POST", "/session/challenge", {
+      deviceId: this.device.deviceId,
+    });
+    const signature = signSessionChallenge(this.device.provider, this.device.keyPair, {
+      challenge: decodeBase64url(challenge),
+      deviceId: this.device.deviceId,
+      server: this.serverName,
+    });
+    const grant = await this.request<{ accessToken: string; expiresAtMs: number; userId: string }>(
+      "POST",
+      "/session",
+      { deviceId: this.device.deviceId, challenge, signature: encodeBase64url(signature) },
+    );
+    this.accessToken = grant.accessToken;
+    this.userId = grant.userId as UserId;
+    return grant;
+  }
+
+  createRoom(input: {
+    clientId: string;
+    name: string;
+    topic?: string;
+    contentType?: string;
+    joinRule?: "invite" | "knock" | "open";
+  }): Promise<{ roomId: RoomId; logIndex: number; duplicate: boolean }> {
+    return this.request("POST", "/rooms", {
+      clientId: input.clientId,
+      name: input.name,
+      topic: input.topic ?? "",
+      contentType: input.contentType ?? "text/plain",
+      joinRule: input.joinRule ?? "invite",
+    });
+  }
+
+  act(
+    roomId: string,
+    action: Record<string, unknown>,
+    clientId?: string,
+  ): Promise<{ logIndex: number }> {
+    return this.request("POST", `/rooms/${encodeURIComponent(roomId)}/actions`, {
+      action,
+      ...(clientId === undefined ? {} : { clientId }),
+    });
+  }
+
+  /** Signs `text` (or bytes) with the device key and posts it. */
+  send(
+    roomId: RoomId,
+    body: string | Uint8Array,
+    options: { clientId: string; contentType?: string },
+  ): Promise<AcceptedMessage> {
+    const envelope = this.signMessage(roomId, body, options);
+    return this.postEnvelope(roomId, envelope);
+  }
+
+  signMessage(
+    roomId: RoomId,
+    body: string | Uint8Array,
+    options: { clientId: string; contentType?: string },
+  ): string {
+    const bytes = signRoomMessage(this.device.provider, this.device.keyPair, {
+      roomId,
+      contentType: options.contentType ?? "text/plain",
+      body: typeof body === "string" ? new TextEncoder().encode(body) : body,
+      clientId: options.clientId,
+      sentAtMs: Date.now(),
+    });
+    return encodeBase64url(bytes);
+  }
+
+  postEnvelope(roomId: string, envelope: string): Promise<AcceptedMessage> {
+    return this.request("POST", `/rooms/${encodeURIComponent(roomId)}/messages`, {
+      message: envelope,
+    });
+  }
+
+  history(
+    roomId: string,
+    query: { from?: number; direction?: "backward" | "forward"; limit?: number } = {},
+  ): Promise<HistoryPage> {
+    const parameters = new URLSearchParams();
+    if (query.from !== undefined) parameters.set("from", String(query.from));
+    if (query.direction !== undefined) parameters.set("direction", query.direction);
+    if (query.limit !== undefined) parameters.set("limit", String(query.limit));
+    const suffix = parameters.size === 0 ? "" : `?${parameters.toString()}`;
+    return this.request("GET", `/rooms/${encodeURIComponent(roomId)}/messages${suffix}`);
+  }
+
+  async request<Result>(method: string, path: string, body?: unknown): Promise<Result> {
+    const headers = {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(this.accessToken === undefined ? {} : { authorization: `Bearer ${this.accessToken}` }),
+    };
+    const response = await fetch(`${this.baseUrl}${clientApiPath}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    const parsed: unknown = text === "" ? {} : JSON.parse(text);
+    if (!response.ok) throw new ClientError(response.status, parsed as Record<string, unknown>);
+    return parsed as Result;
+  }
+
+  #adopt(grant: SessionGrant): SessionGrant {
+    this.accessToken = grant.accessToken;
+    this.userId = grant.userId as UserId;
+    return grant;
+  }
+}

@@ -1,0 +1,142 @@
+// The client side of the live stream: opens the WebSocket, authenticates with
+// the first frame, and collects what the server pushes. With `autoAcknowledge`
+// it acknowledges every events frame's `through` and every queue item, as an
+// app would once it has stored them.
+
+import WebSocket from "ws";
+import { clientApiPath, type EventJson } from "./http-client.ts";
+
+export type ServerFrame =
+  | {
+      readonly type: "ready";
+      readonly userId: string;
+      readonly deviceId: string;
+      readonly streamPosition: number;
+      readonly queuePosition: number;
+    }
+  | { readonly type: "events"; readonly through: number; readonly events: readonly EventJson[] }
+  | { readonly type: "missed"; readonly count: number; readonly through: number }
+  | {
+      readonly type: "queue";
+      readonly items: ReadonlyArray<{
+        readonly position: number;
+        readonly id: string;
+        readonly kind: string;
+        readonly body: Record<string, unknown>;
+      }>;
+      readonly missed: { readonly count: number; readonly through: number } | null;
+    }
+  | { readonly type: "pong" };
+
+export interface StreamClose {
+  readonly code: number;
+  readonly reason: string;
+}
+
+export interface StreamOptions {
+  readonly autoAcknowledge?: boolean;
+  /** Called with every frame as it arrives (tests and benchmarks count or time them). */
+  readonly onFrame?: (frame: ServerFrame, receivedAtMs: number) => void;
+  /** Keep received events in `events` (off for load generators). */
+  readonly keepEvents?: boolean;
+}
+
+export class StreamClient {
+  readonly socket: WebSocket;
+  readonly events: EventJson[] = [];
+  readonly queueItems: Array<Extract<ServerFrame, { type: "queue" }>["items"][number]> = [];
+  readonly missed: Array<Extract<ServerFrame, { type: "missed" }>> = [];
+  readonly closed: Promise<StreamClose>;
+  through = 0;
+  #waiters: Array<() => void> = [];
+
+  private constructor(socket: WebSocket, options: StreamOptions) {
+    this.socket = socket;
+    this.closed = new Promise((resolve) => {
+      socket.on("close", (code, reason) => {
+        resolve({ code, reason: reason.toString("utf8") });
+        this.#wake();
+      });
+    });
+    socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString("utf8")) as ServerFrame;
+      options.onFrame?.(frame, Date.now());
+      this.#receive(frame, options);
+      this.#wake();
+    });
+  }
+
+  /** Connects and authenticates; resolves with the client once the `ready` frame arrived. */
+  static connect(
+    baseUrl: string,
+    token: string,
+    options: StreamOptions = {},
+  ): Promise<StreamClient> {
+    const url = `${baseUrl.replace(/^http/, "ws")}${clientApiPath}/stream`;
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const client = new StreamClient(socket, options);
+    return new Promise((resolve, reject) => {
+      socket.once("open", () => socket.send(JSON.stringify({ type: "auth", token })));
+      socket.once("error", reject);
+      const onFirst = (data: Buffer) => {
+        const frame = JSON.parse(data.toString("utf8")) as ServerFrame;
+        if (frame.type === "ready") resolve(client);
+      };
+      socket.once("message", onFirst);
+      void client.closed.then((close) =>
+        reject(new Error(`stream closed before ready: ${close.code} ${close.reason}`)),
+      );
+    });
+  }
+
+  acknowledge(input: { stream?: number; queue?: number }): void {
+    this.socket.send(JSON.stringify({ type: "ack", ...input }));
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves when `condition` holds, checked after every frame; rejects after `timeoutMs`. */
+  async waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting on the stream");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 250));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<StreamClose> {
+    this.socket.close(1000, "bye");
+    return this.closed;
+  }
+
+  #receive(frame: ServerFrame, options: StreamOptions): void {
+    if (frame.type === "events") {
+      if (options.keepEvents !== false) this.events.push(...frame.events);
+      this.through = frame.through;
+      if (options.autoAcknowledge === true) this.acknowledge({ stream: frame.through });
+    } else if (frame.type === "queue") {
+      this.queueItems.push(...frame.items);
+      const last = frame.items.at(-1);
+      if (options.autoAcknowledge === true && last !== undefined) {
+        this.acknowledge({ queue: last.position });
+      }
+    } else if (frame.type === "missed") {
+      this.missed.push(frame);
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,264 @@
+// The client API: HTTP JSON routes under /_parley/client/v1/ and the
+// WebSocket stream at /_parley/client/v1/stream, wired to the account, room
+// and message services. `createClientApi` registers everything on the
+// process server before it listens; `setServerName` completes the identity
+// once the bound port (and so the default name) is known.
+
+import { createHmac } from "node:crypto";
+import { ParleyError, type SignatureProvider } from "@parley/protocol";
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyTypeProviderDefault,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from "fastify";
+import type { HomeserverConfig } from "../config/load.ts";
+import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { HomeserverMetrics } from "../observability/metrics.ts";
+import { GroupCommitter } from "../rooms/group-commit.ts";
+import { Messages } from "../rooms/messages.ts";
+import { DeviceNotices } from "../rooms/notices.ts";
+import { RoomService } from "../rooms/room-service.ts";
+import type { ServerSigningKey } from "../storage/records.ts";
+import type { Storage } from "../storage/storage.ts";
+import { registerAccountRoutes } from "./account-routes.ts";
+import { Accounts, type AuthenticatedSession } from "./accounts.ts";
+import { createPasswordHasher } from "./passwords.ts";
+import { RateLimiter } from "./rate-limits.ts";
+import { registerRoomRoutes } from "./room-routes.ts";
+import { createServerIdentity, type ServerIdentity } from "./server-identity.ts";
+import { SessionChallenges } from "./session-challenges.ts";
+import { DeliveryHub } from "./stream/delivery-hub.ts";
+import { StreamServer } from "./stream/stream-server.ts";
+import { createVerifyingProvider } from "./verifying-provider.ts";
+import { errorReply, retryAfterSeconds } from "./wire-errors.ts";
+
+export const clientApiPrefix = "/_parley/client/v1";
+
+/** The encapsulated Fastify scope the routes are registered on. */
+export type ClientApiScope = FastifyInstance;
+
+/** The process server; its logger is the homeserver's pino logger. */
+export type ProcessApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  FastifyTypeProviderDefault
+>;
+
+/** What route modules get: the services and the per-request checks. */
+export interface RouteContext {
+  readonly accounts: Accounts;
+  readonly rooms: RoomService;
+  readonly messages: Messages;
+  readonly storage: Storage;
+  /** The bearer token's session, after the device's rate limit; `unauthorized` otherwise. */
+  authenticate(request: FastifyRequest): Promise<AuthenticatedSession>;
+  /** The per-address limit on password and challenge attempts. */
+  admitAuthentication(request: FastifyRequest): void;
+  /** Runs `work` once per (device, room, client id); a retry gets the first answer. */
+  rememberOutcome<Result>(
+    deviceId: string,
+    roomId: string,
+    clientId: string | undefined,
+    work: () => Promise<Result>,
+  ): Promise<Result>;
+}
+
+export interface ClientApiDependencies {
+  readonly app: ProcessApp;
+  readonly storage: Storage;
+  readonly config: HomeserverConfig;
+  readonly logger: Logger;
+  readonly metrics: HomeserverMetrics;
+  readonly nowMs: () => number;
+  /** The server's current signing key and every key it ever had. */
+  readonly currentKey: ServerSigningKey;
+  readonly allKeys: readonly ServerSigningKey[];
+}
+
+export interface ClientApi {
+  setServerName(name: string): void;
+  /** Closes every stream socket (1001); call before the HTTP server closes. */
+  closeSockets(): void;
+  /** Commits what is queued and writes pending acknowledgements; call before storage closes. */
+  close(): Promise<void>;
+  readonly hub: DeliveryHub;
+  readonly stream: StreamServer;
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(header);
+  if (match?.[1] === undefined) {
+    throw new ParleyError("unauthorized", "send Authorization: Bearer <access token>");
+  }
+  return match[1];
+}
+
+export async function createClientApi(dependencies: ClientApiDependencies): Promise<ClientApi> {
+  const { storage, config, logger, metrics, nowMs } = dependencies;
+  const provider: SignatureProvider = createVerifyingProvider();
+  let identity: ServerIdentity | undefined;
+  const currentIdentity = (): ServerIdentity => {
+    if (identity === undefined)
+      throw new Error("the client API is used before its server name is set");
+    return identity;
+  };
+  const hub = new DeliveryHub({
+    storage,
+    nowMs,
+    retention: config.inboxRetention,
+    logger,
+    metrics,
+  });
+  await hub.start();
+  const committer = new GroupCommitter(storage.events, {
+    published: (events) => {
+      metrics.messagesIn.inc({ source: "client" }, events.length);
+      hub.publish(events);
+    },
+  });
+  const limits = config.rateLimits;
+  const addresses = new RateLimiter({
+    perSecond: limits.addressRequestsPerSecond,
+    burst: limits.addressRequestsPerSecond * 2,
+  });
+  const devices = new RateLimiter({
+    perSecond: limits.deviceRequestsPerSecond,
+    burst: limits.deviceRequestsPerSecond * 2,
+  });
+  const attempts = new RateLimiter({
+    perSecond: limits.authenticationAttemptsPerMinute / 60,
+    burst: limits.authenticationAttemptsPerMinute,
+  });
+  // Pointers filled below; the account service needs the stream to end sockets.
+  let stream: StreamServer | undefined;
+  const accounts = new Accounts({
+    storage,
+    identity: currentIdentity,
+    provider,
+    passwords: await createPasswordHasher(),
+    challenges: new SessionChallenges(),
+    registrationMode: config.registration.mode,
+    nowMs,
+    credentials: {
+      deviceRevoked: (deviceId) =>
+        stream?.closeDevice(deviceId, "device_revoked", "device revoked"),
+      sessionEnded: (tokenHash) => stream?.closeSession(tokenHash),
+    },
+  });
+  const notices = new DeviceNotices({
+    storage,
+    serverName: () => currentIdentity().name,
+    deviceQueueItems: config.deviceQueueItems,
+    nowMs,
+    listener: hub,
+  });
+  const rooms = new RoomService({
+    storage,
+    nowMs,
+    roomIdKey: createHmac("sha256", dependencies.currentKey.secretSeed)
+      .update("parley room id key")
+      .digest(),
+    events: committer,
+    notices,
+    readers: hub,
+  });
+  const messages = new Messages({ storage, rooms, events: committer, provider, nowMs });
+  const outcomes = new Map<string, Promise<unknown>>();
+
+  const context: RouteContext = {
+    accounts,
+    rooms,
+    messages,
+    storage,
+    async authenticate(request) {
+      const session = await accounts.authenticate(bearerToken(request));
+      devices.take(session.deviceId, nowMs());
+      return session;
+    },
+    admitAuthentication(request) {
+      attempts.take(request.ip, nowMs());
+    },
+    rememberOutcome(deviceId, roomId, clientId, work) {
+      if (clientId === undefined) return work();
+      const key = `${deviceId}\0${roomId}\0${clientId}`;
+      const known = outcomes.get(key);
+      if (known !== undefined) return known as ReturnType<typeof work>;
+      const running = work();
+      if (outcomes.size >= actionOutcomesRememberedMax) {
+        const oldest = outcomes.keys().next();
+        if (oldest.done !== true) outcomes.delete(oldest.value);
+      }
+      outcomes.set(key, running);
+      // Only answers are remembered; a failed attempt may be retried for real.
+      running.catch(() => outcomes.delete(key));
+      return running;
+    },
+  };
+
+  await dependencies.app.register(
+    async (scope) => {
+      scope.addHook("onRoute", (route) => {
+        route.bodyLimit ??= clientRequestBytesMax;
+      });
+      scope.addHook("onRequest", async (request) => {
+        addresses.take(request.ip, nowMs());
+      });
+      scope.setErrorHandler(async (error: unknown, request, reply: FastifyReply) => {
+        const answer = errorReply(error);
+        metrics.errors.inc({ code: answer.body.code });
+        if (answer.isServerFault) {
+          request.log.error({ err: error, route: request.routeOptions.url }, "request failed");
+        }
+        if (answer.body.retryAfterMs !== undefined) {
+          reply.header("retry-after", retryAfterSeconds(answer.body.retryAfterMs));
+        }
+        return reply.code(answer.status).send(answer.body);
+      });
+      scope.setNotFoundHandler(async (_request, reply) => {
+        metrics.errors.inc({ code: "not_found" });
+        return reply.code(404).send({ code: "not_found", message: "no such endpoint" });
+      });
+      registerAccountRoutes(scope, context);
+      registerRoomRoutes(scope, context);
+    },
+    { prefix: clientApiPrefix },
+  );
+
+  stream = new StreamServer({
+    path: `${clientApiPrefix}/stream`,
+    hub,
+    accounts,
+    logger,
+    nowMs,
+    admitAddress: (address) => addresses.take(address, nowMs()),
+  });
+  stream.listen(dependencies.app.server);
+  const openStream = stream;
+
+  return {
+    hub,
+    stream: openStream,
+    setServerName(name) {
+      identity = createServerIdentity(provider, {
+        name,
+        currentKey: dependencies.currentKey,
+        allKeys: dependencies.allKeys,
+      });
+    },
+    closeSockets() {
+      openStream.close();
+    },
+    async close() {
+      await committer.close();
+      await hub.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Routes for rooms, room state changes, messages and history
+// (docs/protocol.md, Client API).
+
+import type { RoomId } from "@parley/protocol";
+import { joinRules, type RoomState } from "@parley/room";
+import { z } from "zod";
+import { historyPageSizeDefault, membersPageSizeDefault, pageSizeMax } from "../limits.ts";
+import { eventJson } from "../rooms/event-json.ts";
+import type { ClientApiScope, RouteContext } from "./client-api.ts";
+import { base64urlBytes, clientIdField, parseBody, roomIdField } from "./json-fields.ts";
+
+/** An envelope holds a 64 KiB body plus at most 1 KiB of fields and signature. */
+const envelopeField = base64urlBytes(65 * 1024);
+
+const createBody = z.strictObject({
+  clientId: clientIdField,
+  name: z.string().max(1024),
+  topic: z.string().max(16 * 1024),
+  contentType: z.string().min(1).max(1024),
+  joinRule: z.enum(joinRules),
+});
+const roomParams = z.strictObject({ roomId: roomIdField });
+const actionBody = z.strictObject({ clientId: clientIdField.optional(), action: z.unknown() });
+const messageBody = z.strictObject({ message: envelopeField });
+const sequence = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const historyQuery = z.strictObject({
+  from: sequence.optional(),
+  direction: z.enum(["backward", "forward"]).default("backward"),
+  limit: z.coerce.number().int().min(1).max(pageSizeMax).default(historyPageSizeDefault),
+});
+const membersQuery = z.strictObject({
+  after: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(pageSizeMax).default(membersPageSizeDefault),
+});
+
+function stateJson(state: RoomState, viewer: string) {
+  const mine = state.members.get(viewer as never);
+  let joined = 0;
+  for (const record of state.members.values()) if (record.membership === "joined") joined += 1;
+  return {
+    roomId: state.roomId,
+    kind: state.kind,
+    contentType: state.contentType,
+    creator: state.creator,
+    createdAtMs: state.createdAtMs,
+    name: state.name,
+    topic: state.topic,
+    joinRule: state.joinRule,
+    permissions: state.permissions,
+    serverAcl: state.serverAcl,
+    sponsors: state.sponsors,
+    appliedIndex: state.appliedIndex,
+    joinedMembers: joined,
+    membership: mine?.membership ?? "none",
+    role: mine?.role ?? "member",
+  };
+}
+
+export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext): void {
+  const { rooms, messages, storage } = context;
+
+  scope.post("/rooms", async (request) => {
+    const session = await context.authenticate(request);
+    const body = parseBody(createBody, request.body, "room");
+    return rooms.create(session, body);
+  });
+
+  scope.get("/rooms", async (request) => {
+    const session = await context.authenticate(request);
+    const memberships = await storage.rooms.roomsOfUser(session.userId, [
+      "join",
+      "invite",
+      "knock",
+    ]);
+    return {
+      rooms: memberships.map((member) => ({
+        roomId: member.roomId,
+        membership: member.membership,
+        sinceIndex: member.sinceIndex,
+      })),
+    };
+  });
+
+  scope.get("/rooms/:roomId", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    return stateJson(await rooms.stateFor(roomId, session.userId), session.userId);
+  });
+
+  scope.get("/rooms/:roomId/members", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const query = parseBody(membersQuery, request.query, "query");
+    const state = await rooms.readableState(roomId, session.userId);
+    const page = await storage.rooms.membersOfRoom({
+      roomId,
+      memberships: ["join", "invite", "knock", "ban"],
+      limit: query.limit,
+      ...(query.after === undefined ? {} : { afterUserId: query.after }),
+    });
+    const last = page.items.at(-1);
+    return {
+      members: page.items.map((member) => ({
+        userId: member.userId,
+        membership: state.members.get(member.userId as never)?.membership ?? member.membership,
+        role: state.members.get(member.userId as never)?.role ?? "member",
+        sinceIndex: member.sinceIndex,
+      })),
+      more: page.more,
+      next: last?.userId ?? null,
+    };
+  });
+
+  scope.post("/rooms/:roomId/actions", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const body = parseBody(actionBody, request.body, "action");
+    return context.rememberOutcome(session.deviceId, roomId, body.clientId, () =>
+      rooms.act(session, roomId, body.action),
+    );
+  });
+
+  scope.post("/rooms/:roomId/messages", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const body = parseBody(messageBody, request.body, "message");
+    return messages.accept(session, roomId as RoomId, body.message);
+  });
+
+  scope.get("/rooms/:roomId/messages", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const query = parseBody(historyQuery, request.query, "query");
+    const page = await messages.history(session.userId, roomId, query);
+    return {
+      events: page.events.map(eventJson),
+      direction: query.direction,
+      more: page.more,
+      next: page.next,
+    };
+  });
+}

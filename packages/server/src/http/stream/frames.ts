@@ -1,0 +1,50 @@
+// Frames a client may send on the stream, validated at the edge: UTF-8 JSON
+// text, at most limits.clientFrameBytesMax bytes, one of a few strict shapes.
+// Anything else is answered by closing the socket with the table's code.
+
+import { ParleyError } from "@parley/protocol";
+import { z } from "zod";
+import { clientFrameBytesMax } from "../../limits.ts";
+
+const position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const clientFrameSchema = z.discriminatedUnion("type", [
+  /** The first frame of every socket: browsers cannot set headers on a WebSocket. */
+  z.strictObject({ type: z.literal("auth"), token: z.string().min(1).max(256) }),
+  /** Everything up to `stream` (a `through` the server sent) and `queue` is processed. */
+  z
+    .strictObject({
+      type: z.literal("ack"),
+      stream: position.optional(),
+      queue: position.optional(),
+    })
+    .refine((frame) => frame.stream !== undefined || frame.queue !== undefined, {
+      message: "an ack names stream, queue or both",
+    }),
+  /** Application-level liveness check, for clients that cannot see WebSocket pings. */
+  z.strictObject({ type: z.literal("ping") }),
+]);
+
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+/** Parses one received frame; throws a ParleyError whose close code ends the socket. */
+export function parseClientFrame(data: Buffer, isBinary: boolean): ClientFrame {
+  if (data.byteLength > clientFrameBytesMax) {
+    throw new ParleyError("payload_too_large", `frames are at most ${clientFrameBytesMax} bytes`);
+  }
+  if (isBinary) throw new ParleyError("bad_encoding", "frames are JSON text");
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString("utf8"));
+  } catch {
+    throw new ParleyError("bad_encoding", "a frame is not JSON");
+  }
+  const result = clientFrameSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path =
+      issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.join(".")}`;
+    throw new ParleyError("bad_structure", `bad frame${path}: ${issue?.message ?? "invalid"}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,55 @@
+// The JSON form of a stream event, the same in history pages and on the live
+// stream. A message carries the exact bytes its device signed and the
+// signature, both base64url, so every reader can verify it
+// (verifyStoredRoomMessage); a control event carries the control entry's
+// canonical bytes and, for convenience, the decoded entry.
+
+import { decodeControlEntry } from "@parley/room";
+import type { StoredEvent } from "../storage/records.ts";
+import { controlEventContentType } from "./control-events.ts";
+
+export interface EventJson {
+  readonly position: number;
+  readonly roomId: string;
+  readonly sequence: number;
+  readonly kind: "message" | "control";
+  readonly sender: string;
+  readonly deviceId: string | null;
+  readonly clientId: string | null;
+  readonly contentType: string;
+  readonly acceptedAtMs: number;
+  readonly controlIndex: number;
+  readonly signed: string;
+  readonly signature: string | null;
+  readonly control?: unknown;
+}
+
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+export function eventJson(event: StoredEvent): EventJson {
+  const isControl = event.contentType === controlEventContentType;
+  const common = {
+    position: event.streamPosition,
+    roomId: event.roomId,
+    sequence: event.roomSequence,
+    kind: isControl ? "control" : "message",
+    sender: event.senderUserId,
+    deviceId: isControl ? null : event.senderDeviceId,
+    clientId: isControl ? null : event.clientEventId,
+    contentType: event.contentType,
+    acceptedAtMs: event.acceptedAtMs,
+    controlIndex: event.controlIndex,
+    signed: base64url(event.body),
+    signature: event.signature === null ? null : base64url(event.signature),
+  } as const;
+  if (!isControl) return common;
+  const entry = decodeControlEntry(event.body);
+  return { ...common, control: { actor: entry.actor, action: entry.action } };
+}
+
+/** The JSON text of one event, made once per event and shared by every receiver. */
+export function eventJsonText(event: StoredEvent): string {
+  return JSON.stringify(eventJson(event));
+}
