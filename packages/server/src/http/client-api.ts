@@ -214,9 +214,9 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       scope.setErrorHandler(async (error: unknown, request, reply: FastifyReply) => {
         const answer = errorReply(error);
         metrics.errors.inc({ code: answer.body.code });
-        if (answer.isServerFault) {
-          request.log.error({ err: error, route: request.routeOptions.url }, "request failed");
-        }
+        const route = request.routeOptions.url ?? "unmatched";
+        if (answer.isServerFault) request.log.error({ err: error, route }, "request failed");
+        else request.log.debug({ code: answer.body.code, route }, "request refused");
         if (answer.body.retryAfterMs !== undefined) {
           reply.header("retry-after", retryAfterSeconds(answer.body.retryAfterMs));
         }

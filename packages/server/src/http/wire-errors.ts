@@ -30,13 +30,14 @@ const fastifyCodes: Readonly<Record<string, ErrorCode>> = {
 
 /** The error's table code if Fastify refused the request itself. */
 function fastifyCode(error: unknown): ErrorCode | undefined {
-  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
-  const code = (error as { code: unknown }).code;
-  if (typeof code !== "string") return undefined;
-  if (Object.hasOwn(fastifyCodes, code)) return fastifyCodes[code];
-  // A body that is JSON but malformed surfaces as a SyntaxError with a 400 status.
-  const status = (error as { statusCode?: unknown }).statusCode;
-  return status === 400 ? "bad_encoding" : undefined;
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = "code" in error ? (error as { code: unknown }).code : undefined;
+  if (typeof code === "string" && Object.hasOwn(fastifyCodes, code)) return fastifyCodes[code];
+  // Body parsing failures (JSON syntax errors) carry only a 4xx status.
+  const status = "statusCode" in error ? (error as { statusCode: unknown }).statusCode : undefined;
+  if (status === 413) return "payload_too_large";
+  if (typeof status === "number" && status >= 400 && status < 500) return "bad_encoding";
+  return undefined;
 }
 
 export function errorReply(error: unknown): ErrorReply {
