@@ -15,6 +15,16 @@ import type { Storage } from "../../src/storage/storage.ts";
 
 export const serverName = "chat.test";
 
+/** A JSON response body; the fields tests read are named, the rest is open. */
+export interface ResponseBody {
+  readonly code?: string;
+  readonly message?: string;
+  readonly accessToken?: string;
+  readonly challenge?: string;
+  readonly devices?: readonly unknown[];
+  readonly [field: string]: unknown;
+}
+
 export interface InProcessApi {
   readonly app: ProcessServer;
   readonly storage: Storage;
@@ -31,7 +41,7 @@ export interface InProcessApi {
       rawBody?: string;
       headers?: Record<string, string>;
     },
-  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  ): Promise<{ status: number; body: ResponseBody }>;
   close(): Promise<void>;
 }
 
@@ -108,7 +118,7 @@ export async function startInProcess(
         headers,
         ...(payload === undefined ? {} : { payload }),
       });
-      return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+      return { status: response.statusCode, body: response.json() as ResponseBody };
     },
     async close() {
       clientApi.closeSockets();
