@@ -14,7 +14,7 @@ import { sampleExponential } from "@parley/simulation";
 import type { ConfChange, ConfChangeSingle, Message, NodeId } from "../index.ts";
 import type { SimulatedCluster } from "./cluster.ts";
 import type { SimulatedNode } from "./node.ts";
-import type { Scenario } from "./scenario.ts";
+import { electionTimeoutMs, type Scenario } from "./scenario.ts";
 
 /** Bounds on the number of voters the operator keeps (Parley's sponsor sets are 3–7). */
 const votersMin = 3;
@@ -59,6 +59,7 @@ export class Chaos {
     this.every(scenario.membershipIntervalMsMean, () => this.changeMembership());
     this.every(scenario.transferIntervalMsMean, () => this.transferLeadership());
     this.every(scenario.leaderIsolationIntervalMsMean, () => this.isolateLeader());
+    this.every(scenario.bias.leaderCrashIntervalMsMean, () => this.crashLeader());
   }
 
   stop(): void {
@@ -69,19 +70,28 @@ export class Chaos {
   voteGranted(node: SimulatedNode): void {
     if (!this.active || !this.random.chance(this.scenario.bias.crashAfterVoteProbability)) return;
     this.statistics.biasedCrashes += 1;
-    this.scheduler.scheduleAfter(0, () =>
-      this.crashFor(node, "right after voting", this.scenario.tickMs),
-    );
+    // Back within a few milliseconds: while the election it voted in is still on.
+    const downtimeMs = this.random.integerBetween(1, 3);
+    this.scheduler.scheduleAfter(0, () => this.crashFor(node, "right after voting", downtimeMs));
   }
 
-  /** Bias: a leader crashes right after advancing its commit index. */
+  /**
+   * Bias: a new leader is cut off before its first messages leave, so its
+   * empty entry stays on its own log (the divergent tails of Figure 8).
+   */
+  becameLeader(node: SimulatedNode): void {
+    if (!this.active || !this.random.chance(this.scenario.bias.isolateNewLeaderProbability)) return;
+    this.isolate(node, "new leader");
+  }
+
+  /**
+   * Bias: a leader is cut off right after advancing its commit index, before
+   * the messages of that moment (the next entries) leave.
+   */
   leaderCommitted(node: SimulatedNode): void {
-    const probability = this.scenario.bias.crashLeaderAfterCommitProbability;
+    const probability = this.scenario.bias.isolateLeaderAfterCommitProbability;
     if (!this.active || !this.random.chance(probability)) return;
-    this.statistics.biasedCrashes += 1;
-    this.scheduler.scheduleAfter(0, () =>
-      this.crashFor(node, "leader, right after committing", this.downtimeMs()),
-    );
+    this.isolate(node, "leader that just committed");
   }
 
   private every(meanMs: number, action: () => void): void {
@@ -115,6 +125,15 @@ export class Chaos {
     this.crashFor(victim, "random crash", this.downtimeMs());
   }
 
+  /** Bias: the leader crashes and comes back while its followers elect a successor. */
+  private crashLeader(): void {
+    const leader = this.cluster.leader();
+    if (leader === undefined) return;
+    this.statistics.biasedCrashes += 1;
+    const downtimeMs = this.random.integerBetween(1, electionTimeoutMs(this.scenario));
+    this.crashFor(leader, "leader", downtimeMs);
+  }
+
   private transferLeadership(): void {
     const voters = this.cluster.configuration.confState.voters;
     const running = this.cluster.running();
@@ -128,12 +147,15 @@ export class Chaos {
 
   private isolateLeader(): void {
     const leader = this.cluster.leader();
-    if (leader === undefined) return;
-    const durationMs =
-      this.downtimeMs() + this.scenario.tickMs * this.scenario.electionTimeoutTicks;
-    const partition = this.network.partition([leader.id]);
+    if (leader !== undefined) this.isolate(leader, "leader");
+  }
+
+  private isolate(node: SimulatedNode, role: string): void {
+    // Long enough for the others to elect someone else, short enough to come back and compete.
+    const durationMs = electionTimeoutMs(this.scenario) * this.random.integerBetween(1, 4);
+    const partition = this.network.partition([node.id]);
     this.statistics.isolations += 1;
-    this.note(`leader ${leader.id} isolated for ${durationMs} ms`);
+    this.note(`${role} ${node.id} isolated for ${durationMs} ms`);
     this.scheduler.scheduleAfter(durationMs, () => this.network.removePartition(partition));
   }
 

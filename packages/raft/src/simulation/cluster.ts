@@ -27,12 +27,16 @@ export class SimulatedCluster {
     private readonly random: Random,
     initialVoters: number,
     private readonly note: (text: string) => void,
-    private readonly hooks: Pick<NodeEvents, "voteGranted" | "leaderCommitted" | "markerApplied">,
+    private readonly hooks: Pick<
+      NodeEvents,
+      "voteGranted" | "becameLeader" | "leaderCommitted" | "markerApplied"
+    >,
   ) {
     this.environment = {
       ...environment,
       events: {
         voteGranted: (node) => this.hooks.voteGranted(node),
+        becameLeader: (node) => this.hooks.becameLeader(node),
         leaderCommitted: (node) => this.hooks.leaderCommitted(node),
         markerApplied: (node, marker, index) => this.hooks.markerApplied(node, marker, index),
         configurationApplied: (node, index, confState) =>

@@ -34,6 +34,8 @@ import { electionTimeoutMs, type InjectedBug, type Scenario } from "./scenario.t
 /** What the cluster learns from a node as it runs (and the fault biases hook into). */
 export interface NodeEvents {
   voteGranted(node: SimulatedNode): void;
+  /** Called before the new leader's first messages leave. */
+  becameLeader(node: SimulatedNode): void;
   leaderCommitted(node: SimulatedNode): void;
   configurationApplied(node: SimulatedNode, index: LogIndex, confState: ConfState): void;
   markerApplied(node: SimulatedNode, marker: number, index: LogIndex): void;
@@ -249,6 +251,7 @@ export class SimulatedNode {
       if (ready.softState.role === "leader" && this.role !== "leader") {
         monitor.recordLeader(this.term, this.id);
         monitor.checkLeaderCompleteness(this.id, this.term, storage);
+        this.env.events.becameLeader(this);
       }
       this.role = ready.softState.role;
     }

@@ -113,6 +113,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     note,
     {
       voteGranted: (node) => chaos?.voteGranted(node),
+      becameLeader: (node) => chaos?.becameLeader(node),
       leaderCommitted: (node) => chaos?.leaderCommitted(node),
       markerApplied: (node, marker, index) => probe?.markerApplied(node, marker, index),
     },
@@ -189,10 +190,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     raftNetwork.setFaults(quietFaults);
     clientNetwork.setFaults(quietFaults);
     tightJitter = false;
-    const members = new Set(cluster.members());
-    for (const node of cluster.nodes.values()) {
-      if (node.state === "down" && members.has(node.id)) cluster.restart(node);
-    }
+    // Every crashed node comes back, members or not: a node still joining
+    // may become a member while the probe runs.
+    for (const node of cluster.nodes.values()) cluster.restart(node);
     const probeRandom = root.fork("liveness");
     const activeProbe = new LivenessProbe(
       scheduler,

@@ -6,6 +6,8 @@
  *
  *  - Election safety: at most one leader per term. A node is known to lead a
  *    term when its Ready says so, or when it sends what only a leader sends.
+ *    Beneath it, each node grants at most one vote per term (Figure 2's
+ *    votedFor), checked on the vote responses it sends.
  *  - Log matching: two entries with the same index and term have the same
  *    payload and the same predecessor term (by induction, the logs up to them
  *    are identical).
@@ -57,6 +59,8 @@ interface LoggedEntry {
 
 export class SafetyMonitor {
   private readonly leaders = new Map<Term, NodeId>();
+  /** Whom each voter voted for, by "term/voter". */
+  private readonly votes = new Map<string, NodeId>();
   private readonly logged = new Map<string, LoggedEntry>();
   private readonly committed: CommittedEntry[] = [];
   private readonly applied: string[] = [];
@@ -91,10 +95,13 @@ export class SafetyMonitor {
     }
   }
 
-  /** Messages only a leader of their term sends. */
+  /** Messages only a leader of their term sends, and votes (one per voter and term). */
   recordMessages(messages: readonly Message[]): void {
     for (const message of messages) {
       switch (message.type) {
+        case "voteResponse":
+          if (!message.reject) this.recordVote(message.term, message.from, message.to);
+          break;
         case "append":
         case "heartbeat":
         case "snapshot":
@@ -104,6 +111,19 @@ export class SafetyMonitor {
         default:
           break;
       }
+    }
+  }
+
+  private recordVote(term: Term, voter: NodeId, candidate: NodeId): void {
+    const key = `${term}/${voter}`;
+    const known = this.votes.get(key);
+    if (known === undefined) {
+      this.votes.set(key, candidate);
+    } else if (known !== candidate) {
+      throw new SafetyViolation(
+        "election safety",
+        `${voter} voted for ${known} and for ${candidate} in term ${term}`,
+      );
     }
   }
 

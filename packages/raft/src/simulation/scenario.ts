@@ -112,13 +112,28 @@ export interface Scenario {
 
 /**
  * Faults aimed at the moments where Raft's rules matter most (FoundationDB's
- * BUGGIFY, TigerBeetle's replays): each is on in about half the seeds.
+ * BUGGIFY, TigerBeetle's replays). A seed hunts one kind of moment, so the
+ * faults a scenario needs arrive together rather than each in a few seeds:
+ *  - "elections": split votes (tight timeouts, small groups), voters that
+ *    crash right after voting, vote requests replayed after the election,
+ *    granted votes duplicated;
+ *  - "commits": Figure 8 — new leaders cut off before their first entry
+ *    spreads (leaving divergent uncommitted tails), one entry per append
+ *    message, and leaders that crash right after advancing their commit;
+ *  - "mixed": each bias on or off by itself; "none": no bias.
  */
+export type Hunt = "elections" | "commits" | "mixed" | "none";
+
 export interface FaultBias {
+  readonly hunt: Hunt;
+  /** Mean time between crashes of the leader (back before the next election ends); 0 for none. */
+  readonly leaderCrashIntervalMsMean: number;
   /** A node that just granted a vote crashes at once and restarts quickly. */
   readonly crashAfterVoteProbability: number;
-  /** A leader that just advanced its commit index crashes. */
-  readonly crashLeaderAfterCommitProbability: number;
+  /** A leader that just advanced its commit index is cut off before its next messages leave. */
+  readonly isolateLeaderAfterCommitProbability: number;
+  /** A node that just won an election is cut off before its first messages leave. */
+  readonly isolateNewLeaderProbability: number;
   /** A vote request arrives again, after the election it belonged to. */
   readonly voteRequestReplayProbability: number;
   /** A granted vote arrives twice. */
@@ -127,22 +142,77 @@ export interface FaultBias {
   readonly tightElectionJitter: boolean;
 }
 
+const noBias: Omit<FaultBias, "hunt"> = {
+  leaderCrashIntervalMsMean: 0,
+  crashAfterVoteProbability: 0,
+  isolateLeaderAfterCommitProbability: 0,
+  isolateNewLeaderProbability: 0,
+  voteRequestReplayProbability: 0,
+  voteResponseDuplicationProbability: 0,
+  tightElectionJitter: false,
+};
+
+function chooseBias(random: Random): FaultBias {
+  const hunt = random.pick<Hunt>(["elections", "commits", "mixed", "none"]);
+  const enabled = (): boolean => random.chance(0.5);
+  switch (hunt) {
+    case "elections":
+      return {
+        ...noBias,
+        hunt,
+        leaderCrashIntervalMsMean: random.pick([200, 500]),
+        crashAfterVoteProbability: random.pick([0.3, 0.6]),
+        voteRequestReplayProbability: random.pick([0.3, 0.6]),
+        voteResponseDuplicationProbability: random.pick([0.3, 0.6]),
+        tightElectionJitter: true,
+      };
+    case "commits":
+      return {
+        ...noBias,
+        hunt,
+        isolateLeaderAfterCommitProbability: random.pick([0.2, 0.5]),
+        isolateNewLeaderProbability: random.pick([0.3, 0.6]),
+      };
+    case "mixed":
+      return {
+        hunt,
+        leaderCrashIntervalMsMean: enabled() ? random.pick([500, 2_000]) : 0,
+        crashAfterVoteProbability: enabled() ? random.pick([0.05, 0.3]) : 0,
+        isolateLeaderAfterCommitProbability: enabled() ? random.pick([0.005, 0.02]) : 0,
+        isolateNewLeaderProbability: enabled() ? random.pick([0.05, 0.2]) : 0,
+        voteRequestReplayProbability: enabled() ? random.pick([0.1, 0.5]) : 0,
+        voteResponseDuplicationProbability: enabled() ? random.pick([0.1, 0.5]) : 0,
+        tightElectionJitter: random.chance(0.3),
+      };
+    case "none":
+      return { ...noBias, hunt };
+  }
+}
+
 export function chooseScenario(random: Random): Scenario {
   const enabled = (): boolean => random.chance(0.5);
+  const bias = chooseBias(random.fork("bias"));
   const tickMs = random.pick([5, 10, 20]);
   const electionTimeoutTicks = random.pick([5, 10, 20]);
   const electionTimeoutMs = tickMs * electionTimeoutTicks;
   const faults = chooseFaultProfile(random.fork("faults"));
+  const initialVoters = random.integerBetween(3, 7);
+  const appendMessageBytesMax = random.pick([1, 1, 256, 1024 * 1024]);
+  const inflightMessagesMax = random.pick([1, 4, 64]);
+  const commits = bias.hunt === "commits";
   return {
-    initialVoters: random.integerBetween(3, 7),
+    // Both hunts need few voters: one voter's second vote, or one follower's
+    // acknowledgement, must make a majority.
+    initialVoters: bias.hunt === "elections" || commits ? random.pick([3, 3, 3, 5]) : initialVoters,
     tickMs,
     electionTimeoutTicks,
     heartbeatIntervalTicks: random.pick([1, 1, 2]),
     preVote: random.chance(0.85),
     checkQuorum: random.chance(0.85),
     quiesce: random.chance(0.3),
-    appendMessageBytesMax: random.pick([1, 1, 256, 1024 * 1024]),
-    inflightMessagesMax: random.pick([1, 4, 64]),
+    // One entry per message lets a quorum hold index i but not i + 1.
+    appendMessageBytesMax: commits ? 1 : appendMessageBytesMax,
+    inflightMessagesMax: commits ? 1 : inflightMessagesMax,
     uncommittedEntriesBytesMax: random.pick([512, 8 * 1024 * 1024]),
     diskSyncMs: random.pick([0, 0, 1, 3]),
     crashLosesUnsyncedWrites: random.chance(0.5),
@@ -164,13 +234,7 @@ export function chooseScenario(random: Random): Scenario {
     transferIntervalMsMean: enabled() ? random.pick([300, 1_000]) : 0,
     leaderIsolationIntervalMsMean: enabled() ? random.pick([500, 2_000]) : 0,
     failureDetectionMs: random.pick([0, electionTimeoutMs]),
-    bias: {
-      crashAfterVoteProbability: enabled() ? random.pick([0.05, 0.3]) : 0,
-      crashLeaderAfterCommitProbability: enabled() ? random.pick([0.005, 0.02]) : 0,
-      voteRequestReplayProbability: enabled() ? random.pick([0.1, 0.5]) : 0,
-      voteResponseDuplicationProbability: enabled() ? random.pick([0.1, 0.5]) : 0,
-      tightElectionJitter: random.chance(0.3),
-    },
+    bias,
   };
 }
 
@@ -209,7 +273,7 @@ export function describeScenario(scenario: Scenario): string {
     `network: ${describeFaultProfile(scenario.faults)}`,
     `client network: ${describeFaultProfile(scenario.clientFaults)}`,
     `nodes: crash ${every(scenario.crashIntervalMsMean)} (down ~${scenario.downtimeMsMean} ms, detected after ${scenario.failureDetectionMs} ms), membership ${every(scenario.membershipIntervalMsMean)}, transfer ${every(scenario.transferIntervalMsMean)}, leader isolation ${every(scenario.leaderIsolationIntervalMsMean)}`,
-    `bias: crash after vote ${bias.crashAfterVoteProbability}, crash leader after commit ${bias.crashLeaderAfterCommitProbability}, vote request replay ${bias.voteRequestReplayProbability}, vote response duplication ${bias.voteResponseDuplicationProbability}, tight election jitter ${bias.tightElectionJitter}`,
+    `bias (hunting ${bias.hunt}): crash leader every ~${bias.leaderCrashIntervalMsMean} ms, crash after vote ${bias.crashAfterVoteProbability}, isolate leader after commit ${bias.isolateLeaderAfterCommitProbability}, isolate new leader ${bias.isolateNewLeaderProbability}, vote request replay ${bias.voteRequestReplayProbability}, vote response duplication ${bias.voteResponseDuplicationProbability}, tight election jitter ${bias.tightElectionJitter}`,
   ].join("\n");
 }
 
