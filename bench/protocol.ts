@@ -176,7 +176,7 @@ export const protocolBenchmark: Benchmark = {
             ),
           ),
           unit: "ops/s",
-          note: "includes public-key import and weak-key check",
+          note: "16 signers; weak-key check and context prefix included",
         },
         {
           name: `full DIR verification (${provider.name})`,
@@ -184,7 +184,7 @@ export const protocolBenchmark: Benchmark = {
             cycling(records, (bytes) => verifyDeviceRecord(bytes, { provider, serverKeys, nowMs })),
           ),
           unit: "records/s",
-          note: `${records.length} distinct records, no cache; ${targetNote}`,
+          note: `${records.length} distinct devices, no signature cache; ${targetNote}`,
         },
       );
     }

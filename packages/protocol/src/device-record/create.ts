@@ -24,7 +24,11 @@ export interface DeviceRecordFields {
   readonly validUntilMs: number;
 }
 
-/** A homeserver's identity and current signing key, for attesting. */
+/**
+ * A homeserver's identity and signing key, for attesting. The key must be one
+ * that the server's current key document lists as valid now; verifiers check
+ * that against the attestation time (docs/protocol.md §5.3).
+ */
 export interface AttestingServer {
   readonly name: ServerName;
   readonly keyPair: KeyPair;
