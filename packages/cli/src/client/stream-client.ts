@@ -6,6 +6,16 @@
 import WebSocket from "ws";
 import { clientApiPath, type EventJson } from "./http-client.ts";
 
+/** A queue item's body: an invite or a membership notice (docs/protocol.md, Client API). */
+export interface NoticeBody {
+  readonly type?: string;
+  readonly roomId?: string;
+  readonly membership?: string;
+  readonly by?: string;
+  readonly name?: string;
+  readonly [field: string]: unknown;
+}
+
 export type ServerFrame =
   | {
       readonly type: "ready";
@@ -22,7 +32,7 @@ export type ServerFrame =
         readonly position: number;
         readonly id: string;
         readonly kind: string;
-        readonly body: Record<string, unknown>;
+        readonly body: NoticeBody;
       }>;
       readonly missed: { readonly count: number; readonly through: number } | null;
     }
