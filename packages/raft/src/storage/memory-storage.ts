@@ -142,6 +142,10 @@ export class MemoryStorage implements WritableStorage {
     const skip = Math.max(0, this.firstIndex() - first.index);
     if (skip >= entries.length) return;
     const keep = first.index + skip - this.firstIndex();
-    this.log = this.log.slice(0, keep).concat(entries.slice(skip));
+    // In place: copying the whole log on every append made a long log cost
+    // time per append in proportion to its length. Safe because `entries()`
+    // hands out copies, so no caller holds this array.
+    this.log.length = keep;
+    for (const entry of skip === 0 ? entries : entries.slice(skip)) this.log.push(entry);
   }
 }
