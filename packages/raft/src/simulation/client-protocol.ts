@@ -4,7 +4,7 @@
  * retried request carries the same one, so the state machine can tell a
  * retry from a new command.
  */
-import type { CommandResult, SessionCommand } from "./command.ts";
+import { type CommandResult, type RequestCommand, requestSequence } from "./command.ts";
 
 /** Writes always go through the log; reads through the log or through ReadIndex. */
 export type RequestPath = "log" | "readIndex";
@@ -14,7 +14,7 @@ export interface ClientRequest {
   /** Unique per attempt, so a client can ignore answers to attempts it gave up on. */
   readonly requestId: number;
   readonly client: string;
-  readonly command: SessionCommand;
+  readonly command: RequestCommand;
   readonly path: RequestPath;
 }
 
@@ -35,7 +35,8 @@ export type ClientEnvelope = ClientRequest | ClientReply;
 export function describeEnvelope(envelope: ClientEnvelope): string {
   if (envelope.type === "request") {
     const { command } = envelope;
-    return `request ${envelope.requestId} ${command.kind} ${command.key} (${command.client}/${command.sequence}) via ${envelope.path}`;
+    const key = command.kind === "register" ? "" : ` ${command.key}`;
+    return `request ${envelope.requestId} ${command.kind}${key} (${command.client}/${requestSequence(command)}) via ${envelope.path}`;
   }
   return `reply ${envelope.requestId} ${envelope.outcome.status}`;
 }

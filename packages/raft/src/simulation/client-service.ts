@@ -9,7 +9,12 @@
  */
 import type { RawNode, ReadState } from "../index.ts";
 import type { ClientReply, ClientRequest, ReplyOutcome } from "./client-protocol.ts";
-import { type CommandResult, encodeCommand, type SessionCommand } from "./command.ts";
+import {
+  type CommandResult,
+  encodeCommand,
+  type RequestCommand,
+  requestSequence,
+} from "./command.ts";
 import type { AppliedCommand, KeyValueStore } from "./key-value-store.ts";
 
 export interface ClientServiceHost {
@@ -33,7 +38,7 @@ interface Waiter {
 interface PendingRead {
   readonly from: string;
   readonly requestId: number;
-  readonly command: SessionCommand;
+  readonly command: RequestCommand;
   readonly context: string;
   /** Known once the ReadState arrives. */
   index: number | null;
@@ -56,14 +61,7 @@ export class ClientService {
 
   private handleProposal(from: string, request: ClientRequest): void {
     const { command } = request;
-    if (this.host.deduplicate) {
-      // Already applied here: the session remembers the answer.
-      const remembered = this.host.store().rememberedResult(command.client, command.sequence);
-      if (remembered !== undefined) {
-        this.answer(from, request.requestId, { status: "ok", result: remembered });
-        return;
-      }
-    }
+    // A retry is proposed again: the session table answers it from its cache.
     const result = this.host.rawNode.propose(encodeCommand(command));
     if (result.status === "dropped") {
       this.answer(from, request.requestId, { status: "retry", reason: result.reason });
@@ -72,7 +70,7 @@ export class ClientService {
     this.waiters.set(command.client, {
       from,
       requestId: request.requestId,
-      sequence: command.sequence,
+      sequence: requestSequence(command),
     });
   }
 
@@ -129,11 +127,16 @@ export class ClientService {
     this.answer(waiter.from, waiter.requestId, { status: "ok", result: applied.result });
   }
 
-  private readLocally(command: SessionCommand): CommandResult {
+  private readLocally(command: RequestCommand): CommandResult {
     const store = this.host.store();
-    return command.kind === "read"
-      ? { kind: "read", entries: store.readLog(command.key) }
-      : { kind: "get", value: store.readRegister(command.key) };
+    switch (command.kind) {
+      case "read":
+        return { kind: "read", entries: store.readLog(command.key) };
+      case "get":
+        return { kind: "get", value: store.readRegister(command.key) };
+      default:
+        throw new Error(`${command.kind} is not a read`);
+    }
   }
 
   private answer(to: string, requestId: number, outcome: ReplyOutcome): void {

@@ -23,7 +23,7 @@ import {
 } from "@parley/simulation";
 import type { NodeId } from "../index.ts";
 import type { ClientEnvelope, ClientReply, RequestPath } from "./client-protocol.ts";
-import type { CommandResult, SessionCommand } from "./command.ts";
+import type { CommandResult, RequestCommand, SessionCommand } from "./command.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** Bound on a client's operations in one run, whatever the duration. */
@@ -47,10 +47,11 @@ export interface ClientStatistics {
 }
 
 interface CurrentOperation {
-  readonly command: SessionCommand;
+  readonly command: RequestCommand;
   readonly path: RequestPath;
+  /** Where the operation is recorded; "none" for the session registration. */
   readonly historyId: number;
-  readonly history: "register" | "log";
+  readonly history: "register" | "log" | "none";
   attempts: number;
   requestId: number;
   timer: TimerId | undefined;
@@ -62,6 +63,7 @@ export class SimulatedClient {
   private current: CurrentOperation | null = null;
   private preferred: NodeId | null = null;
   private issuing = false;
+  private registered = false;
 
   constructor(
     readonly name: string,
@@ -93,13 +95,23 @@ export class SimulatedClient {
   }
 
   private begin(): void {
+    if (!this.registered) {
+      this.beginRegistration();
+      return;
+    }
     const scenario = this.env.scenario;
     this.sequence += 1;
     const useLog = scenario.logKeys > 0 && this.random.chance(0.4);
     const isRead = this.random.chance(scenario.readShare);
     const path: RequestPath =
       isRead && this.random.chance(scenario.readIndexShare) ? "readIndex" : "log";
-    const base = { client: this.name, sequence: this.sequence };
+    // One operation at a time: every earlier answer arrived or was given up on.
+    const base = {
+      client: this.name,
+      sequence: this.sequence,
+      firstUnacknowledged: this.sequence,
+      timeMs: this.env.scheduler.nowMs(),
+    };
     const value = `${this.name}:${this.sequence}`;
     let command: SessionCommand;
     let historyId: number;
@@ -129,12 +141,26 @@ export class SimulatedClient {
     this.attempt();
   }
 
+  /** A session first: the client's commands are refused without one. */
+  private beginRegistration(): void {
+    this.current = {
+      command: { kind: "register", client: this.name, timeMs: this.env.scheduler.nowMs() },
+      path: "log",
+      historyId: -1,
+      history: "none",
+      attempts: 0,
+      requestId: 0,
+      timer: undefined,
+    };
+    this.attempt();
+  }
+
   private attempt(): void {
     const operation = this.current;
     if (operation === null) return;
     if (operation.attempts >= this.env.scenario.clientAttemptsMax) {
       // Unknown outcome: the history leaves it open.
-      this.statistics.gaveUp += 1;
+      if (operation.history !== "none") this.statistics.gaveUp += 1;
       this.finish();
       return;
     }
@@ -182,8 +208,12 @@ export class SimulatedClient {
       return;
     }
     this.preferred = from;
-    this.record(operation, reply.outcome.result);
-    this.statistics.completed += 1;
+    if (operation.history === "none") {
+      this.registered = true;
+    } else {
+      this.record(operation, reply.outcome.result);
+      this.statistics.completed += 1;
+    }
     this.finish();
   }
 

@@ -8,34 +8,38 @@
  */
 import { describeConfChange, type Entry } from "../index.ts";
 
-/** A write or a read through the log, from a client session (client, sequence). */
-export type SessionCommand =
-  | {
-      readonly kind: "put";
-      readonly client: string;
-      readonly sequence: number;
-      readonly key: string;
-      readonly value: string;
-    }
-  | {
-      readonly kind: "append";
-      readonly client: string;
-      readonly sequence: number;
-      readonly key: string;
-      readonly value: string;
-    }
-  | {
-      readonly kind: "get";
-      readonly client: string;
-      readonly sequence: number;
-      readonly key: string;
-    }
-  | {
-      readonly kind: "read";
-      readonly client: string;
-      readonly sequence: number;
-      readonly key: string;
-    };
+/**
+ * What every session command carries (the fields of the core's
+ * ClientSessionTable): the client, its sequence number, the lowest sequence
+ * number whose answer it still waits for, and the client's clock when it
+ * issued the command (the table expires sessions by entry time, never by a
+ * replica's clock).
+ */
+interface SessionFields {
+  readonly client: string;
+  readonly sequence: number;
+  readonly firstUnacknowledged: number;
+  readonly timeMs: number;
+}
+
+/** A write or a read through the log, from a client session. */
+export type SessionCommand = SessionFields &
+  (
+    | { readonly kind: "put"; readonly key: string; readonly value: string }
+    | { readonly kind: "append"; readonly key: string; readonly value: string }
+    | { readonly kind: "get"; readonly key: string }
+    | { readonly kind: "read"; readonly key: string }
+  );
+
+/** Opens the client's session; a client registers before its first command. */
+export interface RegisterCommand {
+  readonly kind: "register";
+  readonly client: string;
+  readonly timeMs: number;
+}
+
+/** What a client asks a server to do. */
+export type RequestCommand = SessionCommand | RegisterCommand;
 
 /** The liveness probe's entry: it must commit and reach every member once faults stop. */
 export interface MarkerCommand {
@@ -43,14 +47,19 @@ export interface MarkerCommand {
   readonly marker: number;
 }
 
-export type Command = SessionCommand | MarkerCommand;
+export type Command = RequestCommand | MarkerCommand;
 
 export type CommandResult =
   | { readonly kind: "put" }
   | { readonly kind: "append" }
   | { readonly kind: "get"; readonly value: string | null }
   | { readonly kind: "read"; readonly entries: readonly string[] }
-  | { readonly kind: "marker" };
+  | { readonly kind: "register" };
+
+/** The sequence number a request is known by (a registration has none of its own). */
+export function requestSequence(command: RequestCommand): number {
+  return command.kind === "register" ? 0 : command.sequence;
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

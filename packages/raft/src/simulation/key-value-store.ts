@@ -1,16 +1,18 @@
 /**
  * The replicated application of the simulator: registers (put/get) and
- * append-only logs (append/read), with client sessions that make retried
- * commands safe (Raft thesis §6.3): each client numbers its commands, one
- * outstanding at a time, and a command whose sequence number the client's
- * session has already seen is not applied again; the session remembers the
- * last result so the retry can be answered.
+ * append-only logs (append/read). Retried commands are applied once through
+ * the core's ClientSessionTable (Raft thesis §6.3), so the simulator also
+ * tests that table under retries, duplicates, late replays, crashes and
+ * snapshots.
  *
  * It also keeps a running digest of every entry applied, chained by index, so
  * two nodes (or a node and a snapshot) that applied different histories up
  * to the same index are told apart cheaply.
  */
 import {
+  type ClientSessionLimits,
+  type ClientSessionSnapshot,
+  ClientSessionTable,
   type ConfState,
   EMPTY_CONF_STATE,
   type Entry,
@@ -19,26 +21,36 @@ import {
   type Term,
 } from "../index.ts";
 import { type CommandResult, decodeCommand, entryContent, type SessionCommand } from "./command.ts";
-
-interface Session {
-  readonly sequence: number;
-  readonly result: CommandResult;
-}
+import { SafetyViolation } from "./safety-monitor.ts";
 
 /** What applying one entry meant for a client waiting on it. */
 export interface AppliedCommand {
   readonly client: string;
+  /** 0 for a registration. */
   readonly sequence: number;
   /** The result to answer with (the remembered one for a retry). */
   readonly result: CommandResult;
 }
 
+/**
+ * Sessions never expire in a run (a client that gives up just moves on to its
+ * next sequence number), so an expired session can only be a bug.
+ */
+const sessionLimits: ClientSessionLimits = {
+  sessionsMax: 64,
+  idleIndexesMax: Number.MAX_SAFE_INTEGER,
+  idleMs: Number.MAX_SAFE_INTEGER,
+  pendingResponsesMax: 4,
+};
+
 interface SnapshotBody {
   readonly registers: [string, string][];
   readonly logs: [string, string[]][];
-  readonly sessions: [string, Session][];
+  readonly sessions: ClientSessionSnapshot<CommandResult>;
   readonly digest: number;
 }
+
+const emptyBody: SnapshotBody = { registers: [], logs: [], sessions: { sessions: [] }, digest: 0 };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -51,7 +63,7 @@ export class KeyValueStore {
   digest: number;
   private readonly registers: Map<string, string>;
   private readonly logs: Map<string, string[]>;
-  private readonly sessions: Map<string, Session>;
+  private readonly sessions: ClientSessionTable<CommandResult>;
 
   private constructor(metadata: Snapshot["metadata"], body: SnapshotBody) {
     this.appliedIndex = metadata.index;
@@ -60,27 +72,19 @@ export class KeyValueStore {
     this.digest = body.digest;
     this.registers = new Map(body.registers);
     this.logs = new Map(body.logs.map(([key, entries]) => [key, [...entries]]));
-    this.sessions = new Map(body.sessions);
+    this.sessions = ClientSessionTable.fromSnapshot(body.sessions, sessionLimits);
   }
 
   static empty(): KeyValueStore {
-    return new KeyValueStore(
-      { index: 0, term: 0, confState: EMPTY_CONF_STATE },
-      { registers: [], logs: [], sessions: [], digest: 0 },
-    );
+    return new KeyValueStore({ index: 0, term: 0, confState: EMPTY_CONF_STATE }, emptyBody);
   }
 
   /** The state a snapshot holds (the bootstrap snapshot, or one from disk or the leader). */
   static fromSnapshot(snapshot: Snapshot): KeyValueStore {
-    if (snapshot.data.byteLength === 0) {
-      return new KeyValueStore(snapshot.metadata, {
-        registers: [],
-        logs: [],
-        sessions: [],
-        digest: 0,
-      });
-    }
-    const body = JSON.parse(decoder.decode(snapshot.data)) as SnapshotBody;
+    const body =
+      snapshot.data.byteLength === 0
+        ? emptyBody
+        : (JSON.parse(decoder.decode(snapshot.data)) as SnapshotBody);
     return new KeyValueStore(snapshot.metadata, body);
   }
 
@@ -88,7 +92,7 @@ export class KeyValueStore {
     const body: SnapshotBody = {
       registers: [...this.registers],
       logs: [...this.logs],
-      sessions: [...this.sessions],
+      sessions: this.sessions.toSnapshot(),
       digest: this.digest,
     };
     return encoder.encode(JSON.stringify(body));
@@ -104,8 +108,9 @@ export class KeyValueStore {
 
   /**
    * Applies the next committed entry. `deduplicate` false is the injected
-   * bug "noClientDedup". Returns what a client waiting on the entry's
-   * command should be told, or null (no command, or a stale retry).
+   * bug "noClientDedup" (the session table is bypassed). Returns what a
+   * client waiting on the entry's command should be told, or null (no
+   * command, or a retry of a command the client already moved past).
    */
   apply(entry: Entry, deduplicate: boolean): AppliedCommand | null {
     this.appliedIndex = entry.index;
@@ -114,21 +119,32 @@ export class KeyValueStore {
     if (entry.type !== "normal") return null;
     const command = decodeCommand(entry.data);
     if (command === null || command.kind === "marker") return null;
-    const session = this.sessions.get(command.client);
-    if (deduplicate && session !== undefined && command.sequence <= session.sequence) {
-      // A retry: answer with the remembered result if it is the latest command.
-      if (command.sequence !== session.sequence) return null;
-      return { client: command.client, sequence: command.sequence, result: session.result };
+    if (command.kind === "register") {
+      this.sessions.register(command.client, entry.index, command.timeMs);
+      return { client: command.client, sequence: 0, result: { kind: "register" } };
     }
-    const result = this.execute(command);
-    this.sessions.set(command.client, { sequence: command.sequence, result });
-    return { client: command.client, sequence: command.sequence, result };
-  }
-
-  /** The remembered result of (client, sequence), if that is the client's latest command. */
-  rememberedResult(client: string, sequence: number): CommandResult | undefined {
-    const session = this.sessions.get(client);
-    return session !== undefined && session.sequence === sequence ? session.result : undefined;
+    if (!deduplicate) {
+      const result = this.execute(command);
+      return { client: command.client, sequence: command.sequence, result };
+    }
+    const outcome = this.sessions.apply(
+      {
+        clientId: command.client,
+        sequence: command.sequence,
+        firstUnacknowledged: command.firstUnacknowledged,
+      },
+      entry.index,
+      command.timeMs,
+      () => this.execute(command),
+    );
+    if (outcome.status !== "refused") {
+      return { client: command.client, sequence: command.sequence, result: outcome.response };
+    }
+    if (outcome.reason === "acknowledged") return null;
+    throw new SafetyViolation(
+      "state machine safety",
+      `the session table refused ${command.client}/${command.sequence} at ${entry.index}: ${outcome.reason}`,
+    );
   }
 
   readRegister(key: string): string | null {
