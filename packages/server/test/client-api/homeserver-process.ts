@@ -107,14 +107,16 @@ export class HomeserverProcess {
     };
     child.stdout?.on("data", append);
     child.stderr?.on("data", append);
-    const startedAt = this.#output.length;
+    // Only this process's own output counts: an earlier banner must not match.
+    let startOutput = "";
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no start in time:\n${this.#output}`)),
         startTimeoutMs,
       );
-      const check = () => {
-        const recent = this.#output.slice(Math.max(0, startedAt - 1000));
+      const check = (chunk: Buffer) => {
+        startOutput = (startOutput + chunk.toString("utf8")).slice(-100_000);
+        const recent = startOutput;
         const url = /listening on:\s+(http:\/\/\S+)/.exec(recent)?.[1];
         const name = /server name:\s+(\S+)/.exec(recent)?.[1];
         if (url !== undefined && name !== undefined) {
