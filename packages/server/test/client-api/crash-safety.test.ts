@@ -153,7 +153,8 @@ describe("crash safety", () => {
 
 const urlVariable = "PARLEY_TEST_POSTGRES_URL";
 const postgresUrl = process.env[urlVariable] ?? "";
-const ciValue = process.env.CI ?? "";
+const ciVariable = "CI";
+const ciValue = process.env[ciVariable] ?? "";
 const inCi = ciValue !== "" && ciValue !== "false";
 
 if (postgresUrl === "") {
