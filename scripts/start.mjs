@@ -1,10 +1,8 @@
-// `npm start` will run a homeserver (embedded SQLite and the web client).
-// The homeserver does not exist yet: say so plainly instead of pretending.
-process.stdout.write(
-  [
-    "Parley: the homeserver is not built yet.",
-    "What exists today: the protocol core (packages/protocol) and the Raft core (packages/raft).",
-    "Run the tests with: npm test",
-    "",
-  ].join("\n"),
-);
+// `npm start`: runs a Parley homeserver on embedded SQLite (./parley-data),
+// exactly as `parley server` would; arguments after `npm start --` are passed
+// on (for example `npm start -- --config parley.toml`).
+import { register } from "tsx/esm/api";
+
+register();
+process.argv.splice(2, 0, "server");
+await import("../packages/cli/src/main.ts");

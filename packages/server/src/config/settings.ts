@@ -121,3 +121,35 @@ export function environmentVariableName(path: readonly [string | null, string]):
 }
 
 export { dayMs };
+
+/** One line per setting, for `parley server --help`; keyed like the TOML ("section.key"). */
+export const settingDescriptions: Readonly<Record<string, string>> = {
+  server_name: "the name in user ids (alice@NAME); defaults to localhost:<port>",
+  data_directory: "where the SQLite file and other state live",
+  "listen.host": "address to listen on",
+  "listen.port": "port to listen on (0 picks a free one)",
+  "database.postgres_url": "postgres:// URL; unset means embedded SQLite",
+  "database.postgres_schema": "PostgreSQL schema for the tables",
+  "database.postgres_pool_size": "PostgreSQL connections per process",
+  "database.sqlite_file": "SQLite file, relative to the data directory",
+  "log.level": "fatal, error, warn, info, debug, trace or silent",
+  "inbox.retention_days": "undelivered events older than this become a 'missed' marker",
+  "inbox.retention_events": "at most this many events are replayed to a returning device",
+  "inbox.device_queue_items": "per-device queue length before the oldest items are dropped",
+  "registration.mode": "open, invite-only or closed",
+  "rate_limits.device_requests_per_second": "client API requests per second per device",
+  "rate_limits.address_requests_per_second": "client API requests per second per address",
+  "rate_limits.authentication_attempts_per_minute":
+    "logins, registrations and session challenges per address per minute",
+};
+
+/** Each setting's default, as the schema fills it in for an empty file. */
+export function settingDefaults(): Readonly<Record<string, unknown>> {
+  const defaults = settingsSchema.parse({}) as Record<string, unknown>;
+  const flat: Record<string, unknown> = {};
+  for (const [section, key] of settingPaths) {
+    const holder = section === null ? defaults : (defaults[section] as Record<string, unknown>);
+    flat[section === null ? key : `${section}.${key}`] = holder[key];
+  }
+  return flat;
+}
