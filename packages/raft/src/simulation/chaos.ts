@@ -7,11 +7,14 @@
  * vote, a crash of a leader right after it committed.
  *
  * Each activity runs at the seed's own rate; all of them stop for the
- * liveness phase.
+ * liveness phase. Removed nodes keep running, as a real server would: it
+ * cannot know it was removed if it was cut off at the time, and a late copy
+ * of an old proposal may even add it back (ids are never reused, but a
+ * replayed "add n4" names the same node).
  */
 import type { Random, SimulatedNetwork, SimulatedScheduler } from "@parley/simulation";
 import { sampleExponential } from "@parley/simulation";
-import type { ConfChange, ConfChangeSingle, Message, NodeId } from "../index.ts";
+import type { ConfChange, ConfChangeSingle, Message } from "../index.ts";
 import type { SimulatedCluster } from "./cluster.ts";
 import type { SimulatedNode } from "./node.ts";
 import { electionTimeoutMs, type Scenario } from "./scenario.ts";
@@ -19,9 +22,6 @@ import { electionTimeoutMs, type Scenario } from "./scenario.ts";
 /** Bounds on the number of voters the operator keeps (Parley's sponsor sets are 3–7). */
 const votersMin = 3;
 const votersMax = 7;
-
-/** A removed node keeps running this long, so it can show it does not disturb the group. */
-const removedNodeGraceMs = 2_000;
 
 export interface ChaosStatistics {
   configurationProposals: number;
@@ -41,7 +41,6 @@ export class Chaos {
   /** A node created for the group that has not appeared in its configuration yet. */
   private joining: SimulatedNode | null = null;
   private nextProposal = 1;
-  private readonly removedSinceMs = new Map<NodeId, number>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -160,7 +159,6 @@ export class Chaos {
   }
 
   private changeMembership(): void {
-    this.stopRemovedNodes();
     const change = this.chooseChange();
     if (change === null) return;
     const running = this.cluster
@@ -215,20 +213,5 @@ export class Chaos {
     }
     if (options.length === 0) return null;
     return this.random.pick(options)();
-  }
-
-  /** Nodes out of the configuration for a while are shut down for good. */
-  private stopRemovedNodes(): void {
-    const members = new Set(this.cluster.members());
-    const nowMs = this.scheduler.nowMs();
-    for (const node of this.cluster.nodes.values()) {
-      if (node.state === "stopped" || members.has(node.id) || node === this.joining) {
-        this.removedSinceMs.delete(node.id);
-        continue;
-      }
-      const since = this.removedSinceMs.get(node.id);
-      if (since === undefined) this.removedSinceMs.set(node.id, nowMs);
-      else if (nowMs - since >= removedNodeGraceMs) this.cluster.stop(node);
-    }
   }
 }

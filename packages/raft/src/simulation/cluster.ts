@@ -12,11 +12,20 @@ export interface ClusterStatistics {
   crashes: number;
   restarts: number;
   nodesCreated: number;
+  /** Snapshots received from a leader and installed. */
+  snapshotsInstalled: number;
+  compactions: number;
 }
 
 export class SimulatedCluster {
   readonly nodes = new Map<NodeId, SimulatedNode>();
-  readonly statistics: ClusterStatistics = { crashes: 0, restarts: 0, nodesCreated: 0 };
+  readonly statistics: ClusterStatistics = {
+    crashes: 0,
+    restarts: 0,
+    nodesCreated: 0,
+    snapshotsInstalled: 0,
+    compactions: 0,
+  };
   /** The newest configuration some node applied, and at which index. */
   configuration: { index: LogIndex; confState: ConfState };
   private nextNodeNumber = 1;
@@ -39,6 +48,12 @@ export class SimulatedCluster {
         becameLeader: (node) => this.hooks.becameLeader(node),
         leaderCommitted: (node) => this.hooks.leaderCommitted(node),
         markerApplied: (node, marker, index) => this.hooks.markerApplied(node, marker, index),
+        snapshotInstalled: () => {
+          this.statistics.snapshotsInstalled += 1;
+        },
+        compacted: () => {
+          this.statistics.compactions += 1;
+        },
         configurationApplied: (node, index, confState) =>
           this.configurationApplied(node, index, confState),
       },
@@ -92,7 +107,7 @@ export class SimulatedCluster {
 
   crash(node: SimulatedNode, reason: string): void {
     if (node.state !== "running") return;
-    node.crash("restartable");
+    node.crash();
     this.statistics.crashes += 1;
     this.note(`${node.id} crashed (${reason})`);
     this.reportLiveness(node, false);
@@ -109,14 +124,6 @@ export class SimulatedCluster {
         node.withRawNode((raw) => raw.peerLivenessChanged(other.id, false));
     }
     this.reportLiveness(node, true);
-  }
-
-  /** Shuts a node down for good (it left the group). */
-  stop(node: SimulatedNode): void {
-    if (node.state === "stopped") return;
-    node.crash("stopped");
-    this.note(`${node.id} stopped`);
-    this.reportLiveness(node, false);
   }
 
   private create(id: NodeId, bootstrap: Snapshot | null): SimulatedNode {

@@ -39,6 +39,8 @@ export interface NodeEvents {
   leaderCommitted(node: SimulatedNode): void;
   configurationApplied(node: SimulatedNode, index: LogIndex, confState: ConfState): void;
   markerApplied(node: SimulatedNode, marker: number, index: LogIndex): void;
+  snapshotInstalled(): void;
+  compacted(): void;
 }
 
 export interface NodeEnvironment {
@@ -54,7 +56,7 @@ export interface NodeEnvironment {
   readonly tightElectionJitter: () => boolean;
 }
 
-export type NodeState = "running" | "down" | "stopped";
+export type NodeState = "running" | "down";
 
 export class SimulatedNode {
   state: NodeState = "down";
@@ -161,14 +163,11 @@ export class SimulatedNode {
     this.scheduleTick(incarnation, 1 + jitter.integerBelow(scenario.tickMs));
   }
 
-  /** Loses everything not on the platter. `stop` makes it permanent. */
-  crash(final: "restartable" | "stopped"): void {
-    if (this.state !== "running") {
-      if (final === "stopped") this.state = "stopped";
-      return;
-    }
+  /** Loses everything not on the platter; `start` brings the node back from it. */
+  crash(): void {
+    if (this.state !== "running") return;
     this.incarnation += 1;
-    this.state = final === "stopped" ? "stopped" : "down";
+    this.state = "down";
     this.rawNode = null;
     this.service = null;
     this.env.raftNetwork.takeDown(this.id);
@@ -245,7 +244,6 @@ export class SimulatedNode {
   private observe(ready: Ready): void {
     const monitor = this.env.monitor;
     const storage = this.disk.view;
-    monitor.recordMessages(ready.messages);
     monitor.recordAppend(this.id, ready.entries, storage);
     if (ready.softState !== null) {
       if (ready.softState.role === "leader" && this.role !== "leader") {
@@ -281,6 +279,8 @@ export class SimulatedNode {
   private send(messages: readonly Message[]): void {
     const { raftNetwork, scenario } = this.env;
     const bias = scenario.bias;
+    // Recorded as they leave: a vote lost with an unsynced write was never cast.
+    this.env.monitor.recordMessages(messages);
     let votedFor = false;
     for (const message of messages) {
       raftNetwork.send(this.id, message.to, message);
@@ -311,6 +311,7 @@ export class SimulatedNode {
 
   private installSnapshot(snapshot: Snapshot): void {
     this.store = KeyValueStore.fromSnapshot(snapshot);
+    this.env.events.snapshotInstalled();
     this.env.monitor.recordSnapshot(this.id, snapshot, this.term, this.store.digest);
     const { index, confState } = snapshot.metadata;
     this.env.events.configurationApplied(this, index, confState);
@@ -347,5 +348,6 @@ export class SimulatedNode {
     if (applied > storage.lastIndex()) return;
     const compactTo = Math.max(0, applied - this.env.scenario.compactionKeepEntries);
     this.disk.compact(applied, this.store.confState, this.store.snapshotData(), compactTo);
+    this.env.events.compacted();
   }
 }
