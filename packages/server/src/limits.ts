@@ -229,3 +229,7 @@ export const historyPageSizeDefault = 50;
 
 /** Sessions whose last activity time is remembered in memory (see sessionTouchIntervalMs). */
 export const sessionsTouchTrackedMax = 100_000;
+
+/** Frames per second one stream socket may send (acks and pings), bursts of
+ * twice this. A client acks at most once per received frame; more is abuse. */
+export const streamClientFramesPerSecond = 200;
