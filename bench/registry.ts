@@ -1,5 +1,6 @@
+import { fanoutBenchmark } from "./fanout.ts";
 import type { Benchmark } from "./harness.ts";
 import { protocolBenchmark } from "./protocol.ts";
 
 /** Every benchmark `npm run bench -- NAME` knows, by name. */
-export const benchmarks: readonly Benchmark[] = [protocolBenchmark];
+export const benchmarks: readonly Benchmark[] = [protocolBenchmark, fanoutBenchmark];

@@ -49,7 +49,14 @@ export interface StreamOptions {
   readonly onFrame?: (frame: ServerFrame, receivedAtMs: number) => void;
   /** Keep received events in `events` (off for load generators). */
   readonly keepEvents?: boolean;
+  /**
+   * For load generators: events frames are handed over as text, unparsed
+   * (only `through` is read, for acknowledging). `onFrame` still sees the rest.
+   */
+  readonly onEventsText?: (text: string, receivedAtMs: number) => void;
 }
+
+const eventsFramePrefix = '{"type":"events","through":';
 
 export class StreamClient {
   readonly socket: WebSocket;
@@ -69,7 +76,14 @@ export class StreamClient {
       });
     });
     socket.on("message", (data: Buffer) => {
-      const frame = JSON.parse(data.toString("utf8")) as ServerFrame;
+      const text = data.toString("utf8");
+      if (options.onEventsText !== undefined && text.startsWith(eventsFramePrefix)) {
+        this.through = Number.parseInt(text.slice(eventsFramePrefix.length), 10);
+        if (options.autoAcknowledge === true) this.acknowledge({ stream: this.through });
+        options.onEventsText(text, Date.now());
+        return;
+      }
+      const frame = JSON.parse(text) as ServerFrame;
       options.onFrame?.(frame, Date.now());
       this.#receive(frame, options);
       this.#wake();

@@ -1,0 +1,136 @@
+// The load: senders posting signed messages over HTTP, receivers on
+// WebSockets counting what arrives. Every loop is bounded by a message count
+// and a deadline, so the benchmark always stops by itself.
+
+import { type ParleyClient, StreamClient } from "@parley/cli/client";
+import type { RoomId } from "@parley/protocol";
+
+/** Receivers that parse every frame to time each message; the rest only count. */
+const timedReceiversMax = 5;
+
+export interface Receivers {
+  readonly streams: readonly StreamClient[];
+  /** Messages delivered, over all receivers. */
+  delivered(): number;
+  /** End-to-end latencies (send started → frame received) seen by the timed receivers. */
+  readonly latenciesMs: number[];
+  close(): Promise<void>;
+}
+
+/** Counts `"kind":"message"` in a frame without parsing it: load generators must stay cheap. */
+function countMessages(text: string): number {
+  let count = 0;
+  let from = text.indexOf('"kind":"message"');
+  while (from !== -1) {
+    count += 1;
+    from = text.indexOf('"kind":"message"', from + 16);
+  }
+  return count;
+}
+
+export async function connectReceivers(input: {
+  baseUrl: string;
+  tokens: readonly string[];
+  sentAtMs: ReadonlyMap<string, number>;
+}): Promise<Receivers> {
+  let delivered = 0;
+  const latenciesMs: number[] = [];
+  const streams = await Promise.all(
+    input.tokens.map((token, index) =>
+      StreamClient.connect(input.baseUrl, token, {
+        autoAcknowledge: true,
+        keepEvents: false,
+        ...(index >= timedReceiversMax
+          ? {
+              onEventsText: (text: string) => {
+                delivered += countMessages(text);
+              },
+            }
+          : {}),
+        onFrame: (frame, receivedAtMs) => {
+          if (frame.type !== "events") return;
+          for (const event of frame.events) {
+            if (event.kind !== "message" || event.clientId === null) continue;
+            delivered += 1;
+            const sentAt = input.sentAtMs.get(`${event.deviceId}/${event.clientId}`);
+            if (sentAt !== undefined) latenciesMs.push(receivedAtMs - sentAt);
+          }
+        },
+      }),
+    ),
+  );
+  return {
+    streams,
+    delivered: () => delivered,
+    latenciesMs,
+    async close() {
+      await Promise.all(streams.map((stream) => stream.close()));
+    },
+  };
+}
+
+export interface SendPlan {
+  readonly senders: readonly ParleyClient[];
+  readonly roomId: RoomId;
+  /** Per sender. */
+  readonly messagesMax: number;
+  readonly deadlineMs: number;
+  /** Requests in flight per sender (saturation), or a fixed rate per sender. */
+  readonly pace: { readonly inFlight: number } | { readonly perSecond: number };
+  readonly sentAtMs: Map<string, number>;
+  readonly label: string;
+}
+
+/** Runs the plan; resolves with how many messages were accepted. */
+export async function send(plan: SendPlan): Promise<number> {
+  let accepted = 0;
+  const body = "x".repeat(100);
+  await Promise.all(
+    plan.senders.map(async (sender, senderIndex) => {
+      let next = 0;
+      const startedAtMs = performance.now();
+      const one = async (index: number) => {
+        const clientId = `${plan.label}-${senderIndex}-${index}`;
+        const envelope = sender.signMessage(plan.roomId, body, { clientId });
+        plan.sentAtMs.set(`${sender.device.deviceId}/${clientId}`, Date.now());
+        await sender.postEnvelope(plan.roomId, envelope);
+        accepted += 1;
+      };
+      if ("inFlight" in plan.pace) {
+        const worker = async () => {
+          while (next < plan.messagesMax && Date.now() < plan.deadlineMs) {
+            const index = next;
+            next += 1;
+            await one(index);
+          }
+        };
+        await Promise.all(Array.from({ length: plan.pace.inFlight }, worker));
+        return;
+      }
+      const intervalMs = 1000 / plan.pace.perSecond;
+      const pending: Promise<void>[] = [];
+      while (next < plan.messagesMax && Date.now() < plan.deadlineMs) {
+        const dueMs = startedAtMs + next * intervalMs;
+        const waitMs = dueMs - performance.now();
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        pending.push(one(next));
+        next += 1;
+      }
+      await Promise.all(pending);
+    }),
+  );
+  return accepted;
+}
+
+/** Waits until `delivered()` reaches `expected` or the deadline passes; returns when it stopped. */
+export async function drain(
+  receivers: Receivers,
+  expected: number,
+  deadlineMs: number,
+): Promise<number> {
+  // Bounded by the deadline.
+  while (receivers.delivered() < expected && Date.now() < deadlineMs) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return Date.now();
+}
