@@ -1,6 +1,7 @@
 import { fanoutBenchmark } from "./fanout.ts";
 import type { Benchmark } from "./harness.ts";
 import { protocolBenchmark } from "./protocol.ts";
+import { raftBenchmark } from "./raft.ts";
 
 /** Every benchmark `npm run bench -- NAME` knows, by name. */
-export const benchmarks: readonly Benchmark[] = [protocolBenchmark, fanoutBenchmark];
+export const benchmarks: readonly Benchmark[] = [protocolBenchmark, fanoutBenchmark, raftBenchmark];
