@@ -233,3 +233,8 @@ export const sessionsTouchTrackedMax = 100_000;
 /** Frames per second one stream socket may send (acks and pings), bursts of
  * twice this. A client acks at most once per received frame; more is abuse. */
 export const streamClientFramesPerSecond = 200;
+
+/** How long a session read from the database is trusted from memory. Logout
+ * and revocation in this process take effect at once regardless; the bound
+ * only matters for sessions ended by another process sharing the database. */
+export const sessionCacheMs = 5_000;

@@ -18,6 +18,7 @@ import {
 import type { RegistrationMode } from "../config/load.ts";
 import {
   accessTokenLifetimeMs,
+  sessionCacheMs,
   sessionsTouchTrackedMax,
   sessionTouchIntervalMs,
 } from "../limits.ts";
@@ -70,6 +71,12 @@ export class Accounts {
   readonly #dependencies: AccountDependencies;
   /** When each session was last recorded as active, so touching is not a write per request. */
   readonly #lastTouchMs = new Map<string, number>();
+  /**
+   * Sessions read recently, so a busy device's requests are not a database
+   * read each. Entries live at most limits.sessionCacheMs; logout and
+   * revocation in this process remove them at once.
+   */
+  readonly #sessions = new Map<string, { session: AuthenticatedSession; untilMs: number }>();
 
   constructor(dependencies: AccountDependencies) {
     this.#dependencies = dependencies;
@@ -175,15 +182,27 @@ export class Accounts {
     const { storage } = this.#dependencies;
     const nowMs = this.#dependencies.nowMs();
     const hash = tokenHash(token);
+    const key = toBase64url(hash);
+    const cached = this.#sessions.get(key);
+    if (cached !== undefined && cached.untilMs > nowMs) return cached.session;
     const session = await storage.devices.findSession(hash, nowMs);
-    if (session === null) throw new ParleyError("unauthorized", "the access token is not valid");
+    if (session === null) {
+      this.#sessions.delete(key);
+      throw new ParleyError("unauthorized", "the access token is not valid");
+    }
     this.#touch(hash, nowMs);
-    return {
+    const authenticated: AuthenticatedSession = {
       userId: makeUserId(session.localName, this.#dependencies.identity().name),
       localName: session.localName,
       deviceId: session.deviceId as DeviceId,
       tokenHash: hash,
     };
+    if (this.#sessions.size >= sessionsTouchTrackedMax) this.#sessions.clear();
+    this.#sessions.set(key, {
+      session: authenticated,
+      untilMs: Math.min(session.expiresAtMs, nowMs + sessionCacheMs),
+    });
+    return authenticated;
   }
 
   async listDevices(session: AuthenticatedSession): Promise<readonly Device[]> {
@@ -199,11 +218,15 @@ export class Accounts {
     }
     // Already revoked answers the same: revoking is idempotent.
     await storage.devices.revoke(deviceId, this.#dependencies.nowMs());
+    for (const [key, cached] of this.#sessions) {
+      if (cached.session.deviceId === deviceId) this.#sessions.delete(key);
+    }
     credentials.deviceRevoked(deviceId);
   }
 
   async logout(session: AuthenticatedSession): Promise<void> {
     await this.#dependencies.storage.devices.deleteSession(session.tokenHash);
+    this.#sessions.delete(toBase64url(session.tokenHash));
     this.#dependencies.credentials.sessionEnded(session.tokenHash);
   }
 
