@@ -163,7 +163,7 @@ function chooseBias(random: Random): FaultBias {
         leaderCrashIntervalMsMean: random.pick([200, 500]),
         crashAfterVoteProbability: random.pick([0.3, 0.6]),
         voteRequestReplayProbability: random.pick([0.3, 0.6]),
-        voteResponseDuplicationProbability: random.pick([0.3, 0.6]),
+        voteResponseDuplicationProbability: random.pick([0.5, 1]),
         tightElectionJitter: true,
       };
     case "commits":
@@ -199,11 +199,18 @@ export function chooseScenario(random: Random): Scenario {
   const initialVoters = random.integerBetween(3, 7);
   const appendMessageBytesMax = random.pick([1, 1, 256, 1024 * 1024]);
   const inflightMessagesMax = random.pick([1, 4, 64]);
+  const diskSyncMs = random.pick([0, 0, 1, 3]);
+  const crashLosesUnsyncedWrites = random.chance(0.5);
+  const elections = bias.hunt === "elections";
   const commits = bias.hunt === "commits";
   return {
-    // Both hunts need few voters: one voter's second vote, or one follower's
-    // acknowledgement, must make a majority.
-    initialVoters: bias.hunt === "elections" || commits ? random.pick([3, 3, 3, 5]) : initialVoters,
+    // Few voters: one voter's second vote, or one follower's acknowledgement,
+    // must make a majority; a duplicated grant makes a false majority from 4.
+    initialVoters: elections
+      ? random.pick([3, 4, 5, 5])
+      : commits
+        ? random.pick([3, 3, 3, 5])
+        : initialVoters,
     tickMs,
     electionTimeoutTicks,
     heartbeatIntervalTicks: random.pick([1, 1, 2]),
@@ -214,8 +221,9 @@ export function chooseScenario(random: Random): Scenario {
     appendMessageBytesMax: commits ? 1 : appendMessageBytesMax,
     inflightMessagesMax: commits ? 1 : inflightMessagesMax,
     uncommittedEntriesBytesMax: random.pick([512, 8 * 1024 * 1024]),
-    diskSyncMs: random.pick([0, 0, 1, 3]),
-    crashLosesUnsyncedWrites: random.chance(0.5),
+    // A vote is at risk while its write is being synced.
+    diskSyncMs: elections ? Math.max(1, diskSyncMs) : diskSyncMs,
+    crashLosesUnsyncedWrites: elections || crashLosesUnsyncedWrites,
     compactionEveryEntries: random.pick([0, 5, 20, 100]),
     compactionKeepEntries: random.pick([0, 0, 5]),
     clients: random.integerBetween(1, 5),
