@@ -45,7 +45,7 @@ import {
   validateLeafNodeUpdateOrCommit,
   validateRatchetTree as validateRatchetTreeInternal,
 } from "ts-mls/clientState.js";
-import { verifyFramedContentSignature } from "ts-mls/framedContent.js";
+import { type FramedContentCommit, verifyFramedContentSignature } from "ts-mls/framedContent.js";
 import { decodeGroupContext, encodeGroupContext } from "ts-mls/groupContext.js";
 import { verifyGroupInfoSignature } from "ts-mls/groupInfo.js";
 import { makeKeyPackageRef, verifyKeyPackage } from "ts-mls/keyPackage.js";
@@ -269,8 +269,9 @@ export async function validateCommitLeafNode(
   config: ClientConfig,
   cipherSuite: CiphersuiteImpl,
 ): Promise<Error | undefined> {
-  if (leaf.leafNodeSource !== "commit")
+  if (leaf.leafNodeSource !== "commit") {
     return new Error("the update path leaf is not a commit leaf");
+  }
   const leafError = await validateLeafNodeUpdateOrCommit(
     leaf,
     leafIndex,
@@ -317,18 +318,20 @@ export function treeHash(tree: RatchetTree, cipherSuite: CiphersuiteImpl): Promi
   return treeHashRoot(tree, cipherSuite.hash);
 }
 
-/** RFC 9420 §8.2: the next epoch's group context (transcript hash, tree hash, epoch + 1). */
+/**
+ * RFC 9420 §8.2: the next epoch's group context (transcript hash, tree hash,
+ * epoch + 1). Parley commits never change group context extensions.
+ */
 export function nextEpochContext(
   context: GroupContext,
-  content: FramedContent & { readonly contentType: "commit" },
+  content: FramedContentCommit,
   signature: Uint8Array,
   newTreeHash: Uint8Array,
   previousConfirmationTag: Uint8Array,
-  extensions: GroupContext["extensions"],
   cipherSuite: CiphersuiteImpl,
 ): Promise<GroupContext> {
   return nextEpochContextInternal(
-    { ...context, extensions },
+    context,
     "mls_public_message",
     content,
     signature,

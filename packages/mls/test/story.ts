@@ -8,6 +8,9 @@ import { createRoomGroup, joinFromWelcome } from "../src/member/join.ts";
 import type { MlsMember } from "../src/member/member.ts";
 import { commitAccepted } from "../src/member/ordering.ts";
 import { type ProcessOutcome, processMessage } from "../src/member/process.ts";
+import { checkCommit } from "../src/sponsor/commit-check.ts";
+import { loadSponsorGroup, type SponsorGroup } from "../src/sponsor/public-group.ts";
+import { encodeContext } from "../src/ts-mls-internals.ts";
 import { deviceIdentity, readText, testCrypto, testNowMs, testRoom, text } from "./devices.ts";
 
 interface Device {
@@ -26,6 +29,8 @@ export class GroupStory {
   /** Every commit ordered so far, in order: what an offline device catches up on. */
   readonly orderedCommits: Uint8Array[] = [];
   readonly nowMs = testNowMs();
+  /** The sponsors' public view; every ordered commit is checked against it first. */
+  sponsor: SponsorGroup | undefined;
 
   private constructor(readonly crypto: MlsCrypto) {}
 
@@ -37,6 +42,13 @@ export class GroupStory {
       nowMs: story.nowMs,
     });
     device.member = created.member;
+    const loaded = await loadSponsorGroup(story.crypto, {
+      roomId: testRoom,
+      groupInfo: created.groupInfo,
+      ratchetTree: created.ratchetTree,
+    });
+    if (loaded.kind === "failed") throw new Error(`sponsor cannot load: ${loaded.detail}`);
+    story.sponsor = loaded.group;
     return story;
   }
 
@@ -87,8 +99,15 @@ export class GroupStory {
    * member in `deliverTo` (default: all) processes it, joiners use the Welcome.
    */
   async order(by: string, pending: PendingCommit, deliverTo?: readonly string[]): Promise<void> {
+    await this.sponsorChecks(pending);
     this.orderedCommits.push(pending.commit);
     this.setMember(by, commitAccepted(this.member(by), pending));
+    if (this.sponsor !== undefined) {
+      // The sponsor, who is no member, computed the very group context the committer has.
+      expect(encodeContext(this.sponsor.context)).toEqual(
+        encodeContext(this.member(by).state.groupContext),
+      );
+    }
     for (const name of deliverTo ?? this.memberNames()) {
       if (name === by) continue;
       const outcome = await processMessage(this.member(name), pending.commit);
@@ -109,6 +128,24 @@ export class GroupStory {
       if (joined.kind === "failed") throw new Error(`${name} could not join: ${joined.detail}`);
       device.member = joined.member;
     }
+  }
+
+  /** The sponsors check a commit (with its GroupInfo and tree) and adopt the view it leads to. */
+  async sponsorChecks(pending: {
+    commit: Uint8Array;
+    groupInfo: Uint8Array;
+    ratchetTree: Uint8Array;
+  }) {
+    if (this.sponsor === undefined) return;
+    const checked = await checkCommit(this.sponsor, pending.commit, {
+      nowMs: this.nowMs,
+      groupInfo: pending.groupInfo,
+      ratchetTree: pending.ratchetTree,
+    });
+    if (checked.kind === "failed")
+      throw new Error(`sponsor refuses: ${checked.code} ${checked.detail}`);
+    this.sponsor = checked.next;
+    return checked;
   }
 
   async commit(
@@ -152,8 +189,9 @@ export class GroupStory {
     from?: string,
   ): Promise<void> {
     const outcome = await this.receive(name, message);
-    if (outcome.kind !== "application")
+    if (outcome.kind !== "application") {
       throw new Error(`${name} did not read: ${describe(outcome)}`);
+    }
     expect(readText(outcome.plaintext)).toBe(expected);
     if (from !== undefined) expect(outcome.sender.user).toBe(`${from}@example.org`);
   }

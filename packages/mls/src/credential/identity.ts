@@ -1,6 +1,4 @@
 import {
-  type CborMap,
-  type CborValue,
   concatBytes,
   type DecodeLimits,
   type DeviceId,
@@ -17,6 +15,7 @@ import {
   type UserId,
 } from "@parley/protocol";
 import type { Credential } from "ts-mls";
+import { isCborMap } from "../cbor-map.ts";
 
 /** Who an MLS leaf is: one device of one user. */
 export interface DeviceCredential {
@@ -129,15 +128,6 @@ export function verifyCredential(
   if (!isAcceptablePublicKey(deviceKey)) return false;
   const message = proofMessage(decoded.user, decoded.device, leafSignaturePublicKey);
   return provider.verify(deviceKey, message, decoded.proof);
-}
-
-function isCborMap(value: CborValue): value is CborMap {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    !Array.isArray(value) &&
-    !(value instanceof Uint8Array)
-  );
 }
 
 function proofMessage(user: UserId, device: DeviceId, leafKey: Uint8Array): Uint8Array {

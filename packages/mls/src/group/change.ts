@@ -62,7 +62,8 @@ export function describeChange(
 }
 
 function required(member: GroupMember | undefined): GroupMember {
-  if (member === undefined)
+  if (member === undefined) {
     throw new ParleyError("internal", "a leaf of a checked tree has no Parley credential");
+  }
   return member;
 }

@@ -83,8 +83,9 @@ export function checkCommitRules(
   for (const removed of removes) {
     if (memberAtLeaf(treeBefore, removed) === undefined) return violation("removes an empty leaf");
   }
-  if (sender.senderType === "new_member_commit")
+  if (sender.senderType === "new_member_commit") {
     return checkExternalCommit(treeBefore, commit, proposals);
+  }
   if (sender.senderType !== "member") return violation("only members and joiners commit");
   const committer = memberAtLeaf(treeBefore, sender.leafIndex);
   if (committer === undefined) return violation("the committer's leaf is empty");

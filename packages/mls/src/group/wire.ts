@@ -62,8 +62,9 @@ export function decodeMessage(
   try {
     const decoded = decodeMlsMessage(copy, 0);
     if (decoded === undefined) return mlsFailure("mls_malformed", "not an MLSMessage");
-    if (decoded[1] !== copy.length)
+    if (decoded[1] !== copy.length) {
       return mlsFailure("mls_malformed", "bytes after the MLSMessage");
+    }
     if (decoded[0].version !== "mls10") return mlsFailure("mls_malformed", "not MLS 1.0");
     return { kind: "decoded", value: decoded[0] };
   } catch (cause) {

@@ -46,8 +46,9 @@ export async function checkKeyPackage(
   if (keyPackage.version !== "mls10") return invalid("not MLS 1.0");
   if (keyPackage.cipherSuite !== parleyCipherSuiteName) return invalid("not Parley's cipher suite");
   const { leafNode } = keyPackage;
-  if (leafNode.leafNodeSource !== "key_package")
+  if (leafNode.leafNodeSource !== "key_package") {
     return invalid("leaf node is not from a KeyPackage");
+  }
   const credential = credentialOf(leafNode.credential);
   if (credential === undefined) return invalid("not a Parley credential");
   const proofValid = await crypto.clientConfig.authService.validateCredential(

@@ -21,8 +21,9 @@ export async function encryptMessage(
   plaintext: Uint8Array,
   options: { readonly authenticatedData?: Uint8Array } = {},
 ): Promise<EncryptOutcome> {
-  if (!isActive(member))
+  if (!isActive(member)) {
     return mlsFailure("mls_not_member", "this device was removed from the group");
+  }
   const authenticatedData = options.authenticatedData ?? new Uint8Array();
   if (plaintext.length > mlsLimits.plaintextBytesMax) {
     return mlsFailure("mls_rule_violation", `plaintext over ${mlsLimits.plaintextBytesMax} bytes`);

@@ -69,8 +69,9 @@ export async function prepareCommit(
   intent: CommitIntent,
   options: { readonly nowMs: number },
 ): Promise<PrepareOutcome> {
-  if (!isActive(member))
+  if (!isActive(member)) {
     return mlsFailure("mls_not_member", "this device was removed from the group");
+  }
   const add = intent.add ?? [];
   const remove = intent.remove ?? [];
   const proposals: Proposal[] = [];
@@ -134,8 +135,9 @@ function describeOwnCommit(
   newState: ClientState,
 ): { readonly kind: "described"; readonly change: GroupChange } | MlsFailure {
   const { content } = message;
-  if (content.contentType !== "commit")
+  if (content.contentType !== "commit") {
     throw new ParleyError("internal", "a commit that is not one");
+  }
   const treeBefore = member.state.ratchetTree;
   const resolved = resolveProposals(
     content.commit.proposals,

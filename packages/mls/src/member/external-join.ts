@@ -92,8 +92,9 @@ export async function prepareExternalJoin(
     return failureFromLibrary(thrown, "joining by external commit");
   }
   const { content } = joined.publicMessage;
-  if (content.contentType !== "commit")
+  if (content.contentType !== "commit") {
     throw new ParleyError("internal", "an external commit that is not one");
+  }
   const proposals = content.commit.proposals.flatMap((item) =>
     item.proposalOrRefType === "proposal"
       ? [{ proposal: item.proposal, senderLeafIndex: undefined }]
@@ -167,8 +168,9 @@ export function rejoinAccepted(member: MlsMember, pending: PendingExternalJoin):
  * proposal that is never ordered must not linger in its state.
  */
 export async function proposeLeave(member: MlsMember): Promise<Uint8Array> {
-  if (!isActive(member))
+  if (!isActive(member)) {
     throw new ParleyError("invalid_argument", "a removed member cannot leave again");
+  }
   const result = await createProposal(
     member.state,
     true,

@@ -147,8 +147,9 @@ async function processHandshake(
     return mlsFailure("mls_epoch_in_future", `epoch ${content.epoch}, member at ${current}`);
   }
   if (content.contentType === "proposal") return processProposal(member, message);
-  if (content.contentType !== "commit")
+  if (content.contentType !== "commit") {
     return mlsFailure("mls_malformed", "an application message in the clear");
+  }
   if (content.sender.senderType === "member" && content.sender.leafIndex === ownLeafIndex(member)) {
     return mlsFailure("mls_own_commit", "settle your own commit with commitAccepted");
   }
@@ -183,8 +184,9 @@ async function processProposal(member: MlsMember, message: PublicMessage): Promi
       content.proposal.proposalType === "remove"
         ? memberAtLeaf(tree, content.proposal.remove.removed)
         : undefined;
-    if (proposer === undefined || removed === undefined)
+    if (proposer === undefined || removed === undefined) {
       return mlsFailure("mls_internal", "checked leaves vanished");
+    }
     return {
       kind: "proposal",
       member: withState(member, result.newState),
