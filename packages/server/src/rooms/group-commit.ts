@@ -6,6 +6,12 @@
 // thousands of fsyncs a second into a few hundred, without delaying anyone by
 // more than one commit.
 //
+// A commit starts on the next turn of the event loop (setImmediate), not at
+// once: with SQLite the whole transaction runs synchronously, so starting it
+// inside the first request's handler would commit that message alone before
+// the requests already waiting on their sockets were even read. One turn lets
+// them all join; a lone message waits a fraction of a millisecond.
+//
 // It is also the single writer of this process's stream appends, so the
 // events it reports to `published` arrive in stream order.
 
@@ -32,6 +38,7 @@ export class GroupCommitter {
   readonly #options: GroupCommitOptions;
   #waiting: Waiting[] = [];
   #running: Promise<void> | null = null;
+  #scheduled = false;
   #closed = false;
 
   constructor(events: Pick<EventRepository, "appendBatch">, options: GroupCommitOptions) {
@@ -54,7 +61,7 @@ export class GroupCommitter {
     const promise = new Promise<AppendOutcome>((resolve, reject) => {
       this.#waiting.push({ event, resolve, reject });
     });
-    this.#running ??= this.#run();
+    this.#schedule();
     return promise;
   }
 
@@ -65,7 +72,19 @@ export class GroupCommitter {
   /** Stops taking events and waits until everything taken is committed. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#running;
+    // Bounded: once closed, nothing new is taken, so the queue only shrinks.
+    while (this.#scheduled || this.#running !== null) {
+      await (this.#running ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running !== null) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#running ??= this.#run();
+    });
   }
 
   async #run(): Promise<void> {
