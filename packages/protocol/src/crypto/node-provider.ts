@@ -46,7 +46,9 @@ const importedPublicKeys = new Map<string, KeyObject>();
 
 /** The imported key for `publicKey`, or undefined if OpenSSL refuses the encoding. */
 function importPublic(publicKey: Uint8Array): KeyObject | undefined {
-  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString("base64url");
+  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString(
+    "base64url",
+  );
   const cached = importedPublicKeys.get(x);
   if (cached !== undefined) {
     importedPublicKeys.delete(x);
