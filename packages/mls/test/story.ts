@@ -142,8 +142,9 @@ export class GroupStory {
       groupInfo: pending.groupInfo,
       ratchetTree: pending.ratchetTree,
     });
-    if (checked.kind === "failed")
+    if (checked.kind === "failed") {
       throw new Error(`sponsor refuses: ${checked.code} ${checked.detail}`);
+    }
     this.sponsor = checked.next;
     return checked;
   }

@@ -42,7 +42,10 @@ export type CommitCheck =
  *    exactly the members it must reach, and that it fits the tree's parent
  *    hashes;
  * 6. the next group context (tree hash and transcript hash) from all that;
- *    a GroupInfo and tree sent with the commit must match it exactly.
+ *    the GroupInfo sent with the commit (required) and the tree (optional)
+ *    must match it exactly. Requiring the GroupInfo means the sponsors can
+ *    always serve the current epoch to a device that has to rejoin, even if
+ *    no member can process the commit.
  *
  * It cannot check the membership tag, the confirmation tag, or that the
  * encrypted path secrets decrypt to what the new public keys claim: those
@@ -54,7 +57,7 @@ export async function checkCommit(
   bytes: Uint8Array,
   options: {
     readonly nowMs: number;
-    readonly groupInfo?: Uint8Array;
+    readonly groupInfo: Uint8Array;
     readonly ratchetTree?: Uint8Array;
   },
 ): Promise<CommitCheck> {
@@ -261,7 +264,7 @@ async function applyCommit(
 async function attachPublished(
   next: SponsorGroup,
   change: GroupChange,
-  published: { readonly groupInfo?: Uint8Array; readonly ratchetTree?: Uint8Array },
+  published: { readonly groupInfo: Uint8Array; readonly ratchetTree?: Uint8Array },
 ): Promise<CommitCheck> {
   if (
     published.ratchetTree !== undefined &&
@@ -272,7 +275,6 @@ async function attachPublished(
       "the tree sent with the commit is not the tree it leads to",
     );
   }
-  if (published.groupInfo === undefined) return { kind: "valid", change, next };
   const offered = await offerGroupInfo(next, published.groupInfo);
   if (offered.kind === "failed") {
     return mlsFailure(
