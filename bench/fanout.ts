@@ -18,7 +18,7 @@ import { connectReceivers, drain, send } from "./fanout/load.ts";
 import { type ProvisionedDevice, provisionDevices } from "./fanout/provision.ts";
 import { type Benchmark, type Figure, percentile } from "./harness.ts";
 
-interface Scale {
+export interface Scale {
   readonly senders: number;
   readonly receivers: number;
   readonly saturationMs: number;
@@ -33,7 +33,7 @@ const full: Scale = {
   senders: 4,
   receivers: 100,
   saturationMs: 8_000,
-  saturationMessagesPerSender: 50_000,
+  saturationMessagesPerSender: 12_000,
   inFlightPerSender: 32,
   fixedRatePerSecond: 1_000,
   fixedRateMs: 8_000,
@@ -89,12 +89,11 @@ async function measureFanout(
   });
   try {
     // Saturation: as many messages as the server takes, for a fixed time.
-    const saturationStart = Date.now();
-    const accepted = await send({
+    const { accepted, startedAtMs: saturationStart } = await send({
       senders,
       roomId,
       messagesMax: scale.saturationMessagesPerSender,
-      deadlineMs: saturationStart + scale.saturationMs,
+      durationMs: scale.saturationMs,
       pace: { inFlight: scale.inFlightPerSender },
       sentAtMs,
       label: "saturation",
@@ -108,11 +107,11 @@ async function measureFanout(
     // Fixed rate: latency when the server is not saturated.
     receivers.latenciesMs.length = 0;
     const before = receivers.delivered();
-    const fixed = await send({
+    const { accepted: fixed } = await send({
       senders,
       roomId,
       messagesMax: Math.ceil((scale.fixedRatePerSecond * scale.fixedRateMs) / 1000 / scale.senders),
-      deadlineMs: Date.now() + scale.fixedRateMs + 5_000,
+      durationMs: scale.fixedRateMs + 5_000,
       pace: { perSecond: scale.fixedRatePerSecond / scale.senders },
       sentAtMs,
       label: "fixed",
@@ -194,33 +193,39 @@ export const fanoutBenchmark: Benchmark = {
   name: "fanout",
   description:
     "one room, 4 senders, 100 WebSocket receivers, signed and durably stored messages; 10,000 idle devices",
-  async run(options) {
-    const scale = options.smoke ? smoke : full;
-    const dataDirectory = await mkdtemp(join(tmpdir(), "parley-fanout-"));
-    const port = await freePort();
-    const serverName = `localhost:${port}`;
-    const active = await provisionDevices({
-      dataDirectory,
-      serverName,
-      prefix: "active",
-      count: scale.senders + scale.receivers,
-      devicesPerAccount: 1,
-    });
-    const idle = await provisionDevices({
-      dataDirectory,
-      serverName,
-      prefix: "idle",
-      count: scale.idleDevices,
-      devicesPerAccount: 100,
-    });
-    const server = await BenchHomeserver.start({ dataDirectory, port });
-    try {
-      const fanout = await measureFanout(server, serverName, active, scale);
-      const memory = await measureIdle(server, idle);
-      return [...fanout, ...memory];
-    } finally {
-      await server.stop();
-      await rm(dataDirectory, { recursive: true, force: true });
-    }
+  run(options) {
+    return runFanout(options.smoke ? smoke : full);
   },
 };
+
+export async function runFanout(scale: Scale): Promise<Figure[]> {
+  const dataDirectory = await mkdtemp(join(tmpdir(), "parley-fanout-"));
+  const port = await freePort();
+  const serverName = `localhost:${port}`;
+  const active = await provisionDevices({
+    dataDirectory,
+    serverName,
+    prefix: "active",
+    count: scale.senders + scale.receivers,
+    devicesPerAccount: 1,
+  });
+  const idle = await provisionDevices({
+    dataDirectory,
+    serverName,
+    prefix: "idle",
+    count: scale.idleDevices,
+    devicesPerAccount: 100,
+  });
+  const server = await BenchHomeserver.start({ dataDirectory, port });
+  try {
+    const fanout = await measureFanout(server, serverName, active, scale);
+    const memory = await measureIdle(server, idle);
+    return [...fanout, ...memory];
+  } catch (error) {
+    process.stderr.write(`homeserver output:\n${server.output}\n`);
+    throw error;
+  } finally {
+    await server.stop();
+    await rm(dataDirectory, { recursive: true, force: true });
+  }
+}

@@ -26,10 +26,17 @@ export function freePort(): Promise<number> {
 export class BenchHomeserver {
   readonly child: ChildProcess;
   readonly url: string;
+  readonly #output: () => string;
 
-  private constructor(child: ChildProcess, url: string) {
+  private constructor(child: ChildProcess, url: string, output: () => string) {
     this.child = child;
     this.url = url;
+    this.#output = output;
+  }
+
+  /** The tail of what the server printed (warnings and errors only, at log level warn). */
+  get output(): string {
+    return this.#output();
   }
 
   static start(input: { dataDirectory: string; port: number }): Promise<BenchHomeserver> {
@@ -62,7 +69,7 @@ export class BenchHomeserver {
         const url = /listening on:\s+(http:\/\/\S+)/.exec(output)?.[1];
         if (url !== undefined) {
           clearTimeout(timer);
-          resolve(new BenchHomeserver(child, url));
+          resolve(new BenchHomeserver(child, url, () => output));
         }
       });
       child.once("exit", (code) => {
