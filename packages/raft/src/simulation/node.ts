@@ -58,6 +58,9 @@ export interface NodeEnvironment {
 
 export type NodeState = "running" | "down";
 
+/** Readies one input may cause (a few: the Ready, then what advancing it produced). */
+const readiesPerInputMax = 100;
+
 export class SimulatedNode {
   state: NodeState = "down";
   /** Bumped at every start and crash: events of an older life are ignored. */
@@ -66,7 +69,7 @@ export class SimulatedNode {
   private service: ClientService | null = null;
   private store = KeyValueStore.empty();
   private readonly disk: SimulatedDisk;
-  private readyScheduled = false;
+  private handlingReadies = false;
   /** A Ready is written and its sync is under way. */
   private syncing = false;
   private term: Term = 0;
@@ -156,7 +159,7 @@ export class SimulatedNode {
     });
     this.state = "running";
     this.syncing = false;
-    this.readyScheduled = false;
+    this.handlingReadies = false;
     this.env.raftNetwork.bringUp(this.id);
     this.env.clientNetwork.bringUp(this.id);
     // Ticks start at a random phase, so the nodes' clocks do not beat together.
@@ -179,14 +182,14 @@ export class SimulatedNode {
   withRawNode(action: (rawNode: RawNode) => void): void {
     if (this.rawNode === null) return;
     action(this.rawNode);
-    this.scheduleReady();
+    this.handleReadies();
   }
 
   private scheduleTick(incarnation: number, delayMs: number): void {
     this.env.scheduler.scheduleAfter(delayMs, () => {
       if (this.incarnation !== incarnation || this.rawNode === null) return;
       this.rawNode.tick();
-      this.scheduleReady();
+      this.handleReadies();
       this.scheduleTick(incarnation, this.env.scenario.tickMs);
     });
   }
@@ -194,30 +197,45 @@ export class SimulatedNode {
   private receive(message: Message): void {
     if (this.rawNode === null) return;
     this.rawNode.step(message);
-    this.scheduleReady();
+    this.handleReadies();
   }
 
   private receiveFromClient(from: string, envelope: ClientEnvelope): void {
     if (this.service === null || envelope.type !== "request") return;
     this.service.handle(from, envelope);
-    this.scheduleReady();
+    this.handleReadies();
   }
 
-  /** Handles the Ready in a later event at the same time, so messages arriving together share one. */
-  private scheduleReady(): void {
-    if (this.readyScheduled) return;
-    this.readyScheduled = true;
-    const incarnation = this.incarnation;
-    this.env.scheduler.scheduleAfter(0, () => {
-      if (this.incarnation !== incarnation) return;
-      this.readyScheduled = false;
-      this.handleReady();
-    });
+  /**
+   * Handles Readies until none is left or a sync is under way. Done at once
+   * after every input (the loop of a real server that handles its Ready
+   * after each batch of input, here a batch of one).
+   */
+  private handleReadies(): void {
+    if (this.handlingReadies) return;
+    this.handlingReadies = true;
+    try {
+      for (
+        let round = 0;
+        this.rawNode !== null && !this.syncing && this.rawNode.hasReady();
+        round++
+      ) {
+        // Each Ready is handled completely before the next; a core that kept
+        // producing them without input would be a livelock.
+        if (round >= readiesPerInputMax) {
+          throw new SafetyViolation(
+            "event budget",
+            `${this.id} produced ${round} Readies in a row`,
+          );
+        }
+        this.handleReady(this.rawNode);
+      }
+    } finally {
+      this.handlingReadies = false;
+    }
   }
 
-  private handleReady(): void {
-    const rawNode = this.rawNode;
-    if (rawNode === null || this.syncing || !rawNode.hasReady()) return;
+  private handleReady(rawNode: RawNode): void {
     const ready = rawNode.ready();
     if (ready.hardState !== null) this.term = ready.hardState.term;
     this.env.monitor.checkNoCommittedEntryReplaced(this.id, ready.entries, this.disk.view);
@@ -233,7 +251,9 @@ export class SimulatedNode {
       this.syncing = true;
       const incarnation = this.incarnation;
       this.env.scheduler.scheduleAfter(syncMs, () => {
-        if (this.incarnation === incarnation) this.finishReady(ready);
+        if (this.incarnation !== incarnation) return;
+        this.finishReady(ready);
+        this.handleReadies();
       });
     } else {
       this.finishReady(ready);
@@ -273,7 +293,6 @@ export class SimulatedNode {
     this.syncing = false;
     this.service?.serveReads();
     this.maybeCompact();
-    this.scheduleReady();
   }
 
   private send(messages: readonly Message[]): void {
