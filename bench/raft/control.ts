@@ -14,6 +14,12 @@ export interface NodeProcessOptions {
   readonly tickMs: number;
   readonly electionTimeoutTicks: number;
   readonly heartbeatIntervalTicks: number;
+  /**
+   * fdatasync on the thread pool while the event loop goes on stepping
+   * messages (README: requests may be made between ready() and advance()),
+   * instead of blocking the loop.
+   */
+  readonly overlapSync: boolean;
 }
 
 export type ParentCommand =

@@ -7,11 +7,20 @@
  * on the sockets are stepped as they come; a Ready is handled once per loop
  * turn (setImmediate), so everything that arrived in one turn is persisted
  * with one write and one fdatasync, then sent (one socket write per peer),
- * then applied, then advanced. The disk write is synchronous: while it runs,
- * new messages wait in the kernel and form the next batch.
+ * then applied, then advanced. With `overlapSync` the fdatasync runs on the
+ * thread pool and the loop keeps stepping messages and taking proposals until
+ * it completes; without, it blocks the loop and new messages wait in the
+ * kernel. Either way, what arrived meanwhile forms the next batch.
  */
 import { randomInt } from "node:crypto";
-import { EMPTY_BYTES, EMPTY_CONF_STATE, type NodeId, nodeId, RawNode } from "@parley/raft";
+import {
+  EMPTY_BYTES,
+  EMPTY_CONF_STATE,
+  type NodeId,
+  nodeId,
+  RawNode,
+  type Ready,
+} from "@parley/raft";
 import type { ChildReport, NodeProcessOptions, ParentCommand } from "./control.ts";
 import { DurableLog } from "./durable-log.ts";
 import { LoadGenerator, loadPayload, payloadSequence } from "./load.ts";
@@ -56,6 +65,8 @@ let load: RunningLoad | null = null;
 let probing = false;
 let probeProposed = false;
 let scheduled = false;
+/** True while a Ready's overlapped fdatasync is in flight (no ready() until it is done). */
+let persisting = false;
 
 function report(message: ChildReport): void {
   process.send?.(message);
@@ -79,6 +90,8 @@ function schedule(): void {
 /**
  * One loop turn: make requests, handle a Ready, and again while there is
  * work (bounded), so that a proposal freed by an apply goes out at once.
+ * With `overlapSync`, a Ready that must be synced ends the turn; the rest of
+ * it (send, apply, advance) runs when the sync completes.
  */
 function turn(): void {
   scheduled = false;
@@ -87,23 +100,31 @@ function turn(): void {
     if (probing && role === "leader" && !probeProposed) {
       probeProposed = node.propose(loadPayload(0, 12, PROBE_MARKER)).status === "appended";
     }
-    if (!node.hasReady()) break;
-    handleReady();
+    if (persisting || !node.hasReady()) break;
+    const ready = node.ready();
+    // Persist first: one record, one fdatasync for the whole batch.
+    if (options.overlapSync && ready.mustSync) {
+      persisting = true;
+      log.writeOverlapped(ready, () => {
+        persisting = false;
+        finishReady(ready);
+        schedule();
+      });
+      break;
+    }
+    log.write(ready, ready.mustSync);
+    finishReady(ready);
   }
-  if (node.hasReady()) schedule();
+  if (!persisting && node.hasReady()) schedule();
   finishLoadIfDone();
 }
 
-function handleReady(): void {
-  const ready = node.ready();
-  // Persist first: one record, one fdatasync for the whole batch.
-  log.write(ready, ready.mustSync);
+/** The rest of a persisted Ready: store it for the core's reads, send, apply, advance. */
+function finishReady(ready: Ready): void {
   if (ready.snapshot !== null) storage.applySnapshot(ready.snapshot);
   storage.append(ready.entries);
   if (ready.hardState !== null) storage.setHardState(ready.hardState);
-  // Then send.
   for (const peer of transport.send(ready.messages)) node.reportUnreachable(peer);
-  // Then apply.
   if (ready.softState !== null && ready.softState.role !== role) {
     role = ready.softState.role;
     term = node.status().hardState.term;

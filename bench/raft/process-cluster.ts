@@ -34,6 +34,7 @@ export interface ProcessClusterOptions {
   readonly tickMs: number;
   readonly electionTimeoutTicks: number;
   readonly heartbeatIntervalTicks: number;
+  readonly overlapSync: boolean;
 }
 
 interface Member {
@@ -78,6 +79,7 @@ export class ProcessCluster {
         tickMs: options.tickMs,
         electionTimeoutTicks: options.electionTimeoutTicks,
         heartbeatIntervalTicks: options.heartbeatIntervalTicks,
+        overlapSync: options.overlapSync,
       };
       const child = fork(nodeProcessPath, [JSON.stringify(nodeOptions)], {
         cwd: repositoryRoot,
