@@ -1,7 +1,7 @@
 // Routes for rooms, room state changes, messages and history
 // (docs/protocol.md, Client API).
 
-import type { RoomId } from "@parley/protocol";
+import type { RoomId, UserId } from "@parley/protocol";
 import { joinRules, type RoomState } from "@parley/room";
 import { z } from "zod";
 import { historyPageSizeDefault, membersPageSizeDefault, pageSizeMax } from "../limits.ts";
@@ -33,8 +33,17 @@ const membersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(pageSizeMax).default(membersPageSizeDefault),
 });
 
-function stateJson(state: RoomState, viewer: string) {
-  const mine = state.members.get(viewer as never);
+/** The room package's words for memberships, used everywhere in the API. */
+const roomMembershipOf = {
+  join: "joined",
+  invite: "invited",
+  knock: "knocking",
+  leave: "left",
+  ban: "banned",
+} as const;
+
+function stateJson(state: RoomState, viewer: UserId) {
+  const mine = state.members.get(viewer);
   let joined = 0;
   for (const record of state.members.values()) if (record.membership === "joined") joined += 1;
   return {
@@ -75,7 +84,7 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
     return {
       rooms: memberships.map((member) => ({
         roomId: member.roomId,
-        membership: member.membership,
+        membership: roomMembershipOf[member.membership],
         sinceIndex: member.sinceIndex,
       })),
     };
@@ -100,12 +109,19 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
     });
     const last = page.items.at(-1);
     return {
-      members: page.items.map((member) => ({
-        userId: member.userId,
-        membership: state.members.get(member.userId as never)?.membership ?? member.membership,
-        role: state.members.get(member.userId as never)?.role ?? "member",
-        sinceIndex: member.sinceIndex,
-      })),
+      // The applied state is authoritative; the index only finds the page.
+      members: page.items.flatMap((member) => {
+        const record = state.members.get(member.userId as UserId);
+        if (record === undefined) return [];
+        return [
+          {
+            userId: member.userId,
+            membership: record.membership,
+            role: record.role,
+            sinceIndex: record.sinceIndex,
+          },
+        ];
+      }),
       more: page.more,
       next: last?.userId ?? null,
     };
