@@ -298,19 +298,20 @@ export function mergeUpdatePath(
 }
 
 /**
- * For each node an UpdatePath replaces, how many members it must encrypt the
- * path secret to: the copath resolution minus leaves added by this commit
- * (RFC 9420 §7.6). A path with other counts leaves some member unable to
+ * For each node an UpdatePath replaces, the nodes it must encrypt the path
+ * secret to: the copath resolution minus leaves added by this commit
+ * (RFC 9420 §7.6). Only holders of these nodes' private keys learn the new
+ * epoch's secrets; a path with other counts leaves some member unable to
  * process the commit.
  */
-export function expectedPathCiphertextCounts(
+export function pathRecipientNodes(
   treeBeforePath: RatchetTree,
   committerLeaf: number,
   addedLeaves: readonly number[],
-): number[] {
+): number[][] {
   const excluded = new Set(addedLeaves.map((leaf) => Number(leafToNodeIndex(toLeafIndex(leaf)))));
   return filteredDirectPathAndCopathResolution(toLeafIndex(committerLeaf), treeBeforePath).map(
-    ({ resolution }) => resolution.filter((nodeIndex) => !excluded.has(Number(nodeIndex))).length,
+    ({ resolution }) => resolution.map(Number).filter((nodeIndex) => !excluded.has(nodeIndex)),
   );
 }
 

@@ -4,12 +4,13 @@ import type { MlsCrypto, MlsCryptoProviderName } from "../src/crypto/mls-crypto.
 import { generateKeyPackages, type KeyPackageBundle } from "../src/key-package/generate.ts";
 import { encryptMessage } from "../src/member/application.ts";
 import { type CommitIntent, type PendingCommit, prepareCommit } from "../src/member/commit.ts";
+import { proposeLeave } from "../src/member/external-join.ts";
 import { createRoomGroup, joinFromWelcome } from "../src/member/join.ts";
 import type { MlsMember } from "../src/member/member.ts";
 import { commitAccepted } from "../src/member/ordering.ts";
 import { type ProcessOutcome, processMessage } from "../src/member/process.ts";
 import { checkCommit } from "../src/sponsor/commit-check.ts";
-import { loadSponsorGroup, type SponsorGroup } from "../src/sponsor/public-group.ts";
+import { checkProposal, loadSponsorGroup, type SponsorGroup } from "../src/sponsor/public-group.ts";
 import { encodeContext } from "../src/ts-mls-internals.ts";
 import { deviceIdentity, readText, testCrypto, testNowMs, testRoom, text } from "./devices.ts";
 
@@ -167,6 +168,21 @@ export class GroupStory {
 
   async remove(by: string, ...names: string[]): Promise<PendingCommit> {
     return this.commit(by, { remove: names.map((name) => this.member(name).self.device) });
+  }
+
+  /** `name` asks to leave; the sponsors order the proposal and every member records it. */
+  async proposeLeave(name: string): Promise<Uint8Array> {
+    const proposal = await proposeLeave(this.member(name));
+    if (this.sponsor !== undefined) {
+      const checked = await checkProposal(this.sponsor, proposal);
+      if (checked.kind === "failed") throw new Error(`sponsor refuses: ${checked.detail}`);
+      this.sponsor = checked.next;
+    }
+    for (const member of this.memberNames()) {
+      const outcome = await this.receive(member, proposal);
+      if (outcome.kind !== "proposal") throw new Error(`${member}: ${describe(outcome)}`);
+    }
+    return proposal;
   }
 
   async send(from: string, message: string): Promise<Uint8Array> {

@@ -9,9 +9,9 @@ import { failureFromLibrary } from "../member/failure.ts";
 import {
   addLeaf,
   applyMemberCommitProposals,
-  expectedPathCiphertextCounts,
   mergeUpdatePath,
   nextEpochContext,
+  pathRecipientNodes,
   removeLeaf,
   treeHash,
   validateCommitLeafNode,
@@ -244,7 +244,7 @@ async function applyCommit(
   if (leafError !== undefined) {
     return failureFromLibrary(leafError, "checking the committer's leaf");
   }
-  const expected = expectedPathCiphertextCounts(tree, leaf, added);
+  const expected = pathRecipientNodes(tree, leaf, added).map((nodes) => nodes.length);
   const counts = path.nodes.map((node) => node.encryptedPathSecret.length);
   if (
     expected.length !== counts.length ||
