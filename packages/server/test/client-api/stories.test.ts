@@ -133,6 +133,62 @@ describe("two users chat", () => {
   });
 });
 
+describe("room state", () => {
+  it("is listed, shown and paged for members, and its changes reach every member's stream", async () => {
+    const alice = await user("alice");
+    const bob = await user("bob");
+    const carol = await user("carol");
+    const roomId = await roomWith(alice, [bob], "state");
+    // Carol's device is offline when she is invited: the invite waits in her queue.
+    await alice.act(roomId, { type: "invite", target: userIdOf(carol) });
+    const carolStream = await StreamClient.connect(server.url, token(carol), {
+      autoAcknowledge: true,
+    });
+    await carolStream.waitFor(() => carolStream.queueItems.some((item) => item.kind === "invite"));
+
+    const rooms = await bob.request<{ rooms: { roomId: string; membership: string }[] }>(
+      "GET",
+      "/rooms",
+    );
+    expect(rooms.rooms).toContainEqual(expect.objectContaining({ roomId, membership: "joined" }));
+    const carolView = await carol.request<{ membership: string; name: string }>(
+      "GET",
+      `/rooms/${roomId}`,
+    );
+    expect(carolView).toMatchObject({ membership: "invited", name: "state" });
+
+    const bobStream = await StreamClient.connect(server.url, token(bob), { autoAcknowledge: true });
+    await alice.act(roomId, { type: "set-topic", topic: "new topic" });
+    await bobStream.waitFor(() =>
+      bobStream.events.some((event) => event.control?.action.type === "set-topic"),
+    );
+    const state = await bob.request<{ topic: string; joinedMembers: number; role: string }>(
+      "GET",
+      `/rooms/${roomId}`,
+    );
+    expect(state).toMatchObject({ topic: "new topic", joinedMembers: 2, role: "member" });
+
+    const firstPage = await bob.request<{
+      members: { userId: string }[];
+      more: boolean;
+      next: string;
+    }>("GET", `/rooms/${roomId}/members?limit=2`);
+    expect(firstPage.members).toHaveLength(2);
+    expect(firstPage.more).toBe(true);
+    const secondPage = await bob.request<{ members: { userId: string; membership: string }[] }>(
+      "GET",
+      `/rooms/${roomId}/members?limit=2&after=${encodeURIComponent(firstPage.next)}`,
+    );
+    const everyone = [...firstPage.members, ...secondPage.members].map((member) => member.userId);
+    expect(everyone.sort()).toEqual([userIdOf(alice), userIdOf(bob), userIdOf(carol)].sort());
+
+    await bob.act(roomId, { type: "leave" });
+    expect((await refusal(bob.history(roomId))).roomCode).toBe("not_member");
+    await bobStream.close();
+    await carolStream.close();
+  });
+});
+
 describe("a device that was offline", () => {
   it("gets exactly what it missed, in order, once, when it reconnects", async () => {
     const alice = await user("alice");
