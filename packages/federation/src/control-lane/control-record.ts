@@ -1,0 +1,83 @@
+import {
+  type CborMap,
+  concatBytes,
+  decodeCanonical,
+  encodeCanonical,
+  isServerName,
+  ParleyError,
+  type RoomId,
+  type ServerName,
+  sha256,
+} from "@parley/protocol";
+import { type ControlEntry, parseControlEntry } from "@parley/room";
+import { z } from "zod";
+import { controlRecordBytesMax } from "../limits.ts";
+
+/**
+ * One entry of a room's control log as the Raft log carries it: the control
+ * entry the room state machine applies, plus which server proposed it and
+ * that server's id for the proposal, so the proposer (a sponsor, or a leaf
+ * through a sponsor) recognises its own entry when it commits.
+ *
+ * The control index of a record is its position among records: Raft's own
+ * entries (a new leader's empty entry, membership changes) are in the Raft
+ * log but not in the control log, so the Raft index and the control index
+ * differ, and only the control index is ever shown outside a sponsor.
+ */
+export interface ControlRecord {
+  readonly entry: ControlEntry;
+  readonly proposer: ServerName;
+  readonly proposalId: number;
+}
+
+export function encodeControlRecord(record: ControlRecord): Uint8Array {
+  return encodeCanonical({
+    entry: record.entry as unknown as CborMap,
+    proposer: record.proposer,
+    proposalId: record.proposalId,
+  });
+}
+
+const recordSchema = z.strictObject({
+  entry: z.unknown(),
+  proposer: z.custom<ServerName>((value) => typeof value === "string" && isServerName(value)),
+  proposalId: z.int().nonnegative(),
+});
+
+/** Decodes a record; throws `payload_too_large`, `bad_encoding` or `bad_structure`. */
+export function decodeControlRecord(bytes: Uint8Array): ControlRecord {
+  const value = decodeCanonical(bytes, {
+    totalBytesMax: controlRecordBytesMax,
+    depthMax: 8,
+    containerItemsMax: 1024,
+    stringBytesMax: controlRecordBytesMax,
+  });
+  const parsed = recordSchema.safeParse(value);
+  if (!parsed.success) throw new ParleyError("bad_structure", "invalid control record");
+  return {
+    entry: parseControlEntry(parsed.data.entry),
+    proposer: parsed.data.proposer,
+    proposalId: parsed.data.proposalId,
+  };
+}
+
+const chainLabel = new TextEncoder().encode("parley control chain v1");
+const encoder = new TextEncoder();
+
+/**
+ * The chain hash before the first record: SHA-256("parley control chain v1"
+ * 0x00 room). Binding the room in keeps two rooms' chains apart.
+ */
+export function genesisChainHash(room: RoomId): Uint8Array {
+  return sha256(concatBytes(chainLabel, new Uint8Array([0]), encoder.encode(room)));
+}
+
+/**
+ * The chain hash after a record: SHA-256(previous chain hash || record
+ * bytes). Each record thereby names the whole prefix before it, so one
+ * certificate over (room, index, chain hash) vouches for the whole log up to
+ * that index (certificates are future work; see PROTOCOL.md).
+ */
+export function nextChainHash(previous: Uint8Array, recordBytes: Uint8Array): Uint8Array {
+  return sha256(concatBytes(previous, recordBytes));
+}

@@ -1,0 +1,239 @@
+/**
+ * zod schemas of every frame, as decoded from canonical CBOR. They check
+ * shape and sizes; rules that relate fields to each other (a path that
+ * repeats a server, marks out of order) are checked after, in frame-codec.ts.
+ * Every object is strict: an unknown field is an error, not ignored.
+ */
+import {
+  isServerName,
+  isUserId,
+  parseRoomId,
+  type RoomId,
+  roomMessageClientIdPattern,
+  type ServerName,
+  type UserId,
+} from "@parley/protocol";
+import type { NodeId } from "@parley/raft";
+import { roomRejectionCodes } from "@parley/room";
+import { z } from "zod";
+import { isSponsorNodeId } from "../identity/sponsor-node-id.ts";
+import {
+  backfillMessagesPerBatchMax,
+  controlRecordBytesMax,
+  controlRecordsPerFrameMax,
+  heartbeatsPerFrameMax,
+  linkStateAdvertisementsPerFrameMax,
+  linkStatePeersMax,
+  messageBodyBytesMax,
+  originsPerRoomMax,
+  raftMessagesPerFrameMax,
+  refusalReasonBytesMax,
+  routedPathServersMax,
+  snapshotBytesMax,
+} from "../limits.ts";
+import { raftMessageSchema } from "./raft-message-codec.ts";
+
+const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, {
+  message: "must be a byte string",
+});
+
+function bytesUpTo(bytesMax: number) {
+  return bytes.refine((value) => value.length <= bytesMax, {
+    message: `longer than ${bytesMax} bytes`,
+  });
+}
+
+const count = z.int().nonnegative();
+const positive = z.int().min(1);
+
+export const roomIdSchema = z.custom<RoomId>((value) => {
+  if (typeof value !== "string") return false;
+  try {
+    parseRoomId(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, "not a room id");
+
+export const serverNameSchema = z.custom<ServerName>(
+  (value) => typeof value === "string" && isServerName(value),
+  "not a server name",
+);
+
+const userIdSchema = z.custom<UserId>(
+  (value) => typeof value === "string" && isUserId(value),
+  "not a user id",
+);
+
+const nodeIdSchema = z.custom<NodeId>(
+  (value) => typeof value === "string" && isSponsorNodeId(value),
+  "not a sponsor node id",
+);
+
+const hashSchema = bytes.refine((value) => value.length === 32, "must be 32 bytes");
+
+export const stampedMessageSchema = z.strictObject({
+  room: roomIdSchema,
+  origin: nodeIdSchema,
+  sequence: positive,
+  controlIndex: positive,
+  acceptedAtMs: count,
+  sender: userIdSchema,
+  clientMessageId: z.string().regex(roomMessageClientIdPattern),
+  body: bytesUpTo(messageBodyBytesMax),
+});
+
+const raftFrame = z.strictObject({
+  type: z.literal("raft"),
+  messages: z
+    .array(z.strictObject({ room: roomIdSchema, message: raftMessageSchema }))
+    .min(1)
+    .max(raftMessagesPerFrameMax),
+});
+
+const heartbeatTuple = z.tuple([
+  roomIdSchema,
+  positive,
+  positive,
+  count,
+  count,
+  count,
+  z.boolean(),
+]);
+const heartbeatResponseTuple = z.tuple([roomIdSchema, positive, positive, count, count]);
+
+const heartbeatFrame = z.strictObject({
+  type: z.literal("heartbeats"),
+  heartbeats: z.array(heartbeatTuple).max(heartbeatsPerFrameMax),
+  responses: z.array(heartbeatResponseTuple).max(heartbeatsPerFrameMax),
+});
+
+const advertisementSchema = z.strictObject({
+  server: serverNameSchema,
+  sequence: positive,
+  peers: z.array(serverNameSchema).max(linkStatePeersMax),
+});
+
+const linkStateFrame = z.strictObject({
+  type: z.literal("link-state"),
+  advertisements: z.array(advertisementSchema).min(1).max(linkStateAdvertisementsPerFrameMax),
+});
+
+const routedFrame = z.strictObject({
+  type: z.literal("routed"),
+  message: stampedMessageSchema,
+  path: z.array(serverNameSchema).min(1).max(routedPathServersMax),
+});
+
+const marksFrame = z.strictObject({
+  type: z.literal("marks"),
+  room: roomIdSchema,
+  controlIndex: count,
+  marks: z
+    .array(z.strictObject({ origin: nodeIdSchema, sequence: positive }))
+    .max(originsPerRoomMax),
+});
+
+const backfillRequestFrame = z.strictObject({
+  type: z.literal("backfill-request"),
+  room: roomIdSchema,
+  origin: nodeIdSchema,
+  after: count,
+  countMax: z.int().min(1).max(backfillMessagesPerBatchMax),
+});
+
+const backfillResponseFrame = z.strictObject({
+  type: z.literal("backfill-response"),
+  room: roomIdSchema,
+  origin: nodeIdSchema,
+  messages: z.array(stampedMessageSchema).max(backfillMessagesPerBatchMax),
+});
+
+const attachFrame = z.strictObject({
+  type: z.literal("attach"),
+  room: roomIdSchema,
+  controlIndex: count,
+});
+
+const detachFrame = z.strictObject({ type: z.literal("detach"), room: roomIdSchema });
+
+export const controlSnapshotSchema = z.strictObject({
+  index: positive,
+  chainHash: hashSchema,
+  state: bytesUpTo(snapshotBytesMax),
+  incarnations: z.array(z.tuple([serverNameSchema, positive])).max(originsPerRoomMax),
+});
+
+const controlFrame = z.strictObject({
+  type: z.literal("control"),
+  room: roomIdSchema,
+  snapshot: controlSnapshotSchema.nullable(),
+  records: z
+    .array(
+      z.strictObject({
+        index: positive,
+        chainHash: hashSchema,
+        record: bytesUpTo(controlRecordBytesMax),
+      }),
+    )
+    .max(controlRecordsPerFrameMax),
+});
+
+const submissionSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("message"),
+    sender: userIdSchema,
+    clientMessageId: z.string().regex(roomMessageClientIdPattern),
+    body: bytesUpTo(messageBodyBytesMax),
+  }),
+  z.strictObject({ kind: z.literal("control"), entry: bytesUpTo(controlRecordBytesMax) }),
+]);
+
+const submitFrame = z.strictObject({
+  type: z.literal("submit"),
+  room: roomIdSchema,
+  requestId: count,
+  submission: submissionSchema,
+});
+
+export const refusalCodes = [
+  ...roomRejectionCodes,
+  "not_sponsor_here",
+  "room_unknown",
+  "unavailable",
+  "capacity_exceeded",
+] as const;
+
+const outcomeSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("accepted"), origin: nodeIdSchema, sequence: positive }),
+  z.strictObject({ kind: z.literal("proposed") }),
+  z.strictObject({
+    kind: z.literal("refused"),
+    code: z.enum(refusalCodes),
+    reason: z.string().max(refusalReasonBytesMax),
+  }),
+]);
+
+const submitResultFrame = z.strictObject({
+  type: z.literal("submit-result"),
+  room: roomIdSchema,
+  requestId: count,
+  outcome: outcomeSchema,
+});
+
+/** The schema of any frame (before the cross-field checks of frame-codec.ts). */
+export const frameSchema = z.discriminatedUnion("type", [
+  raftFrame,
+  heartbeatFrame,
+  linkStateFrame,
+  routedFrame,
+  marksFrame,
+  backfillRequestFrame,
+  backfillResponseFrame,
+  attachFrame,
+  detachFrame,
+  controlFrame,
+  submitFrame,
+  submitResultFrame,
+]);

@@ -1,0 +1,224 @@
+/**
+ * The server-to-server frames the federation cores emit and accept. One
+ * authenticated link between two servers carries all of them, for every room
+ * the two share; each frame is one canonical CBOR map with a `type` field
+ * (frame-codec.ts), validated with limits when decoded. PROTOCOL.md is the
+ * specification; this file is its TypeScript mirror.
+ */
+import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { Message, NodeId } from "@parley/raft";
+import type { RoomRejectionCode } from "@parley/room";
+import type { StampedMessage } from "../message-lane/stamped-message.ts";
+
+/** One Raft message of one room's group. */
+export interface RaftEnvelope {
+  readonly room: RoomId;
+  readonly message: Message;
+}
+
+/** Raft messages (other than heartbeats) of any rooms, from one server to another. */
+export interface RaftFrame {
+  readonly type: "raft";
+  readonly messages: readonly RaftEnvelope[];
+}
+
+/**
+ * A heartbeat of one room's group. The link names both servers, so a node id
+ * is carried as its incarnation only (see sponsor-node-id.ts).
+ */
+export interface HeartbeatItem {
+  readonly room: RoomId;
+  readonly fromIncarnation: number;
+  readonly toIncarnation: number;
+  readonly term: number;
+  readonly commit: number;
+  readonly readRound: number;
+  readonly quiesce: boolean;
+}
+
+export interface HeartbeatResponseItem {
+  readonly room: RoomId;
+  readonly fromIncarnation: number;
+  readonly toIncarnation: number;
+  readonly term: number;
+  readonly readRound: number;
+}
+
+/** Every heartbeat (and response) from one server to another in one tick: one frame, not one per room. */
+export interface HeartbeatFrame {
+  readonly type: "heartbeats";
+  readonly heartbeats: readonly HeartbeatItem[];
+  readonly responses: readonly HeartbeatResponseItem[];
+}
+
+/**
+ * A server's statement of which links it has up, versioned by a sequence
+ * that only grows. A link counts as live when both ends list each other.
+ */
+export interface LinkAdvertisement {
+  readonly server: ServerName;
+  readonly sequence: number;
+  /** Sorted, without duplicates, never the server itself. */
+  readonly peers: readonly ServerName[];
+}
+
+/** Link-state advertisements, flooded between servers (routing/link-state.ts). */
+export interface LinkStateFrame {
+  readonly type: "link-state";
+  readonly advertisements: readonly LinkAdvertisement[];
+}
+
+/** An application message on its way along a room's spanning tree. */
+export interface RoutedFrame {
+  readonly type: "routed";
+  readonly message: StampedMessage;
+  /** The servers the message has passed through, origin server first; never repeats a server. */
+  readonly path: readonly ServerName[];
+}
+
+/** "I hold every message of `origin` up to `sequence`" (the origin's contiguous high-water mark). */
+export interface OriginMark {
+  readonly origin: NodeId;
+  readonly sequence: number;
+}
+
+/** A room's high-water marks, plus the control index the sender has applied. */
+export interface MarksFrame {
+  readonly type: "marks";
+  readonly room: RoomId;
+  readonly controlIndex: number;
+  /** Sorted by origin; origins with mark 0 are left out. */
+  readonly marks: readonly OriginMark[];
+}
+
+/** Asks for messages of `origin` with sequence above `after`, at most `countMax` of them. */
+export interface BackfillRequestFrame {
+  readonly type: "backfill-request";
+  readonly room: RoomId;
+  readonly origin: NodeId;
+  readonly after: number;
+  readonly countMax: number;
+}
+
+/** Messages of one origin in ascending sequence (possibly with gaps the responder also lacks). */
+export interface BackfillResponseFrame {
+  readonly type: "backfill-response";
+  readonly room: RoomId;
+  readonly origin: NodeId;
+  readonly messages: readonly StampedMessage[];
+}
+
+/** A leaf asks a sponsor to feed it the room: control records after `controlIndex`, and messages. */
+export interface AttachFrame {
+  readonly type: "attach";
+  readonly room: RoomId;
+  readonly controlIndex: number;
+}
+
+export interface DetachFrame {
+  readonly type: "detach";
+  readonly room: RoomId;
+}
+
+/** The state at a control index, with the chain hash there. Also the data of Raft snapshots. */
+export interface ControlSnapshot {
+  readonly index: number;
+  readonly chainHash: Uint8Array;
+  /** The room state, encoded by the room package (encodeRoomSnapshot). */
+  readonly state: Uint8Array;
+  /** Each sponsor's incarnation (the control index that made it a sponsor), sorted by server. */
+  readonly incarnations: readonly (readonly [ServerName, number])[];
+}
+
+/** A committed control record at its index, with the chain hash after it. */
+export interface ControlRecordAt {
+  readonly index: number;
+  readonly chainHash: Uint8Array;
+  /** The encoded control record (control-lane/control-record.ts). */
+  readonly record: Uint8Array;
+}
+
+/**
+ * Committed control records for a leaf: consecutive, starting right after
+ * the leaf's applied index or right after `snapshot` if one is included.
+ */
+export interface ControlFrame {
+  readonly type: "control";
+  readonly room: RoomId;
+  readonly snapshot: ControlSnapshot | null;
+  readonly records: readonly ControlRecordAt[];
+}
+
+/** What a leaf's user wants a sponsor to do. */
+export type Submission =
+  | {
+      readonly kind: "message";
+      readonly sender: UserId;
+      readonly clientMessageId: string;
+      readonly body: Uint8Array;
+    }
+  | {
+      readonly kind: "control";
+      /** An encoded control entry (room package), proposed as a record naming the leaf. */
+      readonly entry: Uint8Array;
+    };
+
+export interface SubmitFrame {
+  readonly type: "submit";
+  readonly room: RoomId;
+  /** Chosen by the submitting server, unique among its submissions. */
+  readonly requestId: number;
+  readonly submission: Submission;
+}
+
+/** Why a submission was refused: a room rejection or one of the project's error codes. */
+export type RefusalCode =
+  | RoomRejectionCode
+  | "not_sponsor_here"
+  | "room_unknown"
+  | "unavailable"
+  | "capacity_exceeded"
+  | "forbidden";
+
+export type SubmissionOutcome =
+  | { readonly kind: "accepted"; readonly origin: NodeId; readonly sequence: number }
+  | { readonly kind: "proposed" }
+  | { readonly kind: "refused"; readonly code: RefusalCode; readonly reason: string };
+
+export interface SubmitResultFrame {
+  readonly type: "submit-result";
+  readonly room: RoomId;
+  readonly requestId: number;
+  readonly outcome: SubmissionOutcome;
+}
+
+export type Frame =
+  | RaftFrame
+  | HeartbeatFrame
+  | LinkStateFrame
+  | RoutedFrame
+  | MarksFrame
+  | BackfillRequestFrame
+  | BackfillResponseFrame
+  | AttachFrame
+  | DetachFrame
+  | ControlFrame
+  | SubmitFrame
+  | SubmitResultFrame;
+
+export type FrameType = Frame["type"];
+
+export const frameTypes: readonly FrameType[] = [
+  "raft",
+  "heartbeats",
+  "link-state",
+  "routed",
+  "marks",
+  "backfill-request",
+  "backfill-response",
+  "attach",
+  "detach",
+  "control",
+  "submit",
+  "submit-result",
+];

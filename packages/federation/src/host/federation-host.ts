@@ -1,0 +1,444 @@
+import {
+  isParleyError,
+  ParleyError,
+  type RoomId,
+  type ServerName,
+  toParleyError,
+  type UserId,
+} from "@parley/protocol";
+import { EMPTY_CONF_STATE, type NodeId, type RandomSource } from "@parley/raft";
+import { type ControlEntry, encodeControlEntry } from "@parley/room";
+import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
+import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
+import { encodeControlRecord } from "../control-lane/control-record.ts";
+import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
+import type { Frame } from "../frames/frame.ts";
+import { decodeFrame } from "../frames/frame-codec.ts";
+import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
+import { linkStateAdvertisementsPerFrameMax, proposalsInFlightPerRoomMax } from "../limits.ts";
+import type { Clock } from "../message-lane/message-lane.ts";
+import { RoomMessageLane } from "../message-lane/message-lane.ts";
+import { forwardingTargets } from "../routing/forwarding.ts";
+import { LinkStateTable } from "../routing/link-state.ts";
+import { type FederationEffects, type LocalSubmissionOutcome, Outbox } from "./effects.ts";
+import type { FederationStorage } from "./federation-storage.ts";
+import { dispatchFrame } from "./frame-dispatch.ts";
+import { defaultHostTiming, type HostContext, type HostTiming } from "./host-context.ts";
+import { leafDuties, requestFeed } from "./leaf-role.ts";
+import { RoomSession } from "./room-session.ts";
+import {
+  applyRecord,
+  feedLeaves,
+  leaderDuties,
+  proposeEntry,
+  sponsorApplier,
+} from "./sponsor-role.ts";
+
+export interface FederationHostOptions {
+  readonly self: ServerName;
+  readonly clock: Clock;
+  /** Randomness for Raft's election timeouts only. */
+  readonly random: RandomSource;
+  readonly storage: FederationStorage;
+  readonly raft?: GroupRaftSettings;
+  readonly timing?: Partial<HostTiming>;
+}
+
+/** Rounds of Raft processing per input; appliers queue follow-ups, so two or three are normal. */
+const processRoundsMax = 16;
+
+/**
+ * The pure federation core of one homeserver: every room it sponsors or
+ * follows, its Raft groups, its link-state table and its message lanes.
+ *
+ * Inputs: `tick()` at a fixed interval; `linkUp` / `linkDown` from the
+ * transport; `receive` with each frame's bytes; and the homeserver's own
+ * requests (`createRoom`, `followRoom`, `proposeControl`, `sendMessage`).
+ * Each returns the effects it produced (FederationEffects): make the storage
+ * writes durable if `mustSync`, then send the frames, then hand the events on.
+ * Nothing here reads a clock, draws randomness or does IO except through the
+ * injected clock, random source and storage; the same object runs under the
+ * simulator and over real links.
+ *
+ * A restart is a new FederationHost over the same storage: it picks up every
+ * room the storage lists, as sponsor or leaf.
+ */
+export class FederationHost {
+  readonly self: ServerName;
+  readonly #outbox = new Outbox();
+  readonly #raft: MultiRaftHost;
+  readonly #links: LinkStateTable;
+  readonly #liveLinks = new Set<ServerName>();
+  readonly #sessions = new Map<RoomId, RoomSession>();
+  readonly #storage: FederationStorage;
+  readonly #clock: Clock;
+  readonly #timing: HostTiming;
+  readonly #context: HostContext;
+  #tick = 0;
+
+  constructor(options: FederationHostOptions) {
+    this.self = options.self;
+    this.#storage = options.storage;
+    this.#clock = options.clock;
+    this.#timing = { ...defaultHostTiming, ...options.timing };
+    this.#links = new LinkStateTable(options.self, options.clock.nowMs());
+    this.#raft = new MultiRaftHost({
+      self: options.self,
+      storage: options.storage.groups,
+      random: options.random,
+      ...(options.raft === undefined ? {} : { raft: options.raft }),
+      groupWanted: (room, to) => this.#groupWanted(room, to),
+    });
+    const host = this;
+    this.#context = {
+      self: this.self,
+      outbox: this.#outbox,
+      raft: this.#raft,
+      links: this.#links,
+      liveLinks: this.#liveLinks,
+      storage: this.#storage,
+      clock: this.#clock,
+      timing: this.#timing,
+      get tick() {
+        return host.#tick;
+      },
+    };
+    for (const room of this.#storage.rooms()) this.#restore(room);
+    this.#outbox.drain();
+  }
+
+  // -------------------------------------------------------------------------
+  // Inputs
+  // -------------------------------------------------------------------------
+
+  tick(): FederationEffects {
+    this.#tick += 1;
+    this.#raft.tick();
+    for (const session of this.#sessions.values()) this.#upkeep(session);
+    if (this.#tick % this.#timing.linkStateRefreshTicks === 0) {
+      for (const peer of this.#liveLinks) this.#sendLinkStateTable(peer);
+    }
+    return this.#finish();
+  }
+
+  linkUp(peer: ServerName): FederationEffects {
+    if (peer === this.self || this.#liveLinks.has(peer)) return this.#finish();
+    this.#liveLinks.add(peer);
+    this.#raft.setPeerAlive(peer, true);
+    this.#advertiseOwnLinks();
+    this.#sendLinkStateTable(peer);
+    return this.#finish();
+  }
+
+  linkDown(peer: ServerName): FederationEffects {
+    if (!this.#liveLinks.delete(peer)) return this.#finish();
+    this.#raft.setPeerAlive(peer, false);
+    this.#advertiseOwnLinks();
+    for (const session of this.#sessions.values()) {
+      session.attachedLeaves.delete(peer);
+      session.lane.forgetPeer(peer);
+      // The sponsor may forget us while the link is down (a restart): attach again once it is back.
+      if (session.attachment.sponsor === peer) {
+        session.attachment.acknowledged = false;
+        session.attachment.attachSentTick = Number.NEGATIVE_INFINITY;
+      }
+    }
+    return this.#finish();
+  }
+
+  /** Bytes of one frame from `peer` (authenticated by the link). */
+  receive(peer: ServerName, bytes: Uint8Array): FederationEffects {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (thrown) {
+      this.#outbox.emit({ type: "peer-error", peer, error: toParleyError(thrown) });
+      return this.#finish();
+    }
+    return this.receiveFrame(peer, frame);
+  }
+
+  /** A decoded, validated frame from `peer` (for callers that decoded already). */
+  receiveFrame(peer: ServerName, frame: Frame): FederationEffects {
+    try {
+      dispatchFrame(this.#context, this.#sessions, peer, frame);
+    } catch (thrown) {
+      if (!isParleyError(thrown) || thrown.category === "internal") throw thrown;
+      this.#outbox.emit({ type: "peer-error", peer, error: thrown });
+    }
+    return this.#finish();
+  }
+
+  /** Creates a room whose first sponsor is this server (`entry` is its create entry). */
+  createRoom(entry: ControlEntry, requestId: number): FederationEffects {
+    const action = entry.action;
+    if (action.type !== "create") throw new ParleyError("invalid_argument", "not a create entry");
+    const room = action.roomId;
+    if (this.#sessions.has(room)) throw new ParleyError("conflict", "the room exists here");
+    const replica = RoomReplica.empty(room);
+    const record = { entry, proposer: this.self, proposalId: requestId };
+    const decision = replica.check(record);
+    if (decision.verdict === "reject") {
+      throw new ParleyError("invalid_argument", `create refused: ${decision.reason}`);
+    }
+    replica.apply(encodeControlRecord(record));
+    const node = sponsorNodeId(this.self, replica.appliedIndex);
+    const session = this.#openSession(room, []);
+    this.#storage.saveRoom(room, { contacts: [], node, retiredIncarnation: 0 });
+    const confState = { ...EMPTY_CONF_STATE, voters: [node] };
+    const data = encodeControlSnapshot(replica.snapshot());
+    const bootstrap = { metadata: { index: 1, term: 1, confState }, data };
+    this.#raft.startGroup(room, node, sponsorApplier(this.#context, session), bootstrap);
+    this.#raft.campaign(room);
+    this.#outbox.needSync();
+    return this.#finish();
+  }
+
+  /** Follows a room as a leaf (a local user was invited), starting from `contacts`. */
+  followRoom(room: RoomId, contacts: readonly ServerName[]): FederationEffects {
+    const session = this.#sessions.get(room) ?? this.#openSession(room, contacts);
+    session.contacts = contacts;
+    if (this.#storage.loadRoom(room) === undefined) {
+      this.#storage.saveRoom(room, { contacts, node: null, retiredIncarnation: 0 });
+      this.#outbox.needSync();
+    }
+    leafDuties(this.#context, session);
+    return this.#finish();
+  }
+
+  /**
+   * A local user's control action (invite, join, ban, …). `requestId` is the
+   * caller's, unique among this server's requests and at least 1; the
+   * outcome arrives as `submission-result` events: proposed or refused, then
+   * committed (with the state machine's verdict) or timed out.
+   */
+  proposeControl(room: RoomId, entry: ControlEntry, requestId: number): FederationEffects {
+    const session = this.#sessions.get(room);
+    const refuse = (code: "room_unknown" | "unavailable", reason: string) =>
+      this.#emitResult(room, requestId, { kind: "refused", code, reason });
+    if (requestId < 1) throw new ParleyError("invalid_argument", "request ids start at 1");
+    if (session === undefined) return refuse("room_unknown", "this server is not in the room");
+    if (session.pendingProposals.size >= proposalsInFlightPerRoomMax) {
+      return refuse("unavailable", "too many proposals in flight");
+    }
+    const deadline = this.#tick + this.#timing.proposalTimeoutTicks;
+    if (session.isSponsor) {
+      const outcome = proposeEntry(this.#context, session, entry, this.self, requestId);
+      if (outcome.kind === "proposed") session.pendingProposals.set(requestId, deadline);
+      return this.#emitResult(room, requestId, outcome);
+    }
+    const sponsor = session.attachment.sponsor;
+    if (sponsor === null) return refuse("unavailable", "no sponsor is reachable");
+    session.pendingProposals.set(requestId, deadline);
+    this.#outbox.send(sponsor, {
+      type: "submit",
+      room,
+      requestId,
+      submission: { kind: "control", entry: encodeControlEntry(entry) },
+    });
+    return this.#finish();
+  }
+
+  /**
+   * A local user's message (its device signature already checked). On a
+   * sponsor it is accepted or refused at once; on a leaf it is submitted to
+   * the attached sponsor and retried until answered. The outcome arrives as
+   * a `submission-result` event.
+   */
+  sendMessage(
+    room: RoomId,
+    sender: UserId,
+    clientMessageId: string,
+    body: Uint8Array,
+    requestId: number,
+  ): FederationEffects {
+    const session = this.#sessions.get(room);
+    if (session === undefined) {
+      const reason = "this server is not in the room";
+      return this.#emitResult(room, requestId, { kind: "refused", code: "room_unknown", reason });
+    }
+    const group = session.group;
+    if (group !== undefined && session.routesInTree(this.self)) {
+      const outcome = session.lane.accept(group.id, sender, clientMessageId, body);
+      return this.#emitResult(
+        room,
+        requestId,
+        outcome.kind === "accepted"
+          ? { kind: "accepted", origin: outcome.message.origin, sequence: outcome.message.sequence }
+          : outcome,
+      );
+    }
+    session.pendingSubmissions.set(requestId, {
+      sender,
+      clientMessageId,
+      body,
+      attempts: 0,
+      nextTick: this.#tick,
+    });
+    leafDuties(this.#context, session);
+    return this.#finish();
+  }
+
+  // -------------------------------------------------------------------------
+  // Views (for the homeserver, tests and operators)
+  // -------------------------------------------------------------------------
+
+  session(room: RoomId): RoomSession | undefined {
+    return this.#sessions.get(room);
+  }
+
+  rooms(): RoomId[] {
+    return [...this.#sessions.keys()];
+  }
+
+  get linkState(): LinkStateTable {
+    return this.#links;
+  }
+
+  get raft(): MultiRaftHost {
+    return this.#raft;
+  }
+
+  get currentTick(): number {
+    return this.#tick;
+  }
+
+  // -------------------------------------------------------------------------
+  // Internals
+  // -------------------------------------------------------------------------
+
+  #openSession(room: RoomId, contacts: readonly ServerName[]): RoomSession {
+    const session = new RoomSession(room, contacts, this.#raft);
+    session.lane = new RoomMessageLane({
+      room,
+      self: this.self,
+      store: this.#storage.messages(room),
+      control: session,
+      clock: this.#clock,
+      timing: this.#timing,
+      output: {
+        send: (to, frame) => this.#outbox.send(to, frame),
+        stored: (stored, via) => {
+          this.#outbox.needSync();
+          this.#outbox.emit({ type: "message-stored", room, stored, via });
+        },
+        forwardTargets: (path) => {
+          if (!session.routesInTree(this.self)) return [];
+          const tree = session.tree(this.#links);
+          return forwardingTargets(this.self, tree, session.attachedLeaves, path);
+        },
+      },
+    });
+    this.#sessions.set(room, session);
+    return session;
+  }
+
+  #restore(room: RoomId): void {
+    const record = this.#storage.loadRoom(room);
+    if (record === undefined) return;
+    const session = this.#openSession(room, record.contacts);
+    if (record.node !== null) {
+      this.#raft.startGroup(room, record.node, sponsorApplier(this.#context, session));
+      return;
+    }
+    const log = this.#storage.leafLog(room);
+    if (log.snapshot !== null) session.replica = RoomReplica.fromSnapshot(room, log.snapshot);
+    for (const at of log.records) {
+      if (at.index === session.replica.appliedIndex + 1) {
+        applyRecord(this.#context, session, at.record);
+      }
+    }
+    session.newRecords = [];
+  }
+
+  #groupWanted(room: RoomId, to: NodeId): GroupApplier | null {
+    const { server, incarnation } = parseSponsorNodeId(to);
+    if (server !== this.self) return null;
+    const record = this.#storage.loadRoom(room);
+    if (record !== undefined && incarnation <= record.retiredIncarnation) return null;
+    const session = this.#sessions.get(room) ?? this.#openSession(room, []);
+    // A node this server ran before in the room (replaced by this newer one) is retired for good.
+    const replaced = record?.node == null ? 0 : parseSponsorNodeId(record.node).incarnation;
+    this.#storage.saveRoom(room, {
+      contacts: session.contacts,
+      node: to,
+      retiredIncarnation: Math.max(record?.retiredIncarnation ?? 0, replaced),
+    });
+    const sponsor = session.attachment.sponsor;
+    if (sponsor !== null && this.#liveLinks.has(sponsor)) {
+      this.#outbox.send(sponsor, { type: "detach", room });
+    }
+    session.attachment.sponsor = null;
+    this.#outbox.needSync();
+    return sponsorApplier(this.#context, session);
+  }
+
+  #upkeep(session: RoomSession): void {
+    if (session.isSponsor) leaderDuties(this.#context, session);
+    else leafDuties(this.#context, session);
+    const partners = session
+      .exchangePartners(this.self, this.#links)
+      .filter((peer) => this.#liveLinks.has(peer));
+    session.lane.antiEntropy(partners, this.#tick);
+    for (const [requestId, deadline] of session.pendingProposals) {
+      if (deadline > this.#tick) continue;
+      session.pendingProposals.delete(requestId);
+      this.#emitResult(session.room, requestId, { kind: "timed-out" });
+    }
+  }
+
+  #sendLinkStateTable(peer: ServerName): void {
+    const all = this.#links.all();
+    for (let start = 0; start < all.length; start += linkStateAdvertisementsPerFrameMax) {
+      const advertisements = all.slice(start, start + linkStateAdvertisementsPerFrameMax);
+      this.#outbox.send(peer, { type: "link-state", advertisements });
+    }
+  }
+
+  #advertiseOwnLinks(): void {
+    const advertisement = this.#links.setOwnLinks(this.#liveLinks, this.#clock.nowMs());
+    if (advertisement === null) return;
+    for (const peer of this.#liveLinks) {
+      this.#outbox.send(peer, { type: "link-state", advertisements: [advertisement] });
+    }
+  }
+
+  #emitResult(room: RoomId, requestId: number, outcome: LocalSubmissionOutcome): FederationEffects {
+    this.#outbox.emit({ type: "submission-result", room, requestId, outcome });
+    return this.#finish();
+  }
+
+  /** Runs Raft rounds until quiet, then the follow-ups of what was applied, and drains the outbox. */
+  #finish(): FederationEffects {
+    for (let round = 0; round < processRoundsMax; round += 1) {
+      const result = this.#raft.process();
+      if (result.mustSync) this.#outbox.needSync();
+      for (const { to, frame } of result.frames) this.#outbox.send(to, frame);
+      for (const session of this.#sessions.values()) this.#afterRound(session);
+      if (!this.#raft.hasWork) break;
+    }
+    return this.#outbox.drain();
+  }
+
+  #afterRound(session: RoomSession): void {
+    feedLeaves(this.#context, session);
+    if (!session.configurationChanged) return;
+    session.configurationChanged = false;
+    this.#raft.configurationChanged(session.room);
+    const group = session.group;
+    const confState = group?.confState;
+    if (group === undefined || confState === undefined || confState.voters.length === 0) return;
+    if (group.isMember) return;
+    // This server was removed from the room's sponsors: it follows the room as a leaf from now on.
+    this.#raft.removeGroup(session.room);
+    const { incarnation } = parseSponsorNodeId(group.id);
+    session.contacts = session.replica.sponsors;
+    this.#storage.saveRoom(session.room, {
+      contacts: session.contacts,
+      node: null,
+      retiredIncarnation: incarnation,
+    });
+    this.#outbox.needSync();
+    requestFeed(this.#context, session);
+  }
+}

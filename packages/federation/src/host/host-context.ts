@@ -1,0 +1,56 @@
+import type { ServerName } from "@parley/protocol";
+import type { MultiRaftHost } from "../consensus/multi-raft-host.ts";
+import type { AntiEntropyTiming } from "../message-lane/anti-entropy.ts";
+import { defaultAntiEntropyTiming } from "../message-lane/anti-entropy.ts";
+import type { Clock } from "../message-lane/message-lane.ts";
+import type { LinkStateTable } from "../routing/link-state.ts";
+import type { Outbox } from "./effects.ts";
+import type { FederationStorage } from "./federation-storage.ts";
+
+/** Timers of the host, in ticks (the caller's tick, about 100 ms in Parley). */
+export interface HostTiming extends AntiEntropyTiming {
+  /** A leaf re-sends an unanswered message submission after this long. */
+  readonly submissionRetryTicks: number;
+  /** A leaf gives a message submission up (outcome unknown) after this many attempts. */
+  readonly submissionAttemptsMax: number;
+  /** A control proposal without a visible outcome is reported timed out after this long. */
+  readonly proposalTimeoutTicks: number;
+  /** A leaf re-sends an unacknowledged attach (or a catch-up request) after this long. */
+  readonly attachRetryTicks: number;
+  /**
+   * An attachment is soft state: a leaf repeats its attach this often even
+   * when answered, so a sponsor that dropped it without the leaf noticing (a
+   * link flap seen from one side only, a stale detach delivered late) feeds
+   * it again within this time.
+   */
+  readonly attachRefreshTicks: number;
+  /**
+   * Every this often a server sends its whole link-state table to each live
+   * peer, so an advertisement lost on the way is repaired (as OSPF refreshes
+   * its link-state database).
+   */
+  readonly linkStateRefreshTicks: number;
+}
+
+export const defaultHostTiming: HostTiming = {
+  ...defaultAntiEntropyTiming,
+  submissionRetryTicks: 10,
+  submissionAttemptsMax: 30,
+  proposalTimeoutTicks: 100,
+  attachRetryTicks: 10,
+  attachRefreshTicks: 300,
+  linkStateRefreshTicks: 50,
+};
+
+/** What the role modules (sponsor-role.ts, leaf-role.ts) share of the host. */
+export interface HostContext {
+  readonly self: ServerName;
+  readonly outbox: Outbox;
+  readonly raft: MultiRaftHost;
+  readonly links: LinkStateTable;
+  readonly liveLinks: ReadonlySet<ServerName>;
+  readonly storage: FederationStorage;
+  readonly clock: Clock;
+  readonly timing: HostTiming;
+  readonly tick: number;
+}

@@ -1,0 +1,136 @@
+import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { MessageVerdict as RoomMessageVerdict } from "@parley/room";
+import type { RaftGroup } from "../consensus/raft-group.ts";
+import { RoomReplica } from "../control-lane/room-replica.ts";
+import type { ControlRecordAt } from "../frames/frame.ts";
+import type { ControlView, RoomMessageLane } from "../message-lane/message-lane.ts";
+import type { MessageVerdict } from "../message-lane/stamped-message.ts";
+import type { LinkStateTable } from "../routing/link-state.ts";
+import { type SpanningTree, spanningTree } from "../routing/spanning-tree.ts";
+
+/** A leaf's link to the sponsor feeding it. */
+export interface Attachment {
+  sponsor: ServerName | null;
+  /** The sponsor answered our attach with a control frame. */
+  acknowledged: boolean;
+  /** When we last sent an attach (re-sent until acknowledged, and to catch up). */
+  attachSentTick: number;
+}
+
+/** A local user's message a leaf has submitted to a sponsor and awaits an answer for. */
+export interface PendingSubmission {
+  readonly sender: UserId;
+  readonly clientMessageId: string;
+  readonly body: Uint8Array;
+  attempts: number;
+  nextTick: number;
+}
+
+/** A sponsor-policy effect the room's sponsors remember until the sponsor set reflects it. */
+export interface SponsorEffect {
+  readonly type: "sponsor-wanted" | "sponsor-unneeded";
+  readonly server: ServerName;
+}
+
+/**
+ * Everything one server holds for one room: its replica of the control
+ * state, its message lane, and the bookkeeping of its role — as a sponsor
+ * (a Raft group, attached leaves, pending sponsor effects) or as a leaf (its
+ * attachment and submissions in flight). The session is the lane's view of
+ * the control state, so replacing the replica (a snapshot) needs no rewiring.
+ */
+export class RoomSession implements ControlView {
+  readonly room: RoomId;
+  replica: RoomReplica;
+  #lane: RoomMessageLane | undefined;
+  contacts: readonly ServerName[];
+  readonly #groups: { group(room: RoomId): RaftGroup | undefined };
+  /** Sponsor side: leaves attached here. */
+  readonly attachedLeaves = new Set<ServerName>();
+  /** Sponsor side: records applied in this round, to feed attached leaves. */
+  newRecords: ControlRecordAt[] = [];
+  /** Sponsor side: the group's configuration changed in this round. */
+  configurationChanged = false;
+  readonly sponsorEffects: SponsorEffect[] = [];
+  /** The tick the last sponsor-effect proposal went out. */
+  sponsorEffectTick = Number.NEGATIVE_INFINITY;
+  /** Leaf side. */
+  readonly attachment: Attachment = { sponsor: null, acknowledged: false, attachSentTick: -1 };
+  readonly pendingSubmissions = new Map<number, PendingSubmission>();
+  /** Control proposals of local users: request id → tick by which the outcome is due. */
+  readonly pendingProposals = new Map<number, number>();
+  #treeKey = "";
+  #tree: SpanningTree = new Map();
+
+  constructor(
+    room: RoomId,
+    contacts: readonly ServerName[],
+    groups: { group(room: RoomId): RaftGroup | undefined },
+  ) {
+    this.room = room;
+    this.#groups = groups;
+    this.replica = RoomReplica.empty(room);
+    this.contacts = contacts;
+  }
+
+  get lane(): RoomMessageLane {
+    if (this.#lane === undefined) throw new Error("the session's lane is set right after creation");
+    return this.#lane;
+  }
+
+  set lane(lane: RoomMessageLane) {
+    this.#lane = lane;
+  }
+
+  /** This server's Raft node of the room, while it sponsors it. */
+  get group(): RaftGroup | undefined {
+    return this.#groups.group(this.room);
+  }
+
+  /** Whether this server runs a Raft node of the room. */
+  get isSponsor(): boolean {
+    return this.#groups.group(this.room) !== undefined;
+  }
+
+  // ControlView
+
+  get appliedIndex(): number {
+    return this.replica.appliedIndex;
+  }
+
+  authorizeNow(sender: UserId): RoomMessageVerdict | null {
+    return this.replica.authorizeNow(sender);
+  }
+
+  recheck(index: number, origin: ServerName, sender: UserId): MessageVerdict | "forgotten" {
+    return this.replica.recheck(index, origin, sender);
+  }
+
+  /** The room's spanning tree as this server sees it now (cached until sponsors or links change). */
+  tree(links: LinkStateTable): SpanningTree {
+    const sponsors = this.replica.sponsors;
+    const key = `${links.version} ${sponsors.join(",")}`;
+    if (key !== this.#treeKey) {
+      this.#tree = spanningTree(this.room, sponsors, (a, b) => links.isLive(a, b));
+      this.#treeKey = key;
+    }
+    return this.#tree;
+  }
+
+  /** Whether this server routes as part of the room's tree (it is in the committed sponsor set). */
+  routesInTree(self: ServerName): boolean {
+    return this.replica.sponsors.includes(self);
+  }
+
+  /**
+   * The servers this one exchanges marks with: tree neighbours and attached
+   * leaves when it routes in the tree, its sponsor (once it has answered) when it is a leaf.
+   */
+  exchangePartners(self: ServerName, links: LinkStateTable): ServerName[] {
+    if (this.routesInTree(self)) {
+      return [...(this.tree(links).get(self) ?? []), ...this.attachedLeaves];
+    }
+    const { sponsor, acknowledged } = this.attachment;
+    return sponsor === null || !acknowledged ? [] : [sponsor];
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Runs the whole-federation simulation over many seeds.
+ *
+ *   npx tsx packages/federation/src/simulation/cli.ts --seeds 1000
+ *   npx tsx packages/federation/src/simulation/cli.ts --seed 1234        (replay one, verbose)
+ *   npx tsx packages/federation/src/simulation/cli.ts --seeds 200 --from 5000 --chaos-ms 20000
+ *
+ * A run is a pure function of (seed, git commit, options): a failing seed
+ * replays exactly, and prints the same network fingerprint.
+ */
+import { runSeed, type SeedReport } from "./run-seed.ts";
+
+interface Options {
+  seeds: number;
+  from: number;
+  single: number | null;
+  chaosMs: number | undefined;
+  encodeFrames: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = {
+    seeds: 100,
+    from: 1,
+    single: null,
+    chaosMs: undefined,
+    encodeFrames: true,
+  };
+  for (let index = 0; index < argv.length; index += 1) {
+    const flag = argv[index];
+    const value = Number(argv[index + 1]);
+    if (flag === "--seeds") options.seeds = value;
+    else if (flag === "--from") options.from = value;
+    else if (flag === "--seed") options.single = value;
+    else if (flag === "--chaos-ms") options.chaosMs = value;
+    else if (flag === "--objects") {
+      options.encodeFrames = false;
+      continue;
+    } else {
+      throw new Error(`unknown option ${flag}`);
+    }
+    index += 1;
+  }
+  return options;
+}
+
+export function describeFailure(report: SeedReport, command: string): string {
+  return [
+    `seed ${report.seed} FAILED: ${report.scenario}`,
+    ...report.violations.map((violation) => `  - ${violation}`),
+    `  fingerprint ${report.fingerprint}`,
+    `  replay: ${command}`,
+  ].join("\n");
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  const overrides = {
+    ...(options.chaosMs === undefined ? {} : { chaosMs: options.chaosMs }),
+    encodeFrames: options.encodeFrames,
+  };
+  const first = options.single ?? options.from;
+  const count = options.single === null ? options.seeds : 1;
+  const started = performance.now();
+  let failures = 0;
+  for (let seed = first; seed < first + count; seed += 1) {
+    const report = runSeed(seed, overrides);
+    if (!report.ok) {
+      failures += 1;
+      console.log(
+        describeFailure(report, `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}`),
+      );
+    } else if (options.single !== null) {
+      console.log(
+        `seed ${seed} ok: ${report.scenario}\n  ${report.messagesAccepted} messages, control index ${report.controlIndex}, ${report.simulatedMs} simulated ms, fingerprint ${report.fingerprint}`,
+      );
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${count - failures}/${count} seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} seeds/s)`,
+  );
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+main();

@@ -1,0 +1,137 @@
+import { encodeHex, sha256 } from "@parley/protocol";
+import type { NodeId } from "@parley/raft";
+import { encodeRoomSnapshot } from "@parley/room";
+import { RoomReplica } from "../control-lane/room-replica.ts";
+import { serverOfNode } from "../identity/sponsor-node-id.ts";
+import { visibleHistory } from "../message-lane/history-order.ts";
+import { messageKey } from "../message-lane/stamped-message.ts";
+import type { World } from "./run-seed.ts";
+
+interface ServerView {
+  readonly name: string;
+  readonly appliedIndex: number;
+  readonly stored: number;
+  readonly held: number;
+  readonly marks: string;
+}
+
+function views(world: World): ServerView[] | null {
+  const room = world.room;
+  if (room === null) return null;
+  const result: ServerView[] = [];
+  for (const server of world.servers) {
+    const session = server.host?.session(room);
+    if (session === undefined) return null;
+    result.push({
+      name: server.name,
+      appliedIndex: session.replica.appliedIndex,
+      stored: server.storage.messages(room).size,
+      held: session.lane.heldCount,
+      marks: session.lane
+        .marks()
+        .map((mark) => `${mark.origin}:${mark.sequence}`)
+        .join(","),
+    });
+  }
+  return result;
+}
+
+/** Whether every server holds the same control index and the same messages, with nothing held back. */
+export function isConverged(world: World): boolean {
+  const all = views(world);
+  const first = all?.[0];
+  if (all === null || first === undefined) return false;
+  return all.every(
+    (view) =>
+      view.appliedIndex === first.appliedIndex &&
+      view.stored === first.stored &&
+      view.marks === first.marks &&
+      view.held === 0,
+  );
+}
+
+/**
+ * After the heal: every server converged; every message a sender was told is
+ * accepted is on every server; every server shows the same history, in the
+ * same order, each client message once; every server's state equals what the
+ * control log produces.
+ */
+export function checkConvergence(world: World): void {
+  const { observer } = world;
+  const room = world.room;
+  if (room === null) return;
+  if (!isConverged(world)) {
+    const summary = (views(world) ?? [])
+      .map(
+        (view) => `${view.name} index ${view.appliedIndex} stored ${view.stored} held ${view.held}`,
+      )
+      .join("; ");
+    observer.violate(`not converged after the heal: ${summary}`);
+    return;
+  }
+  let reference: string | undefined;
+  for (const server of world.servers) {
+    const store = server.storage.messages(room);
+    for (const key of observer.acceptedKeys) {
+      const [origin, sequence] = splitKey(key);
+      if (store.get({ origin, sequence: Number(sequence) }) === undefined) {
+        observer.violate(`${server.name} lacks accepted message ${key}`);
+      }
+    }
+    const history = visibleHistory(store.all()).map(messageKey).join(" ");
+    if (reference === undefined) reference = history;
+    else if (history !== reference) observer.violate(`${server.name} shows a different history`);
+    observer.checkState(server);
+    checkReplay(world, server);
+  }
+}
+
+/** The server's state must be exactly what applying its retained control records from index 1 gives. */
+function checkReplay(world: World, server: World["servers"][number]): void {
+  const room = world.room;
+  const replica = room === null ? undefined : server.host?.session(room)?.replica;
+  const state = replica?.state;
+  if (room === null || replica === undefined || state === undefined) return;
+  const records = replica.recordsAfter(0, Number.MAX_SAFE_INTEGER);
+  if (records === null) return;
+  const replay = RoomReplica.empty(room);
+  for (const at of records) replay.apply(at.record);
+  const replayed = replay.state;
+  if (replayed === undefined) return;
+  const expected = encodeHex(sha256(encodeRoomSnapshot(replayed)));
+  const actual = encodeHex(sha256(encodeRoomSnapshot(state)));
+  if (expected !== actual)
+    world.observer.violate(`${server.name}'s state is not what its log gives`);
+}
+
+/**
+ * In the steady phase (no faults, views settled) every server receives each
+ * new message exactly once — sponsors along the tree, leaves from their
+ * sponsor — and the origin never gets its own message back.
+ */
+export function checkSteadyCopies(world: World): void {
+  const { observer, scenario } = world;
+  if (observer.steadyKeys.size !== scenario.steadyMessages) {
+    observer.violate(
+      `${observer.steadyKeys.size} of ${scenario.steadyMessages} steady messages were accepted`,
+    );
+  }
+  for (const key of observer.steadyKeys) {
+    const [origin] = splitKey(key);
+    const originServer = serverOfNode(origin);
+    for (const server of world.servers) {
+      const copies = observer.copies.get(server.name)?.get(key) ?? 0;
+      const expected = server.name === originServer ? 0 : 1;
+      if (copies !== expected) {
+        observer.violate(
+          `${server.name} received ${copies} copies of ${key} (expected ${expected})`,
+        );
+      }
+    }
+  }
+}
+
+function splitKey(key: string): [NodeId, string] {
+  const slash = key.lastIndexOf("/");
+  return [key.slice(0, slash) as NodeId, key.slice(slash + 1)];
+}
