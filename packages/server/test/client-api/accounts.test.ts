@@ -218,6 +218,34 @@ describe("logout and revocation", () => {
   });
 });
 
+describe("rate limits", () => {
+  it("answers rate_limited with retryAfterMs and Retry-After, per address and per device", async () => {
+    const api = await start({
+      rateLimits: {
+        deviceRequestsPerSecond: 1,
+        addressRequestsPerSecond: 1000,
+        authenticationAttemptsPerMinute: 2,
+      },
+    });
+    const grant = await api.call("POST", "/register", { body: registration("alice").body });
+    await api.call("POST", "/register", { body: registration("bob").body });
+    const third = await api.call("POST", "/register", { body: registration("carol").body });
+    expect(third).toMatchObject({ status: 429, body: { code: "rate_limited" } });
+    expect(third.body.retryAfterMs).toBeGreaterThan(0);
+
+    const token = String(grant.body.accessToken);
+    await api.call("GET", "/devices", { token });
+    await api.call("GET", "/devices", { token });
+    const response = await api.app.inject({
+      method: "GET",
+      url: "/_parley/client/v1/devices",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.statusCode).toBe(429);
+    expect(Number(response.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe("secrets and logs", () => {
   it("never writes passwords, tokens or keys to the log, even at trace level", async () => {
     const api = await start();

@@ -21,6 +21,7 @@ export interface ResponseBody {
   readonly message?: string;
   readonly accessToken?: string;
   readonly challenge?: string;
+  readonly retryAfterMs?: number;
   readonly devices?: readonly unknown[];
   readonly [field: string]: unknown;
 }
