@@ -5,6 +5,7 @@ import {
   type PrivateMessage,
   type PublicMessage,
   processMessage as processWithTsMls,
+  type SecretTree,
 } from "ts-mls";
 import { type MlsFailure, mlsFailure } from "../errors.ts";
 import { describeChange, type GroupChange } from "../group/change.ts";
@@ -89,7 +90,11 @@ async function processApplication(
   }
   const epochData =
     message.epoch === current
-      ? { senderDataSecret: state.keySchedule.senderDataSecret, ratchetTree: state.ratchetTree }
+      ? {
+          senderDataSecret: state.keySchedule.senderDataSecret,
+          ratchetTree: state.ratchetTree,
+          secretTree: state.secretTree,
+        }
       : state.historicalReceiverData.get(message.epoch);
   if (epochData === undefined) {
     return mlsFailure(
@@ -108,11 +113,13 @@ async function processApplication(
     if (result.kind !== "applicationMessage") {
       return mlsFailure("mls_internal", "an application message processed as a handshake");
     }
-    const leaf = await privateMessageSenderLeaf(
-      message,
-      epochData.senderDataSecret,
-      crypto.cipherSuite,
-    );
+    const after =
+      message.epoch === current
+        ? result.newState.secretTree
+        : result.newState.historicalReceiverData.get(message.epoch)?.secretTree;
+    const leaf =
+      advancedLeaf(epochData.secretTree, after) ??
+      (await privateMessageSenderLeaf(message, epochData.senderDataSecret, crypto.cipherSuite));
     const sender = leaf === undefined ? undefined : memberAtLeaf(epochData.ratchetTree, leaf);
     if (sender === undefined) return mlsFailure("mls_internal", "a verified sender has no leaf");
     return {
@@ -126,6 +133,24 @@ async function processApplication(
   } catch (thrown) {
     return failureFromLibrary(thrown, "decrypting an application message");
   }
+}
+
+/**
+ * The sender of a message just decrypted: ts-mls checks it but does not
+ * return it. Decrypting advances exactly the sender's ratchet, and ts-mls
+ * replaces only that node of the (immutable) secret tree, so the one node
+ * that changed names the sender. If that ever stops holding, the caller
+ * falls back to decrypting the sender data a second time.
+ */
+function advancedLeaf(before: SecretTree, after: SecretTree | undefined): number | undefined {
+  if (after === undefined || after.length !== before.length) return undefined;
+  let changed: number | undefined;
+  for (let nodeIndex = 0; nodeIndex < before.length; nodeIndex += 2) {
+    if (before[nodeIndex] === after[nodeIndex]) continue;
+    if (changed !== undefined) return undefined;
+    changed = nodeIndex / 2;
+  }
+  return changed;
 }
 
 async function processHandshake(
