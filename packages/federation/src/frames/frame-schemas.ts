@@ -5,9 +5,6 @@
  * Every object is strict: an unknown field is an error, not ignored.
  */
 import {
-  isServerName,
-  isUserId,
-  parseRoomId,
   type RoomId,
   roomMessageClientIdPattern,
   type ServerName,
@@ -16,7 +13,6 @@ import {
 import type { NodeId } from "@parley/raft";
 import { roomRejectionCodes } from "@parley/room";
 import { z } from "zod";
-import { isSponsorNodeId } from "../identity/sponsor-node-id.ts";
 import {
   backfillMessagesPerBatchMax,
   controlRecordBytesMax,
@@ -31,6 +27,7 @@ import {
   routedPathServersMax,
   snapshotBytesMax,
 } from "../limits.ts";
+import { isValidNodeId, isValidRoomId, isValidServerName, isValidUserId } from "./name-checks.ts";
 import { raftMessageSchema } from "./raft-message-codec.ts";
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, {
@@ -46,30 +43,10 @@ function bytesUpTo(bytesMax: number) {
 const count = z.int().nonnegative();
 const positive = z.int().min(1);
 
-export const roomIdSchema = z.custom<RoomId>((value) => {
-  if (typeof value !== "string") return false;
-  try {
-    parseRoomId(value);
-    return true;
-  } catch {
-    return false;
-  }
-}, "not a room id");
-
-export const serverNameSchema = z.custom<ServerName>(
-  (value) => typeof value === "string" && isServerName(value),
-  "not a server name",
-);
-
-const userIdSchema = z.custom<UserId>(
-  (value) => typeof value === "string" && isUserId(value),
-  "not a user id",
-);
-
-const nodeIdSchema = z.custom<NodeId>(
-  (value) => typeof value === "string" && isSponsorNodeId(value),
-  "not a sponsor node id",
-);
+export const roomIdSchema = z.custom<RoomId>(isValidRoomId, "not a room id");
+export const serverNameSchema = z.custom<ServerName>(isValidServerName, "not a server name");
+const userIdSchema = z.custom<UserId>(isValidUserId, "not a user id");
+const nodeIdSchema = z.custom<NodeId>(isValidNodeId, "not a sponsor node id");
 
 const hashSchema = bytes.refine((value) => value.length === 32, "must be 32 bytes");
 

@@ -15,7 +15,7 @@ import type {
   Snapshot,
 } from "@parley/raft";
 import { z } from "zod";
-import { isSponsorNodeId } from "../identity/sponsor-node-id.ts";
+import { isValidNodeId } from "./name-checks.ts";
 
 function confChangeValue(change: ConfChange): CborMap {
   return {
@@ -113,9 +113,7 @@ const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, {
   message: "must be a byte string",
 });
 const count = z.int().nonnegative();
-const node = z.custom<NodeId>((value) => typeof value === "string" && isSponsorNodeId(value), {
-  message: "not a sponsor node id",
-});
+const node = z.custom<NodeId>(isValidNodeId, { message: "not a sponsor node id" });
 const nodes = z.array(node);
 
 const confChangeSchema = z.strictObject({

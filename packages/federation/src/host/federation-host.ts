@@ -7,7 +7,7 @@ import {
   type UserId,
 } from "@parley/protocol";
 import { EMPTY_CONF_STATE, type NodeId, type RandomSource } from "@parley/raft";
-import { type ControlEntry, encodeControlEntry } from "@parley/room";
+import type { ControlEntry } from "@parley/room";
 import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
 import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
@@ -15,24 +15,19 @@ import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica
 import type { Frame } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
 import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
-import { linkStateAdvertisementsPerFrameMax, proposalsInFlightPerRoomMax } from "../limits.ts";
+import { linkStateAdvertisementsPerFrameMax } from "../limits.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
 import { RoomMessageLane } from "../message-lane/message-lane.ts";
 import { forwardingTargets } from "../routing/forwarding.ts";
 import { LinkStateTable } from "../routing/link-state.ts";
-import { type FederationEffects, type LocalSubmissionOutcome, Outbox } from "./effects.ts";
+import { type FederationEffects, Outbox } from "./effects.ts";
 import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
 import { defaultHostTiming, type HostContext, type HostTiming } from "./host-context.ts";
 import { leafDuties, requestFeed } from "./leaf-role.ts";
+import { proposeLocal, sendLocal } from "./local-requests.ts";
 import { RoomSession } from "./room-session.ts";
-import {
-  applyRecord,
-  feedLeaves,
-  leaderDuties,
-  proposeEntry,
-  sponsorApplier,
-} from "./sponsor-role.ts";
+import { applyRecord, feedLeaves, leaderDuties, sponsorApplier } from "./sponsor-role.ts";
 
 export interface FederationHostOptions {
   readonly self: ServerName;
@@ -116,7 +111,11 @@ export class FederationHost {
     this.#raft.tick();
     for (const session of this.#sessions.values()) this.#upkeep(session);
     if (this.#tick % this.#timing.linkStateRefreshTicks === 0) {
-      for (const peer of this.#liveLinks) this.#sendLinkStateTable(peer);
+      // Our own advertisement only: a peer that missed a flood of it learns it
+      // again and floods it on. (The whole table goes to a peer whose link comes up.)
+      const advertisements = [this.#links.own()];
+      for (const peer of this.#liveLinks)
+        this.#outbox.send(peer, { type: "link-state", advertisements });
     }
     return this.#finish();
   }
@@ -213,29 +212,8 @@ export class FederationHost {
    * committed (with the state machine's verdict) or timed out.
    */
   proposeControl(room: RoomId, entry: ControlEntry, requestId: number): FederationEffects {
-    const session = this.#sessions.get(room);
-    const refuse = (code: "room_unknown" | "unavailable", reason: string) =>
-      this.#emitResult(room, requestId, { kind: "refused", code, reason });
     if (requestId < 1) throw new ParleyError("invalid_argument", "request ids start at 1");
-    if (session === undefined) return refuse("room_unknown", "this server is not in the room");
-    if (session.pendingProposals.size >= proposalsInFlightPerRoomMax) {
-      return refuse("unavailable", "too many proposals in flight");
-    }
-    const deadline = this.#tick + this.#timing.proposalTimeoutTicks;
-    if (session.isSponsor) {
-      const outcome = proposeEntry(this.#context, session, entry, this.self, requestId);
-      if (outcome.kind === "proposed") session.pendingProposals.set(requestId, deadline);
-      return this.#emitResult(room, requestId, outcome);
-    }
-    const sponsor = session.attachment.sponsor;
-    if (sponsor === null) return refuse("unavailable", "no sponsor is reachable");
-    session.pendingProposals.set(requestId, deadline);
-    this.#outbox.send(sponsor, {
-      type: "submit",
-      room,
-      requestId,
-      submission: { kind: "control", entry: encodeControlEntry(entry) },
-    });
+    proposeLocal(this.#context, this.#sessions.get(room), room, entry, requestId);
     return this.#finish();
   }
 
@@ -252,30 +230,8 @@ export class FederationHost {
     body: Uint8Array,
     requestId: number,
   ): FederationEffects {
-    const session = this.#sessions.get(room);
-    if (session === undefined) {
-      const reason = "this server is not in the room";
-      return this.#emitResult(room, requestId, { kind: "refused", code: "room_unknown", reason });
-    }
-    const group = session.group;
-    if (group !== undefined && session.routesInTree(this.self)) {
-      const outcome = session.lane.accept(group.id, sender, clientMessageId, body);
-      return this.#emitResult(
-        room,
-        requestId,
-        outcome.kind === "accepted"
-          ? { kind: "accepted", origin: outcome.message.origin, sequence: outcome.message.sequence }
-          : outcome,
-      );
-    }
-    session.pendingSubmissions.set(requestId, {
-      sender,
-      clientMessageId,
-      body,
-      attempts: 0,
-      nextTick: this.#tick,
-    });
-    leafDuties(this.#context, session);
+    const message = { sender, clientMessageId, body };
+    sendLocal(this.#context, this.#sessions.get(room), room, message, requestId);
     return this.#finish();
   }
 
@@ -383,7 +339,8 @@ export class FederationHost {
     for (const [requestId, deadline] of session.pendingProposals) {
       if (deadline > this.#tick) continue;
       session.pendingProposals.delete(requestId);
-      this.#emitResult(session.room, requestId, { kind: "timed-out" });
+      const outcome = { kind: "timed-out" } as const;
+      this.#outbox.emit({ type: "submission-result", room: session.room, requestId, outcome });
     }
   }
 
@@ -401,11 +358,6 @@ export class FederationHost {
     for (const peer of this.#liveLinks) {
       this.#outbox.send(peer, { type: "link-state", advertisements: [advertisement] });
     }
-  }
-
-  #emitResult(room: RoomId, requestId: number, outcome: LocalSubmissionOutcome): FederationEffects {
-    this.#outbox.emit({ type: "submission-result", room, requestId, outcome });
-    return this.#finish();
   }
 
   /** Runs Raft rounds until quiet, then the follow-ups of what was applied, and drains the outbox. */

@@ -25,9 +25,9 @@ export interface HostTiming extends AntiEntropyTiming {
    */
   readonly attachRefreshTicks: number;
   /**
-   * Every this often a server sends its whole link-state table to each live
-   * peer, so an advertisement lost on the way is repaired (as OSPF refreshes
-   * its link-state database).
+   * Every this often a server sends its own link-state advertisement to each
+   * live peer, so one whose flood was lost on the way is repaired (as OSPF
+   * refreshes its advertisements). A peer whose link comes up gets the whole table.
    */
   readonly linkStateRefreshTicks: number;
 }

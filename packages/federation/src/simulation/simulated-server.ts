@@ -47,6 +47,7 @@ export class SimulatedServer {
   readonly #environment: ServerEnvironment;
   readonly #answeredAtMs = new Map<ServerName, number>();
   readonly #peerLives = new Map<ServerName, number>();
+  #probedAtMs = Number.NEGATIVE_INFINITY;
   readonly #up = new Set<ServerName>();
   framesDroppedLinkDown = 0;
 
@@ -109,9 +110,11 @@ export class SimulatedServer {
     if (life !== this.#life || this.host === null) return;
     const { scheduler, network, scenario } = this.#environment;
     const now = scheduler.nowMs();
+    const probing = now - this.#probedAtMs >= scenario.probeMs;
+    if (probing) this.#probedAtMs = now;
     for (const peer of this.#environment.peers()) {
       if (peer === this.name) continue;
-      network.send(this.name, peer, { kind: "probe" });
+      if (probing) network.send(this.name, peer, { kind: "probe" });
       const answered = this.#answeredAtMs.get(peer);
       if (
         this.#up.has(peer) &&
