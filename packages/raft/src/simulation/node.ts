@@ -109,10 +109,6 @@ export class SimulatedNode {
     return this.term;
   }
 
-  get raw(): RawNode | null {
-    return this.rawNode;
-  }
-
   /** Starts (or restarts) from what the disk holds. */
   start(): void {
     this.incarnation += 1;

@@ -14,6 +14,7 @@ import {
   Nemesis,
   type NetworkStatistics,
   quietFaults,
+  type Random,
   type RegisterCall,
   type RegisterResult,
   SimulatedNetwork,
@@ -73,184 +74,224 @@ const eventsPerVirtualSecondMax = 200_000;
 const livenessBaseMs = 10_000;
 
 export function runSimulation(options: SimulationOptions): SimulationResult {
-  const root = createRandom(options.seed);
-  const scenario = chooseScenario(root.fork("scenario"));
-  const scheduler = new SimulatedScheduler();
-  const timeline = new Timeline(scheduler, options.timeline || options.trace, options.trace);
-  const note = (text: string): void => timeline.note(text);
-  const raftNetwork = new SimulatedNetwork<Message>({
-    scheduler,
-    random: root.fork("network"),
-    faults: scenario.faults,
-    describePayload: (message) => `${message.type} t${message.term}`,
-    traceEventsKept: options.trace ? 1_000_000 : 0,
-  });
-  const clientNetwork = new SimulatedNetwork<ClientEnvelope>({
-    scheduler,
-    random: root.fork("client-network"),
-    faults: scenario.clientFaults,
-    describePayload: describeEnvelope,
-    traceEventsKept: 0,
-  });
-  const nemesis = new Nemesis({ network: raftNetwork, scheduler, random: root.fork("nemesis") });
-  const monitor = new SafetyMonitor(note);
-  let tightJitter = scenario.bias.tightElectionJitter;
-  let chaos: Chaos | undefined;
-  let probe: LivenessProbe | undefined;
-  const cluster = new SimulatedCluster(
-    {
-      scheduler,
-      raftNetwork,
-      clientNetwork,
-      monitor,
-      scenario,
-      bugs: new Set(options.bugs),
-      logger: (id) => timeline.loggerFor(id),
-      tightElectionJitter: () => tightJitter,
-    },
-    root.fork("cluster"),
-    scenario.initialVoters,
-    note,
-    {
-      voteGranted: (node) => chaos?.voteGranted(node),
-      becameLeader: (node) => chaos?.becameLeader(node),
-      leaderCommitted: (node) => chaos?.leaderCommitted(node),
-      markerApplied: (node, marker, index) => probe?.markerApplied(node, marker, index),
-    },
-  );
-  chaos = new Chaos(scenario, scheduler, raftNetwork, cluster, root.fork("chaos"), note);
-  const registers = new HistoryRecorder<RegisterCall, RegisterResult>(scheduler);
-  const logs = new HistoryRecorder<LogCall, LogResult>(scheduler);
-  const clientStatistics: ClientStatistics = {
+  const run = new SimulationRun(options);
+  run.faultPhase();
+  run.livenessPhase();
+  run.checkClientHistories();
+  return run.result();
+}
+
+/** The world of one run: everything built from the seed, and the phases it goes through. */
+class SimulationRun {
+  private readonly root: Random;
+  private readonly scenario: Scenario;
+  private readonly scheduler = new SimulatedScheduler();
+  private readonly timeline: Timeline;
+  private readonly raftNetwork: SimulatedNetwork<Message>;
+  private readonly clientNetwork: SimulatedNetwork<ClientEnvelope>;
+  private readonly nemesis: Nemesis<Message>;
+  private readonly monitor: SafetyMonitor;
+  private readonly cluster: SimulatedCluster;
+  private readonly chaos: Chaos;
+  private readonly registers: HistoryRecorder<RegisterCall, RegisterResult>;
+  private readonly logs: HistoryRecorder<LogCall, LogResult>;
+  private readonly clientStatistics: ClientStatistics = {
     operations: 0,
     completed: 0,
     gaveUp: 0,
     attempts: 0,
   };
-  const clientRandom = root.fork("clients");
-  const clients: SimulatedClient[] = [];
-  for (let i = 1; i <= scenario.clients; i++) {
-    const client = new SimulatedClient(
-      `c${i}`,
+  private readonly clients: SimulatedClient[] = [];
+  private readonly livenessBoundMs: number;
+  private readonly eventsMax: number;
+  private tightJitter: boolean;
+  private probe: LivenessProbe | undefined;
+  private failure: SimulationFailure | null = null;
+  private livenessMs: number | null = null;
+  private linearizability: LinearizabilityVerdict | null = null;
+
+  constructor(private readonly options: SimulationOptions) {
+    this.root = createRandom(options.seed);
+    const scenario = chooseScenario(this.root.fork("scenario"));
+    this.scenario = scenario;
+    const scheduler = this.scheduler;
+    this.timeline = new Timeline(scheduler, options.timeline || options.trace, options.trace);
+    const note = (text: string): void => this.timeline.note(text);
+    this.raftNetwork = new SimulatedNetwork<Message>({
+      scheduler,
+      random: this.root.fork("network"),
+      faults: scenario.faults,
+      describePayload: (message) => `${message.type} t${message.term}`,
+      traceEventsKept: options.trace ? 1_000_000 : 0,
+    });
+    this.clientNetwork = new SimulatedNetwork<ClientEnvelope>({
+      scheduler,
+      random: this.root.fork("client-network"),
+      faults: scenario.clientFaults,
+      describePayload: describeEnvelope,
+      traceEventsKept: 0,
+    });
+    this.nemesis = new Nemesis({
+      network: this.raftNetwork,
+      scheduler,
+      random: this.root.fork("nemesis"),
+    });
+    this.monitor = new SafetyMonitor(note);
+    this.tightJitter = scenario.bias.tightElectionJitter;
+    this.cluster = new SimulatedCluster(
       {
         scheduler,
-        network: clientNetwork,
+        raftNetwork: this.raftNetwork,
+        clientNetwork: this.clientNetwork,
+        monitor: this.monitor,
         scenario,
-        registers,
-        logs,
-        members: () => cluster.members(),
+        bugs: new Set(options.bugs),
+        logger: (id) => this.timeline.loggerFor(id),
+        tightElectionJitter: () => this.tightJitter,
       },
-      clientRandom.fork(`c${i}`),
-      clientStatistics,
+      this.root.fork("cluster"),
+      scenario.initialVoters,
+      note,
+      {
+        voteGranted: (node) => this.chaos.voteGranted(node),
+        becameLeader: (node) => this.chaos.becameLeader(node),
+        leaderCommitted: (node) => this.chaos.leaderCommitted(node),
+        markerApplied: (node, marker, index) => this.probe?.markerApplied(node, marker, index),
+      },
     );
-    clients.push(client);
+    const chaosRandom = this.root.fork("chaos");
+    this.chaos = new Chaos(scenario, scheduler, this.raftNetwork, this.cluster, chaosRandom, note);
+    this.registers = new HistoryRecorder<RegisterCall, RegisterResult>(scheduler);
+    this.logs = new HistoryRecorder<LogCall, LogResult>(scheduler);
+    this.createClients();
+    this.livenessBoundMs = livenessBaseMs + 20 * electionTimeoutMs(scenario);
+    const virtualSeconds = (options.durationMs + this.livenessBoundMs) / 1000;
+    this.eventsMax = Math.ceil(virtualSeconds * eventsPerVirtualSecondMax);
   }
 
-  const livenessBoundMs = livenessBaseMs + 20 * electionTimeoutMs(scenario);
-  const eventsMax = Math.ceil(
-    ((options.durationMs + livenessBoundMs) / 1000) * eventsPerVirtualSecondMax,
-  );
-  let failure: SimulationFailure | null = null;
-  let livenessMs: number | null = null;
+  /** Faults everywhere, clients working, the monitor watching every Ready. */
+  faultPhase(): void {
+    this.nemesis.start();
+    this.chaos.start();
+    for (const client of this.clients) client.start();
+    this.runUntil(this.options.durationMs);
+  }
 
-  /** Runs until `untilMs` or `done()`, turning any thrown violation into the run's failure. */
-  const runUntil = (untilMs: number, done: () => boolean = () => false): void => {
-    const sliceMs = 50;
-    while (failure === null && scheduler.nowMs() < untilMs && !done()) {
-      const target = Math.min(untilMs, scheduler.nowMs() + sliceMs);
-      try {
-        const remaining = eventsMax - scheduler.eventsRunTotal;
-        const result = scheduler.runUntil(target, Math.max(0, remaining));
-        if (result.stoppedBecause === "event-limit") {
-          failure = {
-            invariant: "event budget",
-            message: `more than ${eventsMax} events: a livelock, or a message storm`,
-            atMs: scheduler.nowMs(),
-          };
-        }
-      } catch (error) {
-        failure = describeError(error, scheduler.nowMs());
-      }
-    }
-  };
-
-  // The fault phase.
-  nemesis.start();
-  chaos.start();
-  for (const client of clients) client.start();
-  runUntil(options.durationMs);
-
-  // The liveness phase: faults stop, the network heals, members come back.
-  if (failure === null) {
-    note("liveness phase: faults stop, network heals, members restart");
-    nemesis.stop();
-    chaos.stop();
-    for (const client of clients) client.stopIssuing();
-    raftNetwork.heal();
-    raftNetwork.setFaults(quietFaults);
-    clientNetwork.setFaults(quietFaults);
-    tightJitter = false;
+  /** Faults stop, the network heals, every node comes back: the group must make progress. */
+  livenessPhase(): void {
+    if (this.failure !== null) return;
+    this.timeline.note("liveness phase: faults stop, network heals, nodes restart");
+    this.nemesis.stop();
+    this.chaos.stop();
+    for (const client of this.clients) client.stopIssuing();
+    this.raftNetwork.heal();
+    this.raftNetwork.setFaults(quietFaults);
+    this.clientNetwork.setFaults(quietFaults);
+    this.tightJitter = false;
     // Every crashed node comes back, members or not: a node still joining
     // may become a member while the probe runs.
-    for (const node of cluster.nodes.values()) cluster.restart(node);
-    const probeRandom = root.fork("liveness");
-    const activeProbe = new LivenessProbe(
-      scheduler,
-      cluster,
-      Math.max(100, electionTimeoutMs(scenario)),
+    for (const node of this.cluster.nodes.values()) this.cluster.restart(node);
+    const probeRandom = this.root.fork("liveness");
+    const probe = new LivenessProbe(
+      this.scheduler,
+      this.cluster,
+      Math.max(100, electionTimeoutMs(this.scenario)),
       (nodes) => probeRandom.pick(nodes),
-      note,
+      (text) => this.timeline.note(text),
     );
-    probe = activeProbe;
-    activeProbe.start();
-    const deadline = scheduler.nowMs() + livenessBoundMs;
-    runUntil(deadline, () => activeProbe.satisfied());
-    activeProbe.stop();
-    if (failure === null) {
-      if (activeProbe.satisfied()) {
-        livenessMs = scheduler.nowMs() - activeProbe.startedAtMs;
-      } else {
-        failure = {
-          invariant: "liveness",
-          message: `no progress within ${livenessBoundMs} ms of healing: ${activeProbe.describe()}`,
-          atMs: scheduler.nowMs(),
-        };
-      }
+    this.probe = probe;
+    probe.start();
+    this.runUntil(this.scheduler.nowMs() + this.livenessBoundMs, () => probe.satisfied());
+    probe.stop();
+    if (this.failure !== null) return;
+    if (probe.satisfied()) {
+      this.livenessMs = this.scheduler.nowMs() - probe.startedAtMs;
+      return;
     }
+    this.failure = {
+      invariant: "liveness",
+      message: `no progress within ${this.livenessBoundMs} ms of healing: ${probe.describe()}`,
+      atMs: this.scheduler.nowMs(),
+    };
   }
 
-  let linearizability: LinearizabilityVerdict | null = null;
-  if (failure === null) {
-    linearizability = checkHistories(registers.operations(), logs.operations());
-    if (linearizability.verdict === "not-linearizable") {
-      failure = {
+  /** What the clients saw must be linearizable. */
+  checkClientHistories(): void {
+    if (this.failure !== null) return;
+    this.linearizability = checkHistories(this.registers.operations(), this.logs.operations());
+    if (this.linearizability.verdict === "not-linearizable") {
+      this.failure = {
         invariant: "linearizability",
-        message: linearizability.description,
-        atMs: scheduler.nowMs(),
+        message: this.linearizability.description,
+        atMs: this.scheduler.nowMs(),
       };
     }
   }
 
-  return {
-    options,
-    scenario,
-    failure,
-    eventsRun: scheduler.eventsRunTotal,
-    virtualMs: scheduler.nowMs(),
-    fingerprint: raftNetwork.fingerprint(),
-    statistics: {
-      clients: clientStatistics,
-      cluster: cluster.statistics,
-      chaos: chaos.statistics,
-      network: raftNetwork.statistics(),
-      committedIndex: monitor.committedIndex,
-      leaderTerms: monitor.leaderTerms,
-      livenessMs,
-      linearizability,
-    },
-    timeline: timeline.entries(),
-    networkTrace: options.trace ? raftNetwork.trace().map(formatTraceEvent) : [],
-  };
+  result(): SimulationResult {
+    return {
+      options: this.options,
+      scenario: this.scenario,
+      failure: this.failure,
+      eventsRun: this.scheduler.eventsRunTotal,
+      virtualMs: this.scheduler.nowMs(),
+      fingerprint: this.raftNetwork.fingerprint(),
+      statistics: {
+        clients: this.clientStatistics,
+        cluster: this.cluster.statistics,
+        chaos: this.chaos.statistics,
+        network: this.raftNetwork.statistics(),
+        committedIndex: this.monitor.committedIndex,
+        leaderTerms: this.monitor.leaderTerms,
+        livenessMs: this.livenessMs,
+        linearizability: this.linearizability,
+      },
+      timeline: this.timeline.entries(),
+      networkTrace: this.options.trace ? this.raftNetwork.trace().map(formatTraceEvent) : [],
+    };
+  }
+
+  private createClients(): void {
+    const clientRandom = this.root.fork("clients");
+    for (let i = 1; i <= this.scenario.clients; i++) {
+      const environment = {
+        scheduler: this.scheduler,
+        network: this.clientNetwork,
+        scenario: this.scenario,
+        registers: this.registers,
+        logs: this.logs,
+        members: () => this.cluster.members(),
+      };
+      const name = `c${i}`;
+      this.clients.push(
+        new SimulatedClient(name, environment, clientRandom.fork(name), this.clientStatistics),
+      );
+    }
+  }
+
+  /**
+   * Runs until `untilMs` or `done()`, in slices so `done` is checked often;
+   * a violation thrown by any event becomes the run's failure.
+   */
+  private runUntil(untilMs: number, done: () => boolean = () => false): void {
+    const sliceMs = 50;
+    const scheduler = this.scheduler;
+    while (this.failure === null && scheduler.nowMs() < untilMs && !done()) {
+      const target = Math.min(untilMs, scheduler.nowMs() + sliceMs);
+      try {
+        const remaining = Math.max(0, this.eventsMax - scheduler.eventsRunTotal);
+        if (scheduler.runUntil(target, remaining).stoppedBecause === "event-limit") {
+          this.failure = {
+            invariant: "event budget",
+            message: `more than ${this.eventsMax} events: a livelock, or a message storm`,
+            atMs: scheduler.nowMs(),
+          };
+        }
+      } catch (error) {
+        this.failure = describeError(error, scheduler.nowMs());
+      }
+    }
+  }
 }
 
 function describeError(error: unknown, atMs: number): SimulationFailure {
