@@ -9,6 +9,11 @@
  * either database, which keeps other writers' wait short. */
 export const eventBatchMax = 256;
 
+/** Stream acknowledgements written in one transaction. Each is a one-row
+ * update; a thousand stay well within a few milliseconds and any parameter
+ * limit, and a server with more devices acknowledging writes several. */
+export const acknowledgementBatchMax = 1000;
+
 /** Events or entries in one page read (room history, stream, control log). A
  * page is held in memory and sent as one frame; 1000 keeps it well under a few
  * megabytes with bodies at their maximum typical size. */

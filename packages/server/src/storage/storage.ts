@@ -232,6 +232,15 @@ export interface InboxRepository {
   /** Moves the stream cursor forward to `position` (at most the stream head). */
   acknowledgeStream(deviceId: string, position: number): Promise<AcknowledgeOutcome>;
   /**
+   * Moves many devices' stream cursors forward in one transaction (one fsync
+   * for all), each only forward and at most to the stream head; unknown
+   * devices are skipped. At most limits.acknowledgementBatchMax entries.
+   * Returns how many cursors moved.
+   */
+  acknowledgeStreams(
+    acknowledgements: ReadonlyArray<{ readonly deviceId: string; readonly position: number }>,
+  ): Promise<number>;
+  /**
    * Adds an item for this device alone, idempotent by `itemId`. When the queue
    * would exceed `maxItems`, the oldest items are dropped and counted in the
    * missed marker rather than lost silently.

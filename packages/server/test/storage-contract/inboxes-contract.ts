@@ -71,6 +71,27 @@ export function describeInboxContract(context: ContractContext): void {
       expect(await storage.inboxes.cursor("ghost")).toBeNull();
     });
 
+    it("acknowledges many devices in one call, only forward and never past the head", async () => {
+      const storage = context.storage();
+      await deviceInRooms(storage, ["a"]);
+      await createDevice(storage, "alice", "laptop");
+      await storage.events.append(newEvent("a", "1"));
+      await storage.events.append(newEvent("a", "2"));
+      expect(await storage.inboxes.acknowledgeStreams([])).toBe(0);
+      const moved = await storage.inboxes.acknowledgeStreams([
+        { deviceId: "phone", position: 2 },
+        { deviceId: "laptop", position: 9 },
+        { deviceId: "ghost", position: 1 },
+      ]);
+      expect(moved).toBe(2);
+      expect((await storage.inboxes.cursor("phone"))?.streamPosition).toBe(2);
+      expect((await storage.inboxes.cursor("laptop"))?.streamPosition).toBe(2);
+      expect(await storage.inboxes.acknowledgeStreams([{ deviceId: "phone", position: 1 }])).toBe(
+        0,
+      );
+      expect((await storage.inboxes.cursor("phone"))?.streamPosition).toBe(2);
+    });
+
     it("summarises events beyond the newest maxEvents as a missed marker", async () => {
       const storage = context.storage();
       await deviceInRooms(storage, ["a", "b"]);

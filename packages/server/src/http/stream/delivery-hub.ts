@@ -25,6 +25,7 @@ import type { HomeserverMetrics } from "../../observability/metrics.ts";
 import { eventJsonText } from "../../rooms/event-json.ts";
 import type { InboxRetention, StoredEvent } from "../../storage/records.ts";
 import type { Storage } from "../../storage/storage.ts";
+import { AcknowledgementWriter } from "./acknowledgement-writer.ts";
 import { QueueDelivery } from "./queue-delivery.ts";
 import { RecentEvents } from "./recent-events.ts";
 import {
@@ -54,7 +55,7 @@ export class DeliveryHub {
   readonly #devices = new Map<string, Set<StreamConnection>>();
   readonly #dirty = new Set<StreamConnection>();
   readonly #backedUp = new Set<StreamConnection>();
-  readonly #ackWrites = new Map<string, Promise<void>>();
+  readonly #acknowledgements: AcknowledgementWriter;
   #flushScheduled = false;
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
@@ -62,6 +63,7 @@ export class DeliveryHub {
   constructor(dependencies: DeliveryHubDependencies) {
     this.#dependencies = dependencies;
     this.#queues = new QueueDelivery(dependencies.storage, dependencies.logger);
+    this.#acknowledgements = new AcknowledgementWriter(dependencies.storage, dependencies.logger);
   }
 
   async start(): Promise<void> {
@@ -115,7 +117,7 @@ export class DeliveryHub {
     socket: StreamSocket,
     session: { userId: UserId; deviceId: DeviceId; sessionKey: string },
   ): Promise<StreamConnection> {
-    await this.#ackWrites.get(session.deviceId);
+    await this.#acknowledgements.settled(session.deviceId);
     const reader = await this.#readerOf(session.userId);
     const connection = new StreamConnection({ id: this.#nextId, socket, reader, ...session });
     this.#nextId += 1;
@@ -156,7 +158,7 @@ export class DeliveryHub {
     this.#dirty.delete(connection);
     this.#backedUp.delete(connection);
     this.#dependencies.metrics.connectionsOpen.dec({ kind: "client" });
-    this.#writeAcknowledgement(connection.deviceId, connection.acknowledged);
+    this.#acknowledgements.writeOne(connection.deviceId, connection.acknowledged);
   }
 
   /** The device acknowledged stream events up to `position` (a `through` it was sent). */
@@ -182,8 +184,9 @@ export class DeliveryHub {
   /** Writes pending acknowledgements and stops timers; sockets are closed by the caller. */
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    await this.#acknowledgements.idle();
     this.#writeAcknowledgements();
-    await Promise.allSettled([...this.#ackWrites.values()]);
+    await this.#acknowledgements.idle();
   }
 
   async #readerOf(user: UserId): Promise<Reader> {
@@ -346,7 +349,10 @@ export class DeliveryHub {
     if (this.#dirty.size > 0) this.#scheduleFlush();
   }
 
+  /** Hands the newest acknowledgement of every device with a new one to the writer. */
   #writeAcknowledgements(): void {
+    if (this.#acknowledgements.busy) return;
+    const pending: Array<{ deviceId: string; position: number }> = [];
     for (const [deviceId, connections] of this.#devices) {
       let newest = 0;
       let written = 0;
@@ -356,24 +362,9 @@ export class DeliveryHub {
       }
       if (newest <= written) continue;
       for (const connection of connections) connection.acknowledgedWritten = newest;
-      this.#writeAcknowledgement(deviceId, newest);
+      pending.push({ deviceId, position: newest });
     }
-  }
-
-  /** Acknowledgements of one device are written one after another, newest last. */
-  #writeAcknowledgement(deviceId: string, position: number): void {
-    const previous = this.#ackWrites.get(deviceId) ?? Promise.resolve();
-    const write = previous
-      .then(() => this.#dependencies.storage.inboxes.acknowledgeStream(deviceId, position))
-      .then(
-        () => undefined,
-        (error: unknown) =>
-          this.#dependencies.logger.warn({ err: error }, "writing a stream acknowledgement failed"),
-      );
-    this.#ackWrites.set(deviceId, write);
-    void write.then(() => {
-      if (this.#ackWrites.get(deviceId) === write) this.#ackWrites.delete(deviceId);
-    });
+    this.#acknowledgements.writeBatch(pending);
   }
 
   #roomReadersOf(roomId: string): Set<StreamConnection> {

@@ -19,7 +19,12 @@
 // ("only forward"), atomic on both databases.
 
 import type { Kysely } from "kysely";
-import { controlEntryBytesMax, deviceQueueItemsMax, sweepRowsMax } from "../../limits.ts";
+import {
+  acknowledgementBatchMax,
+  controlEntryBytesMax,
+  deviceQueueItemsMax,
+  sweepRowsMax,
+} from "../../limits.ts";
 import { fromStoredBytes, toStoredBytes } from "../bytes.ts";
 import type { Database, DeviceQueueItemsTable } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
@@ -165,6 +170,40 @@ export function createInboxRepository(context: RepositoryContext): InboxReposito
       return row === undefined
         ? { kind: "unknown-device" }
         : { kind: "unchanged", position: row.stream_position };
+    },
+
+    async acknowledgeStreams(acknowledgements) {
+      if (acknowledgements.length > acknowledgementBatchMax) {
+        throw new StorageError(
+          "invalid-input",
+          `at most ${acknowledgementBatchMax} acknowledgements at once`,
+        );
+      }
+      for (const { deviceId, position } of acknowledgements) {
+        assertIdentifier("device id", deviceId);
+        assertInteger("acknowledged position", position, 0);
+      }
+      if (acknowledgements.length === 0) {
+        return 0;
+      }
+      // Device order, so two batches lock inbox rows in the same order.
+      const ordered = [...acknowledgements].sort((left, right) =>
+        left.deviceId < right.deviceId ? -1 : left.deviceId > right.deviceId ? 1 : 0,
+      );
+      return db.transaction().execute(async (transaction) => {
+        const head = await readStreamHead(transaction);
+        let moved = 0;
+        for (const { deviceId, position } of ordered) {
+          const result = await transaction
+            .updateTable("device_inboxes")
+            .set({ stream_position: Math.min(position, head) })
+            .where("device_id", "=", deviceId)
+            .where("stream_position", "<", Math.min(position, head))
+            .executeTakeFirst();
+          moved += Number(result.numUpdatedRows);
+        }
+        return moved;
+      });
     },
 
     async enqueue(input) {
