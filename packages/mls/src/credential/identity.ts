@@ -14,7 +14,7 @@ import {
   signatureBytes,
   type UserId,
 } from "@parley/protocol";
-import type { Credential } from "ts-mls";
+import type { Credential, CredentialBasic } from "ts-mls";
 import { isCborMap } from "../cbor-map.ts";
 
 /** Who an MLS leaf is: one device of one user. */
@@ -73,7 +73,7 @@ export function createCredential(
   provider: SignatureProvider,
   identity: DeviceIdentity,
   leafSignaturePublicKey: Uint8Array,
-): Credential {
+): CredentialBasic {
   const device = deviceIdFromPublicKey(identity.keyPair.publicKey);
   const proof = provider.sign(
     identity.keyPair,
