@@ -36,13 +36,14 @@ describe("Raft simulator", () => {
     expect(second.statistics).toEqual(first.statistics);
   });
 
-  it("exercises what it claims: elections, crashes, membership changes, snapshots, clients", () => {
+  it("exercises what it claims: elections, crashes, changes, snapshots, restarts, clients", () => {
     let terms = 0;
     let crashes = 0;
     let configurationProposals = 0;
     let completed = 0;
     let unknown = 0;
     let snapshotsInstalled = 0;
+    let resumed = 0;
     for (let seed = 1; seed <= 50; seed++) {
       const { statistics } = runSimulation({ ...defaultOptions(seed), durationMs });
       terms += statistics.leaderTerms;
@@ -51,6 +52,7 @@ describe("Raft simulator", () => {
       completed += statistics.clients.completed;
       unknown += statistics.clients.gaveUp;
       snapshotsInstalled += statistics.cluster.snapshotsInstalled;
+      resumed += statistics.cluster.resumedFromStateMachine;
     }
     expect(terms).toBeGreaterThan(100);
     expect(crashes).toBeGreaterThan(50);
@@ -58,5 +60,6 @@ describe("Raft simulator", () => {
     expect(completed).toBeGreaterThan(500);
     expect(unknown).toBeGreaterThan(10);
     expect(snapshotsInstalled).toBeGreaterThan(10);
+    expect(resumed).toBeGreaterThan(10);
   });
 });

@@ -15,6 +15,8 @@ export interface ClusterStatistics {
   /** Snapshots received from a leader and installed. */
   snapshotsInstalled: number;
   compactions: number;
+  /** Restarts from a durable state machine beyond the snapshot. */
+  resumedFromStateMachine: number;
 }
 
 export class SimulatedCluster {
@@ -25,6 +27,7 @@ export class SimulatedCluster {
     nodesCreated: 0,
     snapshotsInstalled: 0,
     compactions: 0,
+    resumedFromStateMachine: 0,
   };
   /** The newest configuration some node applied, and at which index. */
   configuration: { index: LogIndex; confState: ConfState };
@@ -115,9 +118,14 @@ export class SimulatedCluster {
 
   restart(node: SimulatedNode): void {
     if (node.state !== "down") return;
-    node.start();
+    const resumedAt = node.start();
     this.statistics.restarts += 1;
-    this.note(`${node.id} restarted`);
+    if (resumedAt === null) {
+      this.note(`${node.id} restarted`);
+    } else {
+      this.statistics.resumedFromStateMachine += 1;
+      this.note(`${node.id} restarted, its durable state machine at ${resumedAt}`);
+    }
     // A restarted node starts with no liveness knowledge: tell it who is down.
     for (const other of this.nodes.values()) {
       if (other.state !== "running")

@@ -17,6 +17,7 @@ import {
   type ConfState,
   type Entry,
   type HardState,
+  type InitialState,
   type LogIndex,
   MemoryStorage,
   type Snapshot,
@@ -34,6 +35,18 @@ type DiskWrite =
  */
 export class NodeStorage extends MemoryStorage {
   snapshotSource: (() => Snapshot | null) | null = null;
+  /**
+   * Set when the node restarts from a durable state machine beyond the
+   * snapshot: the core then needs the configuration as of that applied index
+   * (README, "Starting, joining, restarting").
+   */
+  confStateOverride: ConfState | null = null;
+
+  override initialState(): InitialState {
+    const state = super.initialState();
+    const confState = this.confStateOverride;
+    return confState === null ? state : { ...state, confState };
+  }
 
   override snapshot(): Snapshot {
     const stored = super.snapshot();
@@ -56,6 +69,11 @@ export class SimulatedDisk {
   private durable = new MemoryStorage();
   private unsynced: DiskWrite[] = [];
   view = new NodeStorage();
+  /**
+   * The state machine's own durable copy, for applications whose state lives
+   * on disk (a database) rather than being rebuilt from snapshot and log.
+   */
+  stateMachine: Snapshot | null = null;
 
   constructor(private readonly options: DiskOptions) {}
 
@@ -100,6 +118,15 @@ export class SimulatedDisk {
       storage.createSnapshot(index, confState, data);
       if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
     }
+  }
+
+  /**
+   * Makes the applied state durable. Everything written before is synced
+   * first: the commit index must never be behind what was applied.
+   */
+  checkpointStateMachine(state: Snapshot): void {
+    this.sync();
+    this.stateMachine = state;
   }
 
   /**

@@ -109,14 +109,22 @@ export class SimulatedNode {
     return this.term;
   }
 
-  /** Starts (or restarts) from what the disk holds. */
-  start(): void {
+  /**
+   * Starts (or restarts) from what the disk holds. Returns the applied index
+   * it resumed at when that came from a durable state machine, else null.
+   */
+  start(): LogIndex | null {
     this.incarnation += 1;
     const incarnation = this.incarnation;
     const scenario = this.env.scenario;
     const storage = this.disk.view;
     const stored = storage.storedSnapshot();
-    this.store = KeyValueStore.fromSnapshot(stored);
+    const checkpoint = this.disk.stateMachine;
+    // A durable state machine ahead of the snapshot restarts where it was;
+    // otherwise the state is rebuilt from the snapshot and the log.
+    const resume = checkpoint !== null && checkpoint.metadata.index > stored.metadata.index;
+    this.store = KeyValueStore.fromSnapshot(resume ? checkpoint : stored);
+    storage.confStateOverride = resume ? checkpoint.metadata.confState : null;
     const { hardState } = storage.initialState();
     this.term = hardState.term;
     this.commit = Math.max(hardState.commit, stored.metadata.index);
@@ -139,6 +147,7 @@ export class SimulatedNode {
       inflightMessagesMax: scenario.inflightMessagesMax,
       uncommittedEntriesBytesMax: scenario.uncommittedEntriesBytesMax,
       logger: this.env.logger(this.id),
+      ...(resume ? { applied: this.store.appliedIndex } : {}),
       testingBugs: {
         commitPriorTermByCounting: this.env.bugs.has("commitPriorTermByCounting"),
         countVotesPerMessage: this.env.bugs.has("countVotesPerMessage"),
@@ -160,6 +169,7 @@ export class SimulatedNode {
     this.env.clientNetwork.bringUp(this.id);
     // Ticks start at a random phase, so the nodes' clocks do not beat together.
     this.scheduleTick(incarnation, 1 + jitter.integerBelow(scenario.tickMs));
+    return resume ? this.store.appliedIndex : null;
   }
 
   /** Loses everything not on the platter; `start` brings the node back from it. */
@@ -288,7 +298,16 @@ export class SimulatedNode {
     rawNode.advance();
     this.syncing = false;
     this.service?.serveReads();
+    this.maybeCheckpoint(ready);
     this.maybeCompact();
+  }
+
+  /** With a durable state machine, what was applied is saved (at the seed's rate). */
+  private maybeCheckpoint(ready: Ready): void {
+    const probability = this.env.scenario.stateMachineCheckpointProbability;
+    if (ready.committedEntries.length === 0 && ready.snapshot === null) return;
+    if (probability === 0 || !this.diskRandom.chance(probability)) return;
+    this.disk.checkpointStateMachine(this.store.snapshot());
   }
 
   private send(messages: readonly Message[]): void {

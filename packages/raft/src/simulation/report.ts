@@ -45,7 +45,7 @@ export function describeStatistics(result: SimulationResult): string {
     `${result.eventsRun} events over ${result.virtualMs} virtual ms`,
     `${committedIndex} entries committed, ${leaderTerms} terms with a leader`,
     `${clients.operations} operations (${clients.completed} completed, ${clients.gaveUp} unknown, ${clients.attempts} attempts)`,
-    `${cluster.crashes} crashes (${chaos.biasedCrashes} biased), ${cluster.restarts} restarts, ${cluster.nodesCreated} nodes`,
+    `${cluster.crashes} crashes (${chaos.biasedCrashes} biased), ${cluster.restarts} restarts (${cluster.resumedFromStateMachine} from a durable state machine), ${cluster.nodesCreated} nodes`,
     `${cluster.compactions} compactions, ${cluster.snapshotsInstalled} snapshots installed`,
     `${chaos.configurationProposals} configuration proposals, ${chaos.transfers} transfers, ${chaos.isolations} leader isolations`,
     `${network.sent} messages sent, ${network.delivered} delivered`,

@@ -85,6 +85,12 @@ export interface Scenario {
   readonly compactionEveryEntries: number;
   /** Entries kept behind the snapshot, for slow followers. */
   readonly compactionKeepEntries: number;
+  /**
+   * 0: the state machine is volatile and rebuilt from snapshot and log after
+   * a crash. Otherwise it is durable, saved after an apply with this
+   * probability, and a restart resumes from it (RawNode's `applied`).
+   */
+  readonly stateMachineCheckpointProbability: number;
   readonly clients: number;
   readonly registerKeys: number;
   readonly logKeys: number;
@@ -226,6 +232,7 @@ export function chooseScenario(random: Random): Scenario {
     crashLosesUnsyncedWrites: elections || crashLosesUnsyncedWrites,
     compactionEveryEntries: random.pick([0, 5, 20, 100]),
     compactionKeepEntries: random.pick([0, 0, 5]),
+    stateMachineCheckpointProbability: random.pick([0, 0, 0.2, 1]),
     clients: random.integerBetween(1, 5),
     registerKeys: random.integerBetween(1, 3),
     logKeys: random.integerBetween(0, 2),
@@ -276,7 +283,7 @@ export function describeScenario(scenario: Scenario): string {
   const every = (ms: number): string => (ms === 0 ? "never" : `every ~${ms} ms`);
   return [
     `group: ${scenario.initialVoters} voters, tick ${scenario.tickMs} ms, election ${scenario.electionTimeoutTicks} ticks, heartbeat ${scenario.heartbeatIntervalTicks} ticks, preVote ${scenario.preVote}, checkQuorum ${scenario.checkQuorum}, quiesce ${scenario.quiesce}`,
-    `flow: append ≤ ${scenario.appendMessageBytesMax} B, inflight ≤ ${scenario.inflightMessagesMax}, uncommitted ≤ ${scenario.uncommittedEntriesBytesMax} B; disk sync ${scenario.diskSyncMs} ms, crash loses unsynced ${scenario.crashLosesUnsyncedWrites}; compaction ${scenario.compactionEveryEntries === 0 ? "never" : `every ${scenario.compactionEveryEntries} entries, keep ${scenario.compactionKeepEntries}`}`,
+    `flow: append ≤ ${scenario.appendMessageBytesMax} B, inflight ≤ ${scenario.inflightMessagesMax}, uncommitted ≤ ${scenario.uncommittedEntriesBytesMax} B; disk sync ${scenario.diskSyncMs} ms, crash loses unsynced ${scenario.crashLosesUnsyncedWrites}; compaction ${scenario.compactionEveryEntries === 0 ? "never" : `every ${scenario.compactionEveryEntries} entries, keep ${scenario.compactionKeepEntries}`}; state machine ${scenario.stateMachineCheckpointProbability === 0 ? "volatile" : `durable, saved after ${scenario.stateMachineCheckpointProbability} of applies`}`,
     `workload: ${scenario.clients} clients, ${scenario.registerKeys} registers, ${scenario.logKeys} logs, reads ${scenario.readShare} (ReadIndex ${scenario.readIndexShare}), think ~${scenario.clientThinkMsMean} ms, attempt timeout ${scenario.clientAttemptTimeoutMs} ms × ${scenario.clientAttemptsMax}`,
     `network: ${describeFaultProfile(scenario.faults)}`,
     `client network: ${describeFaultProfile(scenario.clientFaults)}`,
