@@ -1,7 +1,13 @@
 import { fanoutBenchmark } from "./fanout.ts";
 import type { Benchmark } from "./harness.ts";
+import { mlsBenchmark } from "./mls.ts";
 import { protocolBenchmark } from "./protocol.ts";
 import { raftBenchmark } from "./raft.ts";
 
 /** Every benchmark `npm run bench -- NAME` knows, by name. */
-export const benchmarks: readonly Benchmark[] = [protocolBenchmark, fanoutBenchmark, raftBenchmark];
+export const benchmarks: readonly Benchmark[] = [
+  protocolBenchmark,
+  fanoutBenchmark,
+  raftBenchmark,
+  mlsBenchmark,
+];

@@ -1,0 +1,312 @@
+/**
+ * The MLS layer (@parley/mls on ts-mls 1.6.4) at N = 10, 100 and 500 members,
+ * with each of ts-mls's two crypto providers: adding N devices in one commit,
+ * joining from the Welcome, processing a commit as a member, the sponsors'
+ * public check of the same commit, and application message throughput.
+ *
+ * Commits are measured twice: right after the bulk add (every parent node of
+ * the tree blank) and after filling the tree (every device on an even leaf
+ * refreshed its direct path by rejoining, so every parent node is set). The
+ * fill takes N/2 commits, so it is done for N ≤ 100 only.
+ *
+ * Operations on immutable values (preparing, processing and checking a
+ * commit, joining) are repeated from the same input and the median kept.
+ * Credential proofs are checked with the node:crypto signature provider.
+ */
+
+import {
+  checkCommit,
+  commitAccepted,
+  createMlsCrypto,
+  createRoomGroup,
+  type DeviceIdentity,
+  encryptMessage,
+  externalJoinMaterial,
+  generateKeyPackages,
+  joinFromWelcome,
+  type KeyPackageBundle,
+  loadSponsorGroup,
+  type MlsCrypto,
+  type MlsCryptoProviderName,
+  type MlsMember,
+  openMemberState,
+  type PendingCommit,
+  prepareCommit,
+  prepareExternalJoin,
+  processMessage,
+  type SponsorGroup,
+  sealMemberState,
+} from "@parley/mls";
+import { keyPairFromSeed, parseUserId, roomIdFromBytes, sha256 } from "@parley/protocol";
+import { nodeSignatureProvider } from "@parley/protocol/node";
+import { type Benchmark, type BenchmarkOptions, type Figure, median } from "./harness.ts";
+
+const roomId = roomIdFromBytes(
+  sha256(new TextEncoder().encode("parley bench room")).subarray(0, 16),
+);
+const sealingKey = new Uint8Array(32).fill(42);
+const payload = new Uint8Array(200).fill(7);
+
+interface Scale {
+  readonly members: number;
+  readonly rounds: number;
+  readonly messages: number;
+  readonly fill: boolean;
+}
+
+function identity(index: number): DeviceIdentity {
+  const seed = sha256(new TextEncoder().encode(`parley bench device ${index}`));
+  return {
+    user: parseUserId(`user${index}@bench.example`),
+    keyPair: keyPairFromSeed(nodeSignatureProvider, seed),
+  };
+}
+
+async function timed<Result>(
+  rounds: number,
+  operation: () => Promise<Result>,
+): Promise<[number, Result]> {
+  const times: number[] = [];
+  let result: Result | undefined;
+  for (let round = 0; round < rounds; round += 1) {
+    const start = performance.now();
+    result = await operation();
+    times.push(performance.now() - start);
+  }
+  if (result === undefined) throw new Error("no rounds");
+  return [median(times), result];
+}
+
+function expectKind<Value extends { readonly kind: string }, Kind extends Value["kind"]>(
+  value: Value,
+  kind: Kind,
+): Extract<Value, { kind: Kind }> {
+  if (value.kind !== kind) throw new Error(`expected ${kind}, got ${JSON.stringify(value)}`);
+  return value as Extract<Value, { kind: Kind }>;
+}
+
+/** One group of `scale.members` devices plus Alice, who creates it. */
+class BenchGroup {
+  alice!: MlsMember;
+  /** The device on the last leaf, which receives and is measured. */
+  receiver!: MlsMember;
+  sponsor!: SponsorGroup;
+  readonly nowMs = Date.now();
+
+  constructor(
+    readonly crypto: MlsCrypto,
+    readonly scale: Scale,
+  ) {}
+
+  async addEveryone(figures: Figure[], label: string): Promise<void> {
+    const created = await createRoomGroup(this.crypto, identity(0), { roomId, nowMs: this.nowMs });
+    const bundles: KeyPackageBundle[] = [];
+    for (let index = 1; index <= this.scale.members; index += 1) {
+      const batch = await generateKeyPackages(this.crypto, identity(index), {
+        count: 1,
+        nowMs: this.nowMs,
+      });
+      bundles.push(...batch.oneTime);
+    }
+    const add = bundles.map((bundle) => bundle.keyPackage);
+    const [addMs, prepared] = await timed(this.scale.rounds, () =>
+      prepareCommit(created.member, { add }, { nowMs: this.nowMs }),
+    );
+    const pending = expectKind(prepared, "prepared").pending;
+    this.alice = commitAccepted(created.member, pending);
+    const welcome = pending.welcome ?? new Uint8Array();
+    const last = bundles.slice(-1);
+    const [joinMs, joined] = await timed(this.scale.rounds, () =>
+      joinFromWelcome(this.crypto, {
+        roomId,
+        welcome,
+        ratchetTree: pending.ratchetTree,
+        keyPackages: last,
+      }),
+    );
+    this.receiver = expectKind(joined, "joined").member;
+    const loaded = await loadSponsorGroup(this.crypto, {
+      roomId,
+      groupInfo: pending.groupInfo,
+      ratchetTree: pending.ratchetTree,
+    });
+    this.sponsor = expectKind(loaded, "loaded").group;
+    const kilobytes = (welcome.length + pending.ratchetTree.length) / 1024;
+    figures.push(
+      {
+        name: `${label}: add N devices in one commit`,
+        value: addMs,
+        unit: "ms",
+        note: "committer side",
+      },
+      {
+        name: `${label}: join from the Welcome`,
+        value: joinMs,
+        unit: "ms",
+        note: `Welcome + tree ${kilobytes.toFixed(0)} KB`,
+      },
+    );
+  }
+
+  /** Alice commits an update; the receiver processes it and a sponsor checks it. */
+  async measureUpdate(
+    figures: Figure[],
+    label: string,
+    tree: string,
+    target?: string,
+  ): Promise<void> {
+    const [prepareMs, prepared] = await timed(this.scale.rounds, () =>
+      prepareCommit(this.alice, {}, { nowMs: this.nowMs }),
+    );
+    const pending = expectKind(prepared, "prepared").pending;
+    const [processMs, processed] = await timed(this.scale.rounds, () =>
+      processMessage(this.receiver, pending.commit),
+    );
+    const [sponsorMs, checked] = await timed(this.scale.rounds, () =>
+      checkCommit(this.sponsor, pending.commit, {
+        nowMs: this.nowMs,
+        groupInfo: pending.groupInfo,
+      }),
+    );
+    this.settle(pending, expectKind(processed, "commit").member, expectKind(checked, "valid").next);
+    figures.push(
+      {
+        name: `${label}: process a commit as a member (${tree})`,
+        value: processMs,
+        unit: "ms",
+        ...(target === undefined ? {} : { note: target }),
+      },
+      {
+        name: `${label}: sponsor checks the commit (${tree})`,
+        value: sponsorMs,
+        unit: "ms",
+        note: "public view, no secrets",
+      },
+      {
+        name: `${label}: create the commit (${tree})`,
+        value: prepareMs,
+        unit: "ms",
+        note: `${pending.commit.length} bytes`,
+      },
+    );
+  }
+
+  private settle(pending: PendingCommit, receiver: MlsMember, sponsor: SponsorGroup): void {
+    this.alice = commitAccepted(this.alice, pending);
+    this.receiver = receiver;
+    this.sponsor = sponsor;
+  }
+
+  /**
+   * Every device on an even leaf (2, 4, ...) rejoins by external commit,
+   * which sets every node of its direct path. A rejoin needs no catch-up, so
+   * the fill costs N/2 commits instead of N/2 devices processing them all.
+   */
+  async fillTree(): Promise<void> {
+    for (let leaf = 2; leaf < this.scale.members; leaf += 2) {
+      const material = externalJoinMaterial(this.sponsor);
+      if (material === undefined) throw new Error("no GroupInfo");
+      const prepared = await prepareExternalJoin(this.crypto, identity(leaf), {
+        roomId,
+        ...material,
+        nowMs: this.nowMs,
+      });
+      const pending = expectKind(prepared, "prepared").pending;
+      const checked = await checkCommit(this.sponsor, pending.commit, {
+        nowMs: this.nowMs,
+        groupInfo: pending.groupInfo,
+      });
+      this.sponsor = expectKind(checked, "valid").next;
+      this.alice = expectKind(await processMessage(this.alice, pending.commit), "commit").member;
+      this.receiver = expectKind(
+        await processMessage(this.receiver, pending.commit),
+        "commit",
+      ).member;
+    }
+  }
+
+  async measureMessages(figures: Figure[], label: string): Promise<void> {
+    const pairRates: number[] = [];
+    let encryptMs = 0;
+    let decryptMs = 0;
+    for (let round = 0; round < Math.max(3, this.scale.rounds); round += 1) {
+      const start = performance.now();
+      for (let index = 0; index < this.scale.messages; index += 1) {
+        const before = performance.now();
+        const encrypted = expectKind(await encryptMessage(this.alice, payload), "encrypted");
+        const between = performance.now();
+        const decrypted = expectKind(
+          await processMessage(this.receiver, encrypted.message),
+          "application",
+        );
+        decryptMs += performance.now() - between;
+        encryptMs += between - before;
+        this.alice = encrypted.member;
+        this.receiver = decrypted.member;
+      }
+      pairRates.push((this.scale.messages * 1000) / (performance.now() - start));
+    }
+    const count = this.scale.messages * pairRates.length;
+    figures.push(
+      {
+        name: `${label}: encrypt + decrypt (200 B)`,
+        value: median(pairRates),
+        unit: "msg/s",
+        note: "one client encrypts, one decrypts; target 2,000 msg/s",
+      },
+      { name: `${label}: encrypt alone`, value: (count * 1000) / encryptMs, unit: "msg/s" },
+      { name: `${label}: decrypt alone`, value: (count * 1000) / decryptMs, unit: "msg/s" },
+    );
+  }
+
+  async measureSealing(figures: Figure[], label: string): Promise<void> {
+    const [sealMs, sealed] = await timed(this.scale.rounds, () =>
+      sealMemberState(this.receiver, sealingKey),
+    );
+    const [openMs] = await timed(this.scale.rounds, () =>
+      openMemberState(this.crypto, sealed, sealingKey, { roomId }),
+    );
+    figures.push({
+      name: `${label}: seal + open member state`,
+      value: sealMs + openMs,
+      unit: "ms",
+      note: `${(sealed.length / 1024).toFixed(0)} KB sealed, past epochs included`,
+    });
+  }
+}
+
+async function measure(provider: MlsCryptoProviderName, scale: Scale): Promise<Figure[]> {
+  const crypto = await createMlsCrypto({ signatureProvider: nodeSignatureProvider, provider });
+  const label = `${provider}, N=${scale.members}`;
+  const figures: Figure[] = [];
+  const group = new BenchGroup(crypto, scale);
+  await group.addEveryone(figures, label);
+  const target = scale.members === 100 ? "target < 100 ms" : undefined;
+  await group.measureUpdate(figures, label, "after the bulk add", target);
+  if (scale.fill) {
+    await group.fillTree();
+    await group.measureUpdate(figures, label, "tree filled", target);
+  }
+  await group.measureMessages(figures, label);
+  await group.measureSealing(figures, label);
+  return figures;
+}
+
+export const mlsBenchmark: Benchmark = {
+  name: "mls",
+  description: "MLS groups on ts-mls 1.6.4: add, join, commit processing, sponsor checks, messages",
+  async run(options: BenchmarkOptions): Promise<readonly Figure[]> {
+    const scales: readonly Scale[] = options.smoke
+      ? [{ members: 3, rounds: 1, messages: 3, fill: true }]
+      : [
+          { members: 10, rounds: 5, messages: 200, fill: true },
+          { members: 100, rounds: 5, messages: 200, fill: true },
+          { members: 500, rounds: 3, messages: 100, fill: false },
+        ];
+    const figures: Figure[] = [];
+    for (const provider of ["webcrypto", "noble"] as const) {
+      for (const scale of scales) figures.push(...(await measure(provider, scale)));
+    }
+    return figures;
+  },
+};
