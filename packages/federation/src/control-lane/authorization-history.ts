@@ -50,11 +50,20 @@ export class AuthorizationHistory {
   /** Every recorded change in index order, for trimming: [index, key]. */
   readonly #changes: Array<readonly [number, UserId | TrackedField, "member" | "field"]> = [];
   #trimmed = 0;
+  readonly #changesMax: number;
 
-  /** A history valid from `horizon` on, whose state at `horizon` is `state`. */
-  constructor(horizon: number, state: RoomState | undefined) {
+  /**
+   * A history valid from `horizon` on, whose state at `horizon` is `state`,
+   * remembering at most `changesMax` changes.
+   */
+  constructor(
+    horizon: number,
+    state: RoomState | undefined,
+    changesMax = authorizationChangesPerRoomMax,
+  ) {
     this.#horizon = horizon;
     this.#current = state;
+    this.#changesMax = changesMax;
   }
 
   get horizon(): number {
@@ -155,7 +164,7 @@ export class AuthorizationHistory {
 
   /** Drops the oldest changes past the bound, moving the horizon up to them. */
   #trim(): void {
-    while (this.#changes.length - this.#trimmed > authorizationChangesPerRoomMax) {
+    while (this.#changes.length - this.#trimmed > this.#changesMax) {
       const oldest = this.#changes[this.#trimmed];
       if (oldest === undefined) break;
       this.#trimmed += 1;
@@ -168,7 +177,7 @@ export class AuthorizationHistory {
       versions?.shift();
       this.#horizon = Math.max(this.#horizon, index);
     }
-    if (this.#trimmed > authorizationChangesPerRoomMax) {
+    if (this.#trimmed > this.#changesMax) {
       this.#changes.splice(0, this.#trimmed);
       this.#trimmed = 0;
     }

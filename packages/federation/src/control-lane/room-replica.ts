@@ -54,16 +54,32 @@ export class RoomReplica implements ControlView {
   /** The most recent records, oldest first, consecutive up to the applied index. */
   #recent: ControlRecordAt[] = [];
 
-  private constructor(room: RoomId, state: RoomState | undefined, chainHash: Uint8Array) {
+  private constructor(
+    room: RoomId,
+    state: RoomState | undefined,
+    chainHash: Uint8Array,
+    authorizationChangesMax?: number,
+  ) {
     this.room = room;
     this.#machine = new RoomStateMachine(state);
-    this.#history = new AuthorizationHistory(state?.appliedIndex ?? 0, this.#machine.state);
+    this.#history = new AuthorizationHistory(
+      state?.appliedIndex ?? 0,
+      this.#machine.state,
+      authorizationChangesMax,
+    );
     this.#chainHash = chainHash;
   }
 
-  /** A replica before the room's first record. */
-  static empty(room: RoomId): RoomReplica {
-    return new RoomReplica(room, undefined, genesisChainHash(room));
+  /**
+   * A replica before the room's first record. `authorizationChangesMax`
+   * bounds the authorization history (tests shrink it to reach its horizon).
+   */
+  static empty(room: RoomId, authorizationChangesMax?: number): RoomReplica {
+    return new RoomReplica(room, undefined, genesisChainHash(room), authorizationChangesMax);
+  }
+
+  get authorizationHorizon(): number {
+    return this.#history.horizon;
   }
 
   /** A replica from a snapshot (throws `bad_structure` if it belongs to another room). */

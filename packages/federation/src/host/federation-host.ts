@@ -281,7 +281,9 @@ export class FederationHost {
         forwardTargets: (path) => {
           if (!session.routesInTree(this.self)) return [];
           const tree = session.tree(this.#links);
-          return forwardingTargets(this.self, tree, session.attachedLeaves, path);
+          const sponsors = session.replica.sponsors;
+          const leaves = [...session.attachedLeaves].filter((leaf) => !sponsors.includes(leaf));
+          return forwardingTargets(this.self, tree, leaves, path);
         },
       },
     });

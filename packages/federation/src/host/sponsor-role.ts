@@ -119,7 +119,15 @@ export function handleAttach(
   const state = session.replica.state;
   const full =
     !session.attachedLeaves.has(peer) && session.attachedLeaves.size >= attachedLeavesPerRoomMax;
-  if (!session.isSponsor || state === undefined || full || !mayFollow(state, peer)) {
+  // A sponsor routes in the tree (an attach from one is a late one from when it was a leaf).
+  const sponsors = state?.sponsors ?? [];
+  if (
+    !session.isSponsor ||
+    state === undefined ||
+    full ||
+    sponsors.includes(peer) ||
+    !mayFollow(state, peer)
+  ) {
     session.attachedLeaves.delete(peer);
     context.outbox.send(peer, { type: "detach", room: session.room });
     return;
@@ -157,7 +165,7 @@ export function feedLeaves(context: HostContext, session: RoomSession): void {
   const records = session.newRecords;
   if (records.length === 0) return;
   session.newRecords = [];
-  // A leaf that became a sponsor now routes in the tree; feeding it as a leaf too would double its copies.
+  // A leaf that became a sponsor routes in the tree now; feeding it as a leaf too would double its copies.
   for (const leaf of session.attachedLeaves) {
     if (session.replica.sponsors.includes(leaf)) session.attachedLeaves.delete(leaf);
   }

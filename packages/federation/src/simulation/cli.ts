@@ -8,7 +8,8 @@
  * A run is a pure function of (seed, git commit, options): a failing seed
  * replays exactly, and prints the same network fingerprint.
  */
-import { runSeed, type SeedReport } from "./run-seed.ts";
+import { describeFailure } from "./failure-report.ts";
+import { runSeed } from "./run-seed.ts";
 
 interface Options {
   seeds: number;
@@ -42,15 +43,6 @@ function parseOptions(argv: readonly string[]): Options {
     index += 1;
   }
   return options;
-}
-
-export function describeFailure(report: SeedReport, command: string): string {
-  return [
-    `seed ${report.seed} FAILED: ${report.scenario}`,
-    ...report.violations.map((violation) => `  - ${violation}`),
-    `  fingerprint ${report.fingerprint}`,
-    `  replay: ${command}`,
-  ].join("\n");
 }
 
 function main(): void {

@@ -1,0 +1,415 @@
+/**
+ * The frame test vectors: one or more valid frames of every type (each must
+ * encode to exactly `hex`, and `hex` must decode to it) and invalid frames
+ * (each must be refused with `error`). Another implementation can check its
+ * codec against test-vectors/frames.json, which this module builds.
+ */
+import {
+  type CborMap,
+  type CborValue,
+  encodeCanonical,
+  encodeHex,
+  makeUserId,
+  roomIdFromBytes,
+  type ServerName,
+} from "@parley/protocol";
+import { EMPTY_BYTES } from "@parley/raft";
+import { encodeControlEntry } from "@parley/room";
+import { encodeControlRecord } from "../../src/control-lane/control-record.ts";
+import { RoomReplica } from "../../src/control-lane/room-replica.ts";
+import type { Frame } from "../../src/frames/frame.ts";
+import { encodeFrame, frameValue } from "../../src/frames/frame-codec.ts";
+import { sponsorNodeId } from "../../src/identity/sponsor-node-id.ts";
+import { type JsonValue, toJsonValue } from "./json-value.ts";
+
+const alpha = "alpha.example" as ServerName;
+const beta = "beta.example" as ServerName;
+const gamma = "gamma.example" as ServerName;
+const room = roomIdFromBytes(Uint8Array.from({ length: 16 }, (_, index) => index * 7));
+const alice = makeUserId("alice", alpha);
+const bob = makeUserId("bob", beta);
+const alpha1 = sponsorNodeId(alpha, 1);
+const beta2 = sponsorNodeId(beta, 2);
+
+function sampleMessage(sequence: number) {
+  return {
+    room,
+    origin: alpha1,
+    sequence,
+    controlIndex: 3,
+    acceptedAtMs: 1_767_225_600_000 + sequence,
+    sender: alice,
+    clientMessageId: `client-${sequence}`,
+    body: new TextEncoder().encode(`hello ${sequence}`),
+  };
+}
+
+function controlFixtures() {
+  const replica = RoomReplica.empty(room);
+  const create = encodeControlRecord({
+    entry: {
+      actor: { type: "user", user: alice },
+      action: {
+        type: "create",
+        roomId: room,
+        kind: "plain",
+        contentType: "text/plain",
+        name: "vectors",
+        topic: "",
+        joinRule: "invite",
+        sponsorPolicy: { mode: "fixed", sponsorsMax: 3 },
+      },
+      proposedAtMs: 1_767_225_600_000,
+    },
+    proposer: alpha,
+    proposalId: 1,
+  });
+  replica.apply(create);
+  const snapshot = replica.snapshot();
+  const inviteEntry = {
+    actor: { type: "user", user: alice },
+    action: { type: "invite", target: bob },
+    proposedAtMs: 1_767_225_601_000,
+  } as const;
+  const invite = replica.apply(
+    encodeControlRecord({ entry: inviteEntry, proposer: alpha, proposalId: 2 }),
+  );
+  return { snapshot, invite: invite.at, inviteEntry };
+}
+
+export function validFrames(): Array<{ readonly name: string; readonly frame: Frame }> {
+  const { snapshot, invite, inviteEntry } = controlFixtures();
+  return [
+    {
+      name: "raft: append with a control record and a configuration change",
+      frame: {
+        type: "raft",
+        messages: [
+          {
+            room,
+            message: {
+              type: "append",
+              from: alpha1,
+              to: beta2,
+              term: 2,
+              prevIndex: 4,
+              prevTerm: 1,
+              entries: [
+                { type: "normal", term: 2, index: 5, data: invite.record },
+                {
+                  type: "confChange",
+                  term: 2,
+                  index: 6,
+                  change: {
+                    transition: "auto",
+                    changes: [{ type: "addLearner", nodeId: sponsorNodeId(gamma, 5) }],
+                    context: EMPTY_BYTES,
+                  },
+                },
+              ],
+              commit: 4,
+            },
+          },
+          {
+            room,
+            message: {
+              type: "voteResponse",
+              from: alpha1,
+              to: beta2,
+              term: 2,
+              reject: false,
+            },
+          },
+        ],
+      },
+    },
+    {
+      name: "raft: snapshot",
+      frame: {
+        type: "raft",
+        messages: [
+          {
+            room,
+            message: {
+              type: "snapshot",
+              from: alpha1,
+              to: beta2,
+              term: 2,
+              snapshot: {
+                metadata: {
+                  index: 7,
+                  term: 2,
+                  confState: {
+                    voters: [alpha1],
+                    votersOutgoing: [],
+                    learners: [beta2],
+                    learnersNext: [],
+                    autoLeave: false,
+                  },
+                },
+                data: new Uint8Array([1, 2, 3]),
+              },
+            },
+          },
+        ],
+      },
+    },
+    {
+      name: "heartbeats of two rooms and one response",
+      frame: {
+        type: "heartbeats",
+        heartbeats: [
+          {
+            room,
+            fromIncarnation: 1,
+            toIncarnation: 2,
+            term: 3,
+            commit: 9,
+            readRound: 0,
+            quiesce: false,
+          },
+          {
+            room: roomIdFromBytes(new Uint8Array(16)),
+            fromIncarnation: 4,
+            toIncarnation: 1,
+            term: 1,
+            commit: 2,
+            readRound: 0,
+            quiesce: true,
+          },
+        ],
+        responses: [{ room, fromIncarnation: 1, toIncarnation: 2, term: 3, readRound: 1 }],
+      },
+    },
+    {
+      name: "link state",
+      frame: {
+        type: "link-state",
+        advertisements: [
+          { server: alpha, sequence: 1_767_225_600_000, peers: [beta, gamma] },
+          { server: gamma, sequence: 17, peers: [] },
+        ],
+      },
+    },
+    {
+      name: "routed message",
+      frame: { type: "routed", message: sampleMessage(1), path: [alpha, beta] },
+    },
+    {
+      name: "marks",
+      frame: {
+        type: "marks",
+        room,
+        controlIndex: 3,
+        marks: [
+          { origin: alpha1, sequence: 12 },
+          { origin: beta2, sequence: 4 },
+        ],
+      },
+    },
+    {
+      name: "backfill request",
+      frame: { type: "backfill-request", room, origin: alpha1, after: 10, countMax: 128 },
+    },
+    {
+      name: "backfill response",
+      frame: {
+        type: "backfill-response",
+        room,
+        origin: alpha1,
+        messages: [sampleMessage(11), sampleMessage(12)],
+      },
+    },
+    { name: "attach", frame: { type: "attach", room, controlIndex: 0 } },
+    { name: "detach", frame: { type: "detach", room } },
+    {
+      name: "control: snapshot and the record after it",
+      frame: { type: "control", room, snapshot, records: [invite] },
+    },
+    {
+      name: "submit: a message",
+      frame: {
+        type: "submit",
+        room,
+        requestId: 7,
+        submission: {
+          kind: "message",
+          sender: bob,
+          clientMessageId: "b-1",
+          body: new TextEncoder().encode("hi"),
+        },
+      },
+    },
+    {
+      name: "submit: a control entry",
+      frame: {
+        type: "submit",
+        room,
+        requestId: 8,
+        submission: { kind: "control", entry: encodeControlEntry(inviteEntry) },
+      },
+    },
+    {
+      name: "submit result: accepted",
+      frame: {
+        type: "submit-result",
+        room,
+        requestId: 7,
+        outcome: { kind: "accepted", origin: alpha1, sequence: 13 },
+      },
+    },
+    {
+      name: "submit result: refused",
+      frame: {
+        type: "submit-result",
+        room,
+        requestId: 8,
+        outcome: { kind: "refused", code: "banned", reason: "the sender is banned" },
+      },
+    },
+  ];
+}
+
+function withField(frame: Frame, path: readonly string[], value: CborValue | undefined): CborMap {
+  const root = structuredClone(frameValue(frame)) as Record<string, CborValue>;
+  let target = root as Record<string, CborValue>;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<string, CborValue>;
+  const last = path[path.length - 1] as string;
+  if (value === undefined) delete target[last];
+  else target[last] = value;
+  return root;
+}
+
+export function invalidFrames(): Array<{
+  readonly name: string;
+  readonly hex: string;
+  readonly error: string;
+}> {
+  const frames = validFrames();
+  const routed = frames.find((vector) => vector.frame.type === "routed")?.frame as Frame;
+  const marks = frames.find((vector) => vector.frame.type === "marks")?.frame as Frame;
+  const backfill = frames.find((vector) => vector.frame.type === "backfill-response")
+    ?.frame as Frame;
+  const control = frames.find((vector) => vector.frame.type === "control")?.frame as Frame;
+  const attach: Frame = { type: "attach", room, controlIndex: 0 };
+  const encoded = (value: CborMap) => encodeHex(encodeCanonical(value));
+  const routedPath = (path: CborValue) => encoded(withField(routed, ["path"], path));
+  return [
+    { name: "truncated", hex: encodeHex(encodeFrame(attach)).slice(0, -2), error: "bad_encoding" },
+    {
+      name: "map keys out of canonical order",
+      // {"type": "detach", "room": ...} with "type" first: longer key first is not canonical.
+      hex: `a2${encodeHex(encodeCanonical("type"))}${encodeHex(encodeCanonical("detach"))}${encodeHex(encodeCanonical("room"))}${encodeHex(encodeCanonical(room))}`,
+      error: "bad_encoding",
+    },
+    { name: "unknown frame type", hex: encoded({ type: "gossip", room }), error: "bad_structure" },
+    {
+      name: "unknown field",
+      hex: encoded(withField(attach, ["extra"], 1)),
+      error: "bad_structure",
+    },
+    {
+      name: "missing field",
+      hex: encoded(withField(attach, ["controlIndex"], undefined)),
+      error: "bad_structure",
+    },
+    {
+      name: "server name not canonical",
+      hex: routedPath(["Alpha.example"]),
+      error: "bad_structure",
+    },
+    {
+      name: "path repeats a server",
+      hex: routedPath([alpha, beta, alpha]),
+      error: "bad_structure",
+    },
+    {
+      name: "node id without incarnation",
+      hex: encoded(withField(marks, ["marks"], [{ origin: alpha, sequence: 1 }])),
+      error: "bad_structure",
+    },
+    {
+      name: "marks out of order",
+      hex: encoded(
+        withField(
+          marks,
+          ["marks"],
+          [
+            { origin: beta2, sequence: 4 },
+            { origin: alpha1, sequence: 12 },
+          ],
+        ),
+      ),
+      error: "bad_structure",
+    },
+    {
+      name: "backfill response descending",
+      hex: encoded(
+        withField(
+          backfill,
+          ["messages"],
+          [...(messagesOf(frameValue(backfill)) as CborValue[])].reverse(),
+        ),
+      ),
+      error: "bad_structure",
+    },
+    {
+      name: "control records not consecutive after the snapshot",
+      hex: encoded(
+        withField(control, ["records"], [
+          { ...(recordsOf(frameValue(control)) as CborMap[])[0], index: 5 },
+        ] as CborValue),
+      ),
+      error: "bad_structure",
+    },
+    {
+      name: "negative sequence",
+      hex: encoded(withField(routed, ["message", "sequence"], -1)),
+      error: "bad_structure",
+    },
+  ];
+}
+
+function messagesOf(value: CborMap): CborValue | undefined {
+  const { messages } = value;
+  return messages;
+}
+
+function recordsOf(value: CborMap): CborValue | undefined {
+  const { records } = value;
+  return records;
+}
+
+export interface FrameVectorFile {
+  readonly description: string;
+  readonly valueNotation: string;
+  readonly valid: ReadonlyArray<{
+    readonly name: string;
+    readonly value: JsonValue;
+    readonly hex: string;
+  }>;
+  readonly invalid: ReadonlyArray<{
+    readonly name: string;
+    readonly hex: string;
+    readonly error: string;
+  }>;
+}
+
+export function buildFrameVectors(): FrameVectorFile {
+  return {
+    description:
+      "Federation frames (packages/federation/PROTOCOL.md). Each valid frame must encode to exactly `hex`, and `hex` must decode to it. Each invalid frame must be refused with `error`.",
+    valueNotation:
+      'A byte string is written {"$bytes": "<hex>"}; other values are themselves. No vector has a map whose only key is "$bytes".',
+    valid: validFrames().map(({ name, frame }) => ({
+      name,
+      value: toJsonValue(frameValue(frame)),
+      hex: encodeHex(encodeFrame(frame)),
+    })),
+    invalid: invalidFrames(),
+  };
+}
+
+export function serializeVectors(file: FrameVectorFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
