@@ -108,11 +108,24 @@ export function decodeIdentity(bytes: Uint8Array): DecodedIdentity | undefined {
   }
 }
 
+/**
+ * Decoded identities, by the identity bytes object. ts-mls never mutates a
+ * decoded credential, so the answer holds as long as the object lives. It
+ * matters: ts-mls compares every added KeyPackage with every other one and
+ * with every leaf ("the same client"; PROTOCOL.md N.2), so a commit adding 500 devices
+ * asks a quarter of a million times.
+ */
+const decodedIdentities = new WeakMap<Uint8Array, DeviceCredential | null>();
+
 /** The device and user of an MLS credential, if it is a Parley credential (proof not checked). */
 export function credentialOf(credential: Credential): DeviceCredential | undefined {
   if (credential.credentialType !== "basic") return undefined;
+  const known = decodedIdentities.get(credential.identity);
+  if (known !== undefined) return known ?? undefined;
   const decoded = decodeIdentity(credential.identity);
-  return decoded === undefined ? undefined : { user: decoded.user, device: decoded.device };
+  const result = decoded === undefined ? undefined : { user: decoded.user, device: decoded.device };
+  decodedIdentities.set(credential.identity, result ?? null);
+  return result;
 }
 
 /** Whether `credential` is a Parley credential whose proof binds `leafSignaturePublicKey`. */

@@ -1,5 +1,5 @@
 import type { DeviceId } from "@parley/protocol";
-import type { LeafNode, RatchetTree } from "ts-mls";
+import type { RatchetTree } from "ts-mls";
 import { credentialOf, type DeviceCredential } from "../credential/identity.ts";
 
 /** One member of a group: a device at a leaf of the ratchet tree. */
@@ -32,22 +32,7 @@ export function leafOfDevice(tree: RatchetTree, device: DeviceId): number | unde
 function memberAtNode(tree: RatchetTree, nodeIndex: number): GroupMember | undefined {
   const node = tree[nodeIndex];
   if (node?.nodeType !== "leaf") return undefined;
-  const credential = cachedCredential(node.leaf);
+  const credential = credentialOf(node.leaf.credential);
   if (credential === undefined) return undefined;
   return { ...credential, leafIndex: nodeIndex / 2 };
-}
-
-/**
- * Leaf nodes are immutable values in ts-mls (a change makes a new object),
- * so the decoded credential of one can be remembered for as long as the
- * object lives. Saves a CBOR decode per received message.
- */
-const credentials = new WeakMap<LeafNode, DeviceCredential | null>();
-
-function cachedCredential(leaf: LeafNode): DeviceCredential | undefined {
-  const known = credentials.get(leaf);
-  if (known !== undefined) return known ?? undefined;
-  const decoded = credentialOf(leaf.credential);
-  credentials.set(leaf, decoded ?? null);
-  return decoded;
 }
