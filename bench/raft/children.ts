@@ -1,15 +1,41 @@
 /**
  * Child processes of the benchmark (node processes and etcd members): every
- * one is registered here so that it is killed when the benchmark exits,
- * whatever happens, and `killAndWait` stops one and waits until it is gone
+ * one is registered here so that it is killed when the benchmark exits or is
+ * interrupted (and the data directories registered here removed), and `killAndWait` stops one and waits until it is gone
  * (so its data directory can be removed).
  */
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 
 const liveChildren = new Set<ChildProcess>();
-process.once("exit", () => {
+const temporaryDirectories = new Set<string>();
+
+function killAll(): void {
   for (const child of liveChildren) child.kill("SIGKILL");
-});
+  for (const directory of temporaryDirectories) {
+    // Best effort: a child just killed may still be closing its files.
+    rmSync(directory, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+process.once("exit", killAll);
+// Interrupted (Ctrl-C, or a CI timeout): etcd members have no IPC channel to
+// notice that we are gone, so kill them all before going.
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(code);
+  });
+}
+
+/** A data directory to remove at exit if its owner has not (`release` when it has). */
+export function registerDirectory(directory: string): { release(): void } {
+  temporaryDirectories.add(directory);
+  return { release: () => temporaryDirectories.delete(directory) };
+}
 
 export function registerChild(child: ChildProcess): void {
   liveChildren.add(child);

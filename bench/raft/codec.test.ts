@@ -10,7 +10,8 @@ import {
   nodeId,
 } from "@parley/raft";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeFrames, Reader, readMessage } from "./codec.ts";
+import { Reader } from "./binary.ts";
+import { encodeFrames, readMessage } from "./codec.ts";
 import { DurableLog, replay } from "./durable-log.ts";
 import { FrameSplitter } from "./frames.ts";
 

@@ -26,12 +26,11 @@ import {
 } from "node:fs";
 import { crc32 } from "node:zlib";
 import { type Entry, type HardState, MemoryStorage, type Snapshot } from "@parley/raft";
+import { Reader, Writer } from "./binary.ts";
 import {
-  Reader,
   readEntries,
   readHardState,
   readSnapshot,
-  Writer,
   writeEntries,
   writeHardState,
   writeSnapshot,

@@ -15,7 +15,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { percentile } from "../harness.ts";
-import { killAndWait, registerChild } from "./children.ts";
+import { killAndWait, registerChild, registerDirectory } from "./children.ts";
 import type { LoadOptions, LoadResult } from "./load.ts";
 
 const HOST = "127.0.0.1";
@@ -59,7 +59,11 @@ export class EtcdCluster {
   private readonly members: Member[] = [];
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4096 });
 
-  private constructor(private readonly directory: string) {}
+  private readonly directoryRegistration: { release(): void };
+
+  private constructor(private readonly directory: string) {
+    this.directoryRegistration = registerDirectory(directory);
+  }
 
   static async start(size: number): Promise<EtcdCluster> {
     const cluster = new EtcdCluster(mkdtempSync(join(tmpdir(), "parley-etcd-bench-")));
@@ -189,7 +193,8 @@ export class EtcdCluster {
   async close(): Promise<void> {
     this.agent.destroy();
     await Promise.all(this.members.map((member) => killAndWait(member.child)));
-    rmSync(this.directory, { recursive: true, force: true });
+    rmSync(this.directory, { recursive: true, force: true, maxRetries: 3 });
+    this.directoryRegistration.release();
   }
 }
 

@@ -126,7 +126,13 @@ export async function etcd(settings: Settings, ours: number, smoke: boolean): Pr
   if (smoke) return skipped("smoke mode does not start etcd");
   const found = findEtcd();
   if ("missing" in found) return skipped(found.missing);
-  const cluster = await EtcdCluster.start(3);
+  let cluster: EtcdCluster;
+  try {
+    cluster = await EtcdCluster.start(3);
+  } catch (error) {
+    // Our figures stand without the anchor; say why it is missing.
+    return skipped(`etcd did not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
   try {
     const latency = await measureLatency(cluster, settings, 0);
     const saturation = await measureSaturation(cluster, settings, 0);

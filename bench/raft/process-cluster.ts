@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { killAndWait, registerChild } from "./children.ts";
+import { killAndWait, registerChild, registerDirectory } from "./children.ts";
 import type { ChildReport, NodeProcessOptions, ParentCommand } from "./control.ts";
 import type { LoadOptions, LoadResult } from "./load.ts";
 
@@ -55,7 +55,11 @@ export class ProcessCluster {
   private readonly members = new Map<string, Member>();
   private readonly listeners = new Set<(from: string, report: ChildReport) => void>();
 
-  private constructor(private readonly directory: string) {}
+  private readonly directoryRegistration: { release(): void };
+
+  private constructor(private readonly directory: string) {
+    this.directoryRegistration = registerDirectory(directory);
+  }
 
   static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(mkdtempSync(join(tmpdir(), "parley-raft-bench-")));
@@ -216,6 +220,7 @@ export class ProcessCluster {
   async close(): Promise<void> {
     this.listeners.clear();
     await Promise.all([...this.members.values()].map((member) => killAndWait(member.child)));
-    rmSync(this.directory, { recursive: true, force: true });
+    rmSync(this.directory, { recursive: true, force: true, maxRetries: 3 });
+    this.directoryRegistration.release();
   }
 }

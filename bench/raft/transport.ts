@@ -11,7 +11,8 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Message, NodeId } from "@parley/raft";
-import { encodeFrames, Reader, readMessage } from "./codec.ts";
+import { Reader } from "./binary.ts";
+import { encodeFrames, readMessage } from "./codec.ts";
 import { FrameSplitter } from "./frames.ts";
 
 const HOST = "127.0.0.1";
