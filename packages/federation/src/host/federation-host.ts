@@ -24,9 +24,10 @@ import { type FederationEffects, Outbox } from "./effects.ts";
 import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
 import { defaultHostTiming, type HostContext, type HostTiming } from "./host-context.ts";
-import { leafDuties, requestFeed } from "./leaf-role.ts";
+import { leafDuties } from "./leaf-role.ts";
 import { proposeLocal, sendLocal } from "./local-requests.ts";
 import { RoomSession } from "./room-session.ts";
+import { retireIfRemoved, retireSponsorNode } from "./sponsor-retirement.ts";
 import { applyRecord, feedLeaves, leaderDuties, sponsorApplier } from "./sponsor-role.ts";
 
 export interface FederationHostOptions {
@@ -332,6 +333,7 @@ export class FederationHost {
   }
 
   #upkeep(session: RoomSession): void {
+    retireIfRemoved(this.#context, session);
     if (session.isSponsor) leaderDuties(this.#context, session);
     else leafDuties(this.#context, session);
     const partners = session
@@ -384,15 +386,6 @@ export class FederationHost {
     if (group === undefined || confState === undefined || confState.voters.length === 0) return;
     if (group.isMember) return;
     // This server was removed from the room's sponsors: it follows the room as a leaf from now on.
-    this.#raft.removeGroup(session.room);
-    const { incarnation } = parseSponsorNodeId(group.id);
-    session.contacts = session.replica.sponsors;
-    this.#storage.saveRoom(session.room, {
-      contacts: session.contacts,
-      node: null,
-      retiredIncarnation: incarnation,
-    });
-    this.#outbox.needSync();
-    requestFeed(this.#context, session);
+    retireSponsorNode(this.#context, session);
   }
 }

@@ -3,6 +3,7 @@ import type { Frame, LinkStateFrame, MarksFrame } from "../frames/frame.ts";
 import type { HostContext } from "./host-context.ts";
 import { handleControlFrame, handleSubmitResult, requestFeed } from "./leaf-role.ts";
 import type { RoomSession } from "./room-session.ts";
+import { controlAtSponsor, suspectRemoval } from "./sponsor-retirement.ts";
 import { handleAttach, handleSubmit, mayFollow } from "./sponsor-role.ts";
 
 /**
@@ -59,6 +60,10 @@ export function dispatchFrame(
     case "control": {
       const session = sessions.get(frame.room);
       if (session === undefined) return;
+      if (session.isSponsor) {
+        controlAtSponsor(context, session, frame);
+        return;
+      }
       handleControlFrame(context, session, peer, frame);
       detachIfStale(context, session, peer);
       return;
@@ -121,13 +126,18 @@ function receiveDetach(
 ): void {
   if (session === undefined) return;
   session.attachedLeaves.delete(peer);
-  if (session.attachment.sponsor === peer && session.attachment.acknowledged) {
-    // Refused or forgotten: attach again after the retry period. (An attach
-    // already pending keeps its own timer, or repeated detaches would
-    // postpone it for ever.)
-    session.attachment.acknowledged = false;
-    session.attachment.attachSentTick = context.tick;
+  suspectRemoval(context, session, peer);
+  const attachment = session.attachment;
+  if (attachment.sponsor !== peer) return;
+  if (attachment.acknowledged) {
+    // Forgotten (a restart, a dropped link): attach again after the retry period.
+    attachment.acknowledged = false;
+    attachment.attachSentTick = context.tick;
+    return;
   }
+  // Refused: try the next sponsor for a while. (An attach already pending
+  // keeps its own timer, or repeated detaches would postpone it for ever.)
+  attachment.refusedUntil.set(peer, context.tick + 5 * context.timing.attachRetryTicks);
 }
 
 /**

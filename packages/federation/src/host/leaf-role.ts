@@ -17,10 +17,16 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   if (session.isSponsor || session.routesInTree(context.self)) return;
   const candidates =
     session.replica.state === undefined ? session.contacts : session.replica.sponsors;
-  const choice = chooseAttachment(session.room, context.self, candidates, (sponsor) =>
-    context.liveLinks.has(sponsor),
-  );
   const attachment = session.attachment;
+  for (const [sponsor, until] of attachment.refusedUntil) {
+    if (until <= context.tick) attachment.refusedUntil.delete(sponsor);
+  }
+  const choice = chooseAttachment(
+    session.room,
+    context.self,
+    candidates,
+    (sponsor) => context.liveLinks.has(sponsor) && !attachment.refusedUntil.has(sponsor),
+  );
   if (choice !== attachment.sponsor) {
     if (attachment.sponsor !== null) {
       if (context.liveLinks.has(attachment.sponsor)) {

@@ -15,6 +15,8 @@ export interface Attachment {
   acknowledged: boolean;
   /** When we last sent an attach (re-sent until acknowledged, and to catch up). */
   attachSentTick: number;
+  /** Sponsors that refused us, until the tick we may try them again (so a refusing or stale one is skipped). */
+  readonly refusedUntil: Map<ServerName, number>;
 }
 
 /** A local user's message a leaf has submitted to a sponsor and awaits an answer for. */
@@ -52,10 +54,17 @@ export class RoomSession implements ControlView {
   /** Sponsor side: the group's configuration changed in this round. */
   configurationChanged = false;
   readonly sponsorEffects: SponsorEffect[] = [];
+  /** The tick this sponsor last asked a peer whether it was removed (sponsor-retirement.ts). */
+  removalCheckTick = Number.NEGATIVE_INFINITY;
   /** The tick the last sponsor-effect proposal went out. */
   sponsorEffectTick = Number.NEGATIVE_INFINITY;
   /** Leaf side. */
-  readonly attachment: Attachment = { sponsor: null, acknowledged: false, attachSentTick: -1 };
+  readonly attachment: Attachment = {
+    sponsor: null,
+    acknowledged: false,
+    attachSentTick: -1,
+    refusedUntil: new Map(),
+  };
   readonly pendingSubmissions = new Map<number, PendingSubmission>();
   /** Control proposals of local users: request id → tick by which the outcome is due. */
   readonly pendingProposals = new Map<number, number>();

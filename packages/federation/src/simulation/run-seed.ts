@@ -219,7 +219,7 @@ export function chaos(world: World): boolean {
     const delay = 1 + actions.integerBelow(2 * scenario.actionIntervalMs);
     scheduler.scheduleAfter(delay, () => {
       if (scheduler.nowMs() >= end) return;
-      workload.act(room, scenario.controlShare);
+      workload.act(room, scenario.controlShare, scenario.sponsorChangeShare);
       scheduleAction();
     });
   };

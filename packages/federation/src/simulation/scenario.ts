@@ -33,6 +33,8 @@ export interface Scenario {
   readonly actionIntervalMs: number;
   /** Share of actions that are control changes (the rest are messages). */
   readonly controlShare: number;
+  /** Share of control changes that change the sponsor set. */
+  readonly sponsorChangeShare: number;
   /** Crashes per simulated second during chaos, and how long a crashed server stays down. */
   readonly crashesPerSecond: number;
   readonly downMsMax: number;
@@ -72,6 +74,7 @@ export function chooseScenario(random: Random, overrides: ScenarioOverrides = {}
     steadyMs: 2_000,
     actionIntervalMs: random.pick([30, 60, 120]),
     controlShare: random.pick([0.1, 0.25, 0.4]),
+    sponsorChangeShare: random.chance(0.5) ? random.pick([0.05, 0.2]) : 0,
     crashesPerSecond: random.chance(0.5) ? random.pick([0.1, 0.3, 0.6]) : 0,
     downMsMax: random.pick([500, 2_000, 4_000]),
     faults: chooseFaultProfile(random),
@@ -83,7 +86,7 @@ export function chooseScenario(random: Random, overrides: ScenarioOverrides = {}
 export function describeScenario(scenario: Scenario): string {
   return [
     `${scenario.sponsorCount} sponsors (${scenario.sponsorGrowth}), ${scenario.leafCount} leaves`,
-    `chaos ${scenario.chaosMs} ms, action every ~${scenario.actionIntervalMs} ms, control share ${scenario.controlShare}`,
+    `chaos ${scenario.chaosMs} ms, action every ~${scenario.actionIntervalMs} ms, control share ${scenario.controlShare} (sponsor changes ${scenario.sponsorChangeShare})`,
     `crashes ${scenario.crashesPerSecond}/s, down up to ${scenario.downMsMax} ms`,
     describeFaultProfile(scenario.faults),
   ].join("; ");

@@ -71,11 +71,33 @@ export class Workload {
     user.server.run((host) => host.sendMessage(room, user.user, clientMessageId, body, requestId));
   }
 
+  /**
+   * A sponsor-set change, proposed by a random server in its own name: most
+   * are refused (only a sponsor may change the set, never below one), the
+   * others remove a sponsor (which then follows the room as a leaf) or bring
+   * a server in (as a new Raft node, never a reused one).
+   */
+  changeSponsors(room: RoomId): void {
+    const servers = [...new Set(this.users.map((user) => user.server))];
+    const proposer = this.random.pick(servers);
+    const target = this.random.pick(servers);
+    const action: RoomAction = this.random.chance(0.5)
+      ? { type: "remove-sponsor", server: target.name }
+      : { type: "add-sponsor", server: target.name };
+    const entry = this.serverEntry(proposer.name, action);
+    const requestId = this.nextRequestId();
+    proposer.run((host) => host.proposeControl(room, entry, requestId));
+  }
+
   /** One random action of the chaos phase. */
-  act(room: RoomId, controlShare: number): void {
+  act(room: RoomId, controlShare: number, sponsorChangeShare: number): void {
     const user = this.random.pick(this.users);
     if (!this.random.chance(controlShare)) {
       this.sendMessage(room, user);
+      return;
+    }
+    if (this.random.chance(sponsorChangeShare)) {
+      this.changeSponsors(room);
       return;
     }
     const creator = this.users[0];
