@@ -166,6 +166,16 @@ export const sponsorEffectsPendingMax = 64;
 /** Control proposals a server has in flight per room before refusing more (back-pressure). */
 export const proposalsInFlightPerRoomMax = 256;
 
+/**
+ * Messages a leaf has submitted to its sponsor per room and awaits an answer
+ * for; beyond it new ones are refused with `unavailable` (back-pressure on a
+ * client flooding a room whose sponsor is unreachable).
+ */
+export const submissionsInFlightPerRoomMax = 1024;
+
+/** Rooms one server takes part in (sponsor or leaf); beyond it a new one is refused. */
+export const roomsPerServerMax = 1_000_000;
+
 // ---------------------------------------------------------------------------
 // Multi-raft
 // ---------------------------------------------------------------------------

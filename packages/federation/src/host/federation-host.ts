@@ -15,7 +15,7 @@ import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica
 import type { Frame } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
 import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
-import { linkStateAdvertisementsPerFrameMax } from "../limits.ts";
+import { linkStateAdvertisementsPerFrameMax, roomsPerServerMax } from "../limits.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
 import { RoomMessageLane } from "../message-lane/message-lane.ts";
 import { forwardingTargets } from "../routing/forwarding.ts";
@@ -265,6 +265,12 @@ export class FederationHost {
   // -------------------------------------------------------------------------
 
   #openSession(room: RoomId, contacts: readonly ServerName[]): RoomSession {
+    if (this.#sessions.size >= roomsPerServerMax) {
+      throw new ParleyError(
+        "capacity_exceeded",
+        "this server takes part in as many rooms as it may",
+      );
+    }
     const session = new RoomSession(room, contacts, this.#raft);
     session.lane = new RoomMessageLane({
       room,

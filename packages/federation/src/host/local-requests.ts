@@ -1,6 +1,6 @@
 import type { RoomId, UserId } from "@parley/protocol";
 import { type ControlEntry, encodeControlEntry } from "@parley/room";
-import { proposalsInFlightPerRoomMax } from "../limits.ts";
+import { proposalsInFlightPerRoomMax, submissionsInFlightPerRoomMax } from "../limits.ts";
 import type { LocalSubmissionOutcome } from "./effects.ts";
 import type { HostContext } from "./host-context.ts";
 import { leafDuties } from "./leaf-role.ts";
@@ -98,6 +98,15 @@ export function sendLocal(
       accepted.kind === "accepted"
         ? { kind: "accepted", origin: accepted.message.origin, sequence: accepted.message.sequence }
         : accepted;
+    context.outbox.emit({ type: "submission-result", room, requestId, outcome });
+    return;
+  }
+  if (session.pendingSubmissions.size >= submissionsInFlightPerRoomMax) {
+    const outcome = {
+      kind: "refused",
+      code: "unavailable",
+      reason: "too many messages waiting for the sponsor",
+    } as const;
     context.outbox.emit({ type: "submission-result", room, requestId, outcome });
     return;
   }

@@ -73,7 +73,9 @@ export function controlAtSponsor(
     scratch.apply(at.record);
   }
   if (scratch.appliedIndex <= session.replica.appliedIndex) return;
+  // Only a state at or after the record that made this node can show it removed.
   const { incarnation } = parseSponsorNodeId(group.id);
+  if (scratch.appliedIndex < incarnation) return;
   if (scratch.incarnationOf(context.self) === incarnation) return;
   retireSponsorNode(context, session);
   session.replica = scratch;

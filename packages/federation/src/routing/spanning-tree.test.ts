@@ -114,3 +114,12 @@ describe("spanning tree", () => {
     expect(edgesOf(after)).toHaveLength(2);
   });
 });
+
+describe("a one-to-one room", () => {
+  it("links its two sponsors directly", () => {
+    const pair = servers.slice(0, 2);
+    const tree = spanningTree(room, pair, () => true);
+    expect(tree.get(pair[0] as ServerName)).toEqual([pair[1]]);
+    expect(tree.get(pair[1] as ServerName)).toEqual([pair[0]]);
+  });
+});

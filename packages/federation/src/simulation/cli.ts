@@ -45,6 +45,12 @@ function parseOptions(argv: readonly string[]): Options {
   return options;
 }
 
+function replayCommand(seed: number, options: Options): string {
+  const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
+  const objects = options.encodeFrames ? "" : " --objects";
+  return `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}${chaos}${objects}`;
+}
+
 function main(): void {
   const options = parseOptions(process.argv.slice(2));
   const overrides = {
@@ -59,9 +65,7 @@ function main(): void {
     const report = runSeed(seed, overrides);
     if (!report.ok) {
       failures += 1;
-      console.log(
-        describeFailure(report, `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}`),
-      );
+      console.log(describeFailure(report, replayCommand(seed, options)));
     } else if (options.single !== null) {
       console.log(
         `seed ${seed} ok: ${report.scenario}\n  ${report.messagesAccepted} messages, control index ${report.controlIndex}, ${report.simulatedMs} simulated ms, fingerprint ${report.fingerprint}`,
