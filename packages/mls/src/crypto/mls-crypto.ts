@@ -20,6 +20,7 @@ import {
 } from "ts-mls";
 import { credentialOf, verifyCredential } from "../credential/identity.ts";
 import { mlsLimits } from "../limits.ts";
+import { reuseImportedKeys } from "./signature-keys.ts";
 
 /**
  * Parley's one cipher suite: X25519, AES-128-GCM, SHA-256, Ed25519 (RFC 9420
@@ -49,6 +50,12 @@ export interface MlsCryptoOptions {
   readonly randomBytes?: RandomBytes;
   /** Past epochs whose application messages still decrypt; see mlsLimits.pastEpochWindow. */
   readonly pastEpochWindow?: number;
+  /**
+   * Keep WebCrypto's imported Ed25519 keys instead of importing them for each
+   * signature (signature-keys.ts). On by default; off gives ts-mls's own
+   * adapter unchanged, for comparison.
+   */
+  readonly reuseImportedSignatureKeys?: boolean;
 }
 
 /** Everything cryptographic the MLS layer uses, made once and passed to every call. */
@@ -72,7 +79,11 @@ export async function createMlsCrypto(options: MlsCryptoOptions): Promise<MlsCry
     getCiphersuiteFromName(parleyCipherSuiteName),
     providerName === "noble" ? nobleCryptoProvider : defaultCryptoProvider,
   );
-  const cipherSuite: CiphersuiteImpl = { ...library, rng: { randomBytes } };
+  const signature =
+    options.reuseImportedSignatureKeys === false
+      ? library.signature
+      : reuseImportedKeys(library.signature);
+  const cipherSuite: CiphersuiteImpl = { ...library, signature, rng: { randomBytes } };
   const clientConfig = makeClientConfig(options.signatureProvider, pastEpochWindow);
   return {
     providerName,

@@ -82,13 +82,21 @@ export async function prepareCommit(
     }
     proposals.push({ proposalType: "add", add: { keyPackage: verified.keyPackage.keyPackage } });
   }
+  // Removes already proposed in this epoch are committed by reference anyway;
+  // proposing them again would remove one leaf twice, which RFC 9420 forbids.
+  const alreadyProposed = new Set(
+    Object.values(member.state.unappliedProposals).flatMap(({ proposal }) =>
+      proposal.proposalType === "remove" ? [proposal.remove.removed] : [],
+    ),
+  );
   for (const device of remove) {
     const leaf = leafOfDevice(member.state.ratchetTree, device);
     if (leaf === undefined) return mlsFailure("mls_rule_violation", `${device} is not a member`);
     if (leaf === ownLeafIndex(member)) {
       return mlsFailure("mls_rule_violation", "a device leaves by proposal, not by its own commit");
     }
-    proposals.push({ proposalType: "remove", remove: { removed: leaf } });
+    if (!alreadyProposed.has(leaf))
+      proposals.push({ proposalType: "remove", remove: { removed: leaf } });
   }
   let result: Awaited<ReturnType<typeof createCommit>>;
   try {

@@ -44,6 +44,15 @@ describe("every commit that removes a member carries an update path", () => {
     expectUpdatePath(pending.commit);
   });
 
+  test("removing a device that already asked to leave removes it once", async () => {
+    const story = await GroupStory.createdBy("alice");
+    await story.add("alice", "bob", "carol");
+    await story.proposeLeave("carol");
+    const pending = await story.remove("bob", "carol");
+    expect(pending.change.removed.map((member) => member.user)).toEqual(["carol@example.org"]);
+    expectUpdatePath(pending.commit);
+  });
+
   test("the reader notices a commit without a path (adds alone need none)", async () => {
     const story = await GroupStory.createdBy("alice");
     const pending = await story.add("alice", "bob");
