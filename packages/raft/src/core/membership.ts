@@ -73,6 +73,16 @@ export function restoreSnapshot(r: Raft, snapshot: Snapshot): boolean {
     r.raftLog.commitTo(index);
     return false;
   }
+  if (r.raftLog.applying > r.raftLog.applied) {
+    // Committed entries are still being applied (their Ready is not yet
+    // advanced). A configuration change among them would be applied, by
+    // applyConfChange, on top of the snapshot's newer configuration. Refuse
+    // for now: the leader sends the snapshot again.
+    r.logger.info(
+      `${r.id} [applied: ${r.raftLog.applied}, applying: ${r.raftLog.applying}] ignored snapshot [index: ${index}, term: ${term}] while applying committed entries`,
+    );
+    return false;
+  }
   r.raftLog.restore(snapshot);
   r.tracker.progress.clear();
   switchToConfig(r, configFromConfState(confState));
