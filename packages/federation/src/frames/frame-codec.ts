@@ -153,6 +153,17 @@ export function frameValue(frame: Frame): CborMap {
       return { type: frame.type, room: frame.room, controlIndex: frame.controlIndex };
     case "detach":
       return { type: frame.type, room: frame.room };
+    case "node-query":
+      return { type: frame.type, room: frame.room, node: frame.node };
+    case "node-status":
+      return {
+        type: frame.type,
+        room: frame.room,
+        node: frame.node,
+        controlIndex: frame.controlIndex,
+        incarnation: frame.incarnation,
+        inConfiguration: frame.inConfiguration,
+      };
     case "control":
       return {
         type: frame.type,

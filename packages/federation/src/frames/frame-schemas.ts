@@ -135,6 +135,21 @@ const attachFrame = z.strictObject({
 
 const detachFrame = z.strictObject({ type: z.literal("detach"), room: roomIdSchema });
 
+const nodeQueryFrame = z.strictObject({
+  type: z.literal("node-query"),
+  room: roomIdSchema,
+  node: nodeIdSchema,
+});
+
+const nodeStatusFrame = z.strictObject({
+  type: z.literal("node-status"),
+  room: roomIdSchema,
+  node: nodeIdSchema,
+  controlIndex: count,
+  incarnation: count,
+  inConfiguration: z.boolean(),
+});
+
 export const controlSnapshotSchema = z.strictObject({
   index: positive,
   chainHash: hashSchema,
@@ -210,6 +225,8 @@ export const frameSchema = z.discriminatedUnion("type", [
   backfillResponseFrame,
   attachFrame,
   detachFrame,
+  nodeQueryFrame,
+  nodeStatusFrame,
   controlFrame,
   submitFrame,
   submitResultFrame,

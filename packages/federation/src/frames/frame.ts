@@ -120,6 +120,27 @@ export interface DetachFrame {
   readonly room: RoomId;
 }
 
+/** A sponsor node asks a sponsor peer whether the room still counts it (see NodeStatusFrame). */
+export interface NodeQueryFrame {
+  readonly type: "node-query";
+  readonly room: RoomId;
+  readonly node: NodeId;
+}
+
+/**
+ * The answer, from a server running the room's group: its applied control
+ * index, the incarnation its state gives the node's server (0: not a
+ * sponsor), and whether its applied Raft configuration includes the node.
+ */
+export interface NodeStatusFrame {
+  readonly type: "node-status";
+  readonly room: RoomId;
+  readonly node: NodeId;
+  readonly controlIndex: number;
+  readonly incarnation: number;
+  readonly inConfiguration: boolean;
+}
+
 /** The state at a control index, with the chain hash there. Also the data of Raft snapshots. */
 export interface ControlSnapshot {
   readonly index: number;
@@ -202,6 +223,8 @@ export type Frame =
   | BackfillResponseFrame
   | AttachFrame
   | DetachFrame
+  | NodeQueryFrame
+  | NodeStatusFrame
   | ControlFrame
   | SubmitFrame
   | SubmitResultFrame;
@@ -218,6 +241,8 @@ export const frameTypes: readonly FrameType[] = [
   "backfill-response",
   "attach",
   "detach",
+  "node-query",
+  "node-status",
   "control",
   "submit",
   "submit-result",

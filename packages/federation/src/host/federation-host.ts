@@ -27,8 +27,14 @@ import { defaultHostTiming, type HostContext, type HostTiming } from "./host-con
 import { leafDuties } from "./leaf-role.ts";
 import { proposeLocal, sendLocal } from "./local-requests.ts";
 import { RoomSession } from "./room-session.ts";
-import { retireIfRemoved, retireSponsorNode } from "./sponsor-retirement.ts";
-import { applyRecord, feedLeaves, leaderDuties, sponsorApplier } from "./sponsor-role.ts";
+import { checkOwnRemoval, retireSponsorNode } from "./sponsor-retirement.ts";
+import {
+  applyRecord,
+  expireAttachments,
+  feedLeaves,
+  leaderDuties,
+  sponsorApplier,
+} from "./sponsor-role.ts";
 
 export interface FederationHostOptions {
   readonly self: ServerName;
@@ -289,7 +295,9 @@ export class FederationHost {
           if (!session.routesInTree(this.self)) return [];
           const tree = session.tree(this.#links);
           const sponsors = session.replica.sponsors;
-          const leaves = [...session.attachedLeaves].filter((leaf) => !sponsors.includes(leaf));
+          const leaves = [...session.attachedLeaves.keys()].filter(
+            (leaf) => !sponsors.includes(leaf),
+          );
           return forwardingTargets(this.self, tree, leaves, path);
         },
       },
@@ -302,6 +310,7 @@ export class FederationHost {
     const record = this.#storage.loadRoom(room);
     if (record === undefined) return;
     const session = this.#openSession(room, record.contacts);
+    session.retiredIncarnation = record.retiredIncarnation;
     if (record.node !== null) {
       this.#raft.startGroup(room, record.node, sponsorApplier(this.#context, session));
       return;
@@ -324,10 +333,11 @@ export class FederationHost {
     const session = this.#sessions.get(room) ?? this.#openSession(room, []);
     // A node this server ran before in the room (replaced by this newer one) is retired for good.
     const replaced = record?.node == null ? 0 : parseSponsorNodeId(record.node).incarnation;
+    session.retiredIncarnation = Math.max(record?.retiredIncarnation ?? 0, replaced);
     this.#storage.saveRoom(room, {
       contacts: session.contacts,
       node: to,
-      retiredIncarnation: Math.max(record?.retiredIncarnation ?? 0, replaced),
+      retiredIncarnation: session.retiredIncarnation,
     });
     const sponsor = session.attachment.sponsor;
     if (sponsor !== null && this.#liveLinks.has(sponsor)) {
@@ -339,9 +349,13 @@ export class FederationHost {
   }
 
   #upkeep(session: RoomSession): void {
-    retireIfRemoved(this.#context, session);
-    if (session.isSponsor) leaderDuties(this.#context, session);
-    else leafDuties(this.#context, session);
+    checkOwnRemoval(this.#context, session);
+    if (session.isSponsor) {
+      leaderDuties(this.#context, session);
+      expireAttachments(this.#context, session);
+    } else {
+      leafDuties(this.#context, session);
+    }
     const partners = session
       .exchangePartners(this.self, this.#links)
       .filter((peer) => this.#liveLinks.has(peer));

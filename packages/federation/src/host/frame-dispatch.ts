@@ -3,7 +3,7 @@ import type { Frame, LinkStateFrame, MarksFrame } from "../frames/frame.ts";
 import type { HostContext } from "./host-context.ts";
 import { handleControlFrame, handleSubmitResult, requestFeed } from "./leaf-role.ts";
 import type { RoomSession } from "./room-session.ts";
-import { controlAtSponsor, suspectRemoval } from "./sponsor-retirement.ts";
+import { answerNodeQuery, askIfRemoved, handleNodeStatus } from "./sponsor-retirement.ts";
 import { handleAttach, handleSubmit, mayFollow } from "./sponsor-role.ts";
 
 /**
@@ -57,13 +57,22 @@ export function dispatchFrame(
     case "detach":
       receiveDetach(context, sessions.get(frame.room), peer);
       return;
+    case "node-query": {
+      const session = sessions.get(frame.room);
+      const status = session === undefined ? undefined : answerNodeQuery(session, frame);
+      if (status !== undefined) context.outbox.send(peer, status);
+      return;
+    }
+    case "node-status": {
+      const session = sessions.get(frame.room);
+      if (session !== undefined) handleNodeStatus(context, session, frame);
+      return;
+    }
     case "control": {
       const session = sessions.get(frame.room);
       if (session === undefined) return;
-      if (session.isSponsor) {
-        controlAtSponsor(context, session, frame);
-        return;
-      }
+      // A sponsor's state moves only through its own Raft log.
+      if (session.isSponsor) return;
       handleControlFrame(context, session, peer, frame);
       detachIfStale(context, session, peer);
       return;
@@ -126,7 +135,10 @@ function receiveDetach(
 ): void {
   if (session === undefined) return;
   session.attachedLeaves.delete(peer);
-  suspectRemoval(context, session, peer);
+  // A sponsor that does not count us while we run a node: ask whether we were removed.
+  if (session.isSponsor && session.replica.sponsors.includes(peer)) {
+    askIfRemoved(context, session, peer);
+  }
   const attachment = session.attachment;
   if (attachment.sponsor !== peer) return;
   if (attachment.acknowledged) {

@@ -24,6 +24,8 @@ export interface HostTiming extends AntiEntropyTiming {
    * it again within this time.
    */
   readonly attachRefreshTicks: number;
+  /** A sponsor forgets a leaf that has not repeated its attach for this long (2.5 refresh periods). */
+  readonly attachExpiryTicks: number;
   /**
    * Every this often a server sends its own link-state advertisement to each
    * live peer, so one whose flood was lost on the way is repaired (as OSPF
@@ -39,6 +41,7 @@ export const defaultHostTiming: HostTiming = {
   proposalTimeoutTicks: 100,
   attachRetryTicks: 10,
   attachRefreshTicks: 300,
+  attachExpiryTicks: 750,
   linkStateRefreshTicks: 50,
 };
 

@@ -29,14 +29,19 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   );
   if (choice !== attachment.sponsor) {
     if (attachment.sponsor !== null) {
-      if (context.liveLinks.has(attachment.sponsor)) {
-        context.outbox.send(attachment.sponsor, { type: "detach", room: session.room });
-      }
+      attachment.owedDetaches.add(attachment.sponsor);
       session.lane.forgetPeer(attachment.sponsor);
     }
     attachment.sponsor = choice;
     attachment.acknowledged = false;
     attachment.attachSentTick = Number.NEGATIVE_INFINITY;
+  }
+  for (const sponsor of attachment.owedDetaches) {
+    if (sponsor === attachment.sponsor) attachment.owedDetaches.delete(sponsor);
+    else if (context.liveLinks.has(sponsor)) {
+      context.outbox.send(sponsor, { type: "detach", room: session.room });
+      attachment.owedDetaches.delete(sponsor);
+    }
   }
   if (attachment.sponsor === null) return;
   const refreshDue = context.tick - attachment.attachSentTick >= context.timing.attachRefreshTicks;

@@ -17,6 +17,8 @@ export interface Attachment {
   attachSentTick: number;
   /** Sponsors that refused us, until the tick we may try them again (so a refusing or stale one is skipped). */
   readonly refusedUntil: Map<ServerName, number>;
+  /** Sponsors we moved away from while their link was down: told "detach" once it is up. */
+  readonly owedDetaches: Set<ServerName>;
 }
 
 /** A local user's message a leaf has submitted to a sponsor and awaits an answer for. */
@@ -47,14 +49,16 @@ export class RoomSession implements ControlView {
   #lane: RoomMessageLane | undefined;
   contacts: readonly ServerName[];
   readonly #groups: { group(room: RoomId): RaftGroup | undefined };
-  /** Sponsor side: leaves attached here. */
-  readonly attachedLeaves = new Set<ServerName>();
+  /** Sponsor side: leaves attached here, with the tick of their last attach (soft state, see HostTiming). */
+  readonly attachedLeaves = new Map<ServerName, number>();
   /** Sponsor side: records applied in this round, to feed attached leaves. */
   newRecords: ControlRecordAt[] = [];
   /** Sponsor side: the group's configuration changed in this round. */
   configurationChanged = false;
   readonly sponsorEffects: SponsorEffect[] = [];
-  /** The tick this sponsor last asked a peer whether it was removed (sponsor-retirement.ts). */
+  /** The highest incarnation this server retired in the room (never run again). */
+  retiredIncarnation = 0;
+  /** The tick this node last asked a sponsor whether it was removed (sponsor-retirement.ts). */
   removalCheckTick = Number.NEGATIVE_INFINITY;
   /** The tick the last sponsor-effect proposal went out. */
   sponsorEffectTick = Number.NEGATIVE_INFINITY;
@@ -64,6 +68,7 @@ export class RoomSession implements ControlView {
     acknowledged: false,
     attachSentTick: -1,
     refusedUntil: new Map(),
+    owedDetaches: new Set(),
   };
   readonly pendingSubmissions = new Map<number, PendingSubmission>();
   /** Control proposals of local users: request id → tick by which the outcome is due. */
@@ -126,9 +131,15 @@ export class RoomSession implements ControlView {
     return this.#tree;
   }
 
-  /** Whether this server routes as part of the room's tree (it is in the committed sponsor set). */
+  /**
+   * Whether this server routes as part of the room's tree: its state names
+   * it a sponsor, under an incarnation it has not retired. (A retired node's
+   * server may still be named by a state that lags behind its removal; it is
+   * a leaf until its state catches up.)
+   */
   routesInTree(self: ServerName): boolean {
-    return this.replica.sponsors.includes(self);
+    const incarnation = this.replica.incarnationOf(self);
+    return incarnation !== undefined && incarnation > this.retiredIncarnation;
   }
 
   /**
@@ -137,7 +148,7 @@ export class RoomSession implements ControlView {
    */
   exchangePartners(self: ServerName, links: LinkStateTable): ServerName[] {
     if (this.routesInTree(self)) {
-      return [...(this.tree(links).get(self) ?? []), ...this.attachedLeaves];
+      return [...(this.tree(links).get(self) ?? []), ...this.attachedLeaves.keys()];
     }
     const { sponsor, acknowledged } = this.attachment;
     return sponsor === null || !acknowledged ? [] : [sponsor];

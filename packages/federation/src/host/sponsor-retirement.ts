@@ -1,8 +1,6 @@
-import { equalBytes, type ServerName } from "@parley/protocol";
-import { nextChainHash } from "../control-lane/control-record.ts";
-import { RoomReplica } from "../control-lane/room-replica.ts";
-import type { ControlFrame } from "../frames/frame.ts";
-import { parseSponsorNodeId } from "../identity/sponsor-node-id.ts";
+import type { ServerName } from "@parley/protocol";
+import type { NodeQueryFrame, NodeStatusFrame } from "../frames/frame.ts";
+import { parseSponsorNodeId, serverOfNode } from "../identity/sponsor-node-id.ts";
 import type { HostContext } from "./host-context.ts";
 import { requestFeed } from "./leaf-role.ts";
 import type { RoomSession } from "./room-session.ts";
@@ -10,6 +8,12 @@ import type { RoomSession } from "./room-session.ts";
 /**
  * Stops this server's Raft node of the room for good (its incarnation is
  * never started again) and makes the server follow the room as a leaf.
+ *
+ * A node retires only when the group's Raft configuration no longer has it:
+ * when it applies the change that removes it (federation-host.ts), or when a
+ * sponsor tells it so (`handleNodeStatus`). Never on the room state alone: a
+ * remove-sponsor record commits before the configuration change, and a node
+ * that stopped then could leave the group without the quorum that change needs.
  */
 export function retireSponsorNode(context: HostContext, session: RoomSession): void {
   const group = session.group;
@@ -17,11 +21,12 @@ export function retireSponsorNode(context: HostContext, session: RoomSession): v
   context.raft.removeGroup(session.room);
   const { incarnation } = parseSponsorNodeId(group.id);
   const previous = context.storage.loadRoom(session.room)?.retiredIncarnation ?? 0;
+  session.retiredIncarnation = Math.max(previous, incarnation);
   session.contacts = session.replica.sponsors;
   context.storage.saveRoom(session.room, {
     contacts: session.contacts,
     node: null,
-    retiredIncarnation: Math.max(previous, incarnation),
+    retiredIncarnation: session.retiredIncarnation,
   });
   context.outbox.needSync();
   session.attachment.sponsor = null;
@@ -31,71 +36,79 @@ export function retireSponsorNode(context: HostContext, session: RoomSession): v
 }
 
 /**
- * A sponsor removed while it was cut off never hears of its removal through
- * Raft: the group no longer talks to it. What it does hear is a sponsor that
- * does not count it as one (a detach, in answer to its marks). It then asks
- * that sponsor for the control log after its own applied index, at most once
- * per retry period, and `controlAtSponsor` decides from the answer.
+ * A node that may have been removed asks a sponsor. Two things make it
+ * suspect: its own applied state no longer names it (under its incarnation),
+ * or a sponsor answered its marks with a detach (that sponsor does not count
+ * it). A node removed while it was cut off hears nothing more from the group,
+ * so it must ask. At most one question per retry period.
  */
-export function suspectRemoval(context: HostContext, session: RoomSession, peer: ServerName): void {
-  if (!session.isSponsor || !session.replica.sponsors.includes(peer)) return;
+export function askIfRemoved(context: HostContext, session: RoomSession, peer?: ServerName): void {
+  const group = session.group;
+  if (group === undefined) return;
   if (context.tick - session.removalCheckTick < context.timing.attachRetryTicks) return;
+  const target = peer ?? pickSponsor(context, session);
+  if (target === undefined) return;
   session.removalCheckTick = context.tick;
-  context.outbox.send(peer, {
-    type: "attach",
-    room: session.room,
-    controlIndex: session.replica.appliedIndex,
-  });
+  context.outbox.send(target, { type: "node-query", room: session.room, node: group.id });
 }
 
-/**
- * Control records that reached a sponsor (the answer to `suspectRemoval`).
- * They are committed and chain onto our own log, so if they show this node
- * removed (its server no longer a sponsor, or one again under a newer
- * incarnation), the node retires and the server follows the room as a leaf
- * from the state the records lead to. Otherwise they are ignored: a sponsor's
- * state moves only through its own Raft log.
- */
-export function controlAtSponsor(
-  context: HostContext,
-  session: RoomSession,
-  frame: ControlFrame,
-): void {
+/** Called at every tick: asks when the node's own state no longer names it. */
+export function checkOwnRemoval(context: HostContext, session: RoomSession): void {
   const group = session.group;
-  if (group === undefined || session.replica.state === undefined) return;
-  const ahead = frame.snapshot !== null && frame.snapshot.index > session.replica.appliedIndex;
-  const snapshot = ahead && frame.snapshot !== null ? frame.snapshot : session.replica.snapshot();
-  const scratch = RoomReplica.fromSnapshot(session.room, snapshot);
-  for (const at of frame.records) {
-    if (at.index <= scratch.appliedIndex) continue;
-    if (at.index !== scratch.appliedIndex + 1) break;
-    if (!equalBytes(nextChainHash(scratch.chainHash, at.record), at.chainHash)) return;
-    scratch.apply(at.record);
-  }
-  if (scratch.appliedIndex <= session.replica.appliedIndex) return;
-  // Only a state at or after the record that made this node can show it removed.
-  const { incarnation } = parseSponsorNodeId(group.id);
-  if (scratch.appliedIndex < incarnation) return;
-  if (scratch.incarnationOf(context.self) === incarnation) return;
-  retireSponsorNode(context, session);
-  session.replica = scratch;
-  context.storage.saveLeafSnapshot(session.room, scratch.snapshot());
-  context.outbox.emit({ type: "state-restored", room: session.room, index: scratch.appliedIndex });
-  session.lane.controlAdvanced();
-}
-
-/**
- * A sponsor's own log can show it removed before Raft has removed its node
- * (the remove-sponsor record commits first, the configuration change after).
- * A node whose applied state no longer names it as a sponsor under its own
- * incarnation retires at once, unless it leads: a leader first hands its
- * leadership over (leaderDuties) and retires when the change removing it applies.
- */
-export function retireIfRemoved(context: HostContext, session: RoomSession): void {
-  const group = session.group;
-  if (group === undefined || group.role === "leader") return;
+  if (group === undefined) return;
   const { incarnation } = parseSponsorNodeId(group.id);
   if (session.replica.appliedIndex < incarnation) return;
   if (session.replica.incarnationOf(context.self) === incarnation) return;
-  retireSponsorNode(context, session);
+  askIfRemoved(context, session);
+}
+
+function pickSponsor(context: HostContext, session: RoomSession): ServerName | undefined {
+  const live = session.replica.sponsors.filter(
+    (sponsor) => sponsor !== context.self && context.liveLinks.has(sponsor),
+  );
+  if (live.length === 0) return undefined;
+  return live[context.tick % live.length];
+}
+
+/** A server running the room's group answers what it knows of `frame.node`. */
+export function answerNodeQuery(
+  session: RoomSession,
+  frame: NodeQueryFrame,
+): NodeStatusFrame | undefined {
+  const group = session.group;
+  if (group === undefined) return undefined;
+  const { voters, learners, votersOutgoing, learnersNext } = group.confState;
+  const inConfiguration = [...voters, ...learners, ...votersOutgoing, ...learnersNext].includes(
+    frame.node,
+  );
+  return {
+    type: "node-status",
+    room: session.room,
+    node: frame.node,
+    controlIndex: session.replica.appliedIndex,
+    incarnation: session.replica.incarnationOf(serverOfNode(frame.node)) ?? 0,
+    inConfiguration,
+  };
+}
+
+/**
+ * The node retires when the answering sponsor's applied state is at or past
+ * the record that made the node, no longer names it under its incarnation,
+ * and its applied configuration does not include it. Then the node is out of
+ * the group by a committed decision and can never come back: the leader only
+ * adds nodes the sponsor set names, and a node id is never named again.
+ */
+export function handleNodeStatus(
+  context: HostContext,
+  session: RoomSession,
+  frame: NodeStatusFrame,
+): void {
+  const group = session.group;
+  if (group === undefined || frame.node !== group.id) return;
+  const { incarnation } = parseSponsorNodeId(group.id);
+  const removed =
+    frame.controlIndex >= incarnation &&
+    frame.incarnation !== incarnation &&
+    !frame.inConfiguration;
+  if (removed) retireSponsorNode(context, session);
 }

@@ -132,7 +132,7 @@ export function handleAttach(
     context.outbox.send(peer, { type: "detach", room: session.room });
     return;
   }
-  session.attachedLeaves.add(peer);
+  session.attachedLeaves.set(peer, context.tick);
   for (const control of catchUpFrames(session, frame.controlIndex)) {
     context.outbox.send(peer, control);
   }
@@ -160,16 +160,29 @@ function catchUpFrames(session: RoomSession, index: number): ControlFrame[] {
   return frames;
 }
 
+/**
+ * Forgets leaves that have not repeated their attach for `attachExpiryTicks`:
+ * a leaf that moved to another sponsor without its detach arriving would
+ * otherwise get every message twice (once from each).
+ */
+export function expireAttachments(context: HostContext, session: RoomSession): void {
+  for (const [leaf, attachedTick] of session.attachedLeaves) {
+    if (context.tick - attachedTick > context.timing.attachExpiryTicks) {
+      session.attachedLeaves.delete(leaf);
+    }
+  }
+}
+
 /** After a Raft round: sends the records applied in it to every attached leaf. */
 export function feedLeaves(context: HostContext, session: RoomSession): void {
   const records = session.newRecords;
   if (records.length === 0) return;
   session.newRecords = [];
   // A leaf that became a sponsor routes in the tree now; feeding it as a leaf too would double its copies.
-  for (const leaf of session.attachedLeaves) {
+  for (const leaf of session.attachedLeaves.keys()) {
     if (session.replica.sponsors.includes(leaf)) session.attachedLeaves.delete(leaf);
   }
-  for (const leaf of session.attachedLeaves) {
+  for (const leaf of session.attachedLeaves.keys()) {
     for (let start = 0; start < records.length; start += controlRecordsPerFrameMax) {
       context.outbox.send(leaf, {
         type: "control",

@@ -2,13 +2,15 @@ import { encodeHex, sha256 } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { encodeRoomSnapshot } from "@parley/room";
 import { RoomReplica } from "../control-lane/room-replica.ts";
-import { serverOfNode } from "../identity/sponsor-node-id.ts";
+import { serverOfNode, sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import { visibleHistory } from "../message-lane/history-order.ts";
 import { messageKey } from "../message-lane/stamped-message.ts";
 import type { World } from "./run-seed.ts";
 
 interface ServerView {
   readonly name: string;
+  /** The server runs a node exactly when its state names it a sponsor, under that incarnation. */
+  readonly roleMatches: boolean;
   readonly appliedIndex: number;
   readonly stored: number;
   readonly held: number;
@@ -22,8 +24,14 @@ function views(world: World): ServerView[] | null {
   for (const server of world.servers) {
     const session = server.host?.session(room);
     if (session === undefined) return null;
+    const incarnation = session.replica.incarnationOf(server.name);
+    const node = session.group?.id;
     result.push({
       name: server.name,
+      roleMatches:
+        incarnation === undefined
+          ? node === undefined
+          : node === sponsorNodeId(server.name, incarnation),
       appliedIndex: session.replica.appliedIndex,
       stored: server.storage.messages(room).size,
       held: session.lane.heldCount,
@@ -46,7 +54,8 @@ export function isConverged(world: World): boolean {
       view.appliedIndex === first.appliedIndex &&
       view.stored === first.stored &&
       view.marks === first.marks &&
-      view.held === 0,
+      view.held === 0 &&
+      view.roleMatches,
   );
 }
 
@@ -63,7 +72,8 @@ export function checkConvergence(world: World): void {
   if (!isConverged(world)) {
     const summary = (views(world) ?? [])
       .map(
-        (view) => `${view.name} index ${view.appliedIndex} stored ${view.stored} held ${view.held}`,
+        (view) =>
+          `${view.name} index ${view.appliedIndex} stored ${view.stored} held ${view.held}${view.roleMatches ? "" : " (its node does not match the sponsor set)"}`,
       )
       .join("; ");
     observer.violate(`not converged after the heal: ${summary}`);

@@ -270,8 +270,11 @@ export function steady(world: World): boolean {
     (faults.replayProbability > 0 ? faults.replayDelayMsMax : 0) +
     faults.delayTailMsMax +
     (faults.clogProbability > 0 ? 5 * faults.clogDurationMsMean : 0);
+  // A sponsor forgets a leaf that moved away without its detach arriving only
+  // when the attachment expires.
   const settledAtMs = Math.max(
     scheduler.nowMs() + scenario.linkStateRefreshTicks * scenario.tickMs + 500,
+    scheduler.nowMs() + scenario.attachExpiryTicks * scenario.tickMs + 500,
     world.healStartMs + chaosInFlightMs,
   );
   scheduler.runUntil(settledAtMs);

@@ -24,8 +24,9 @@ export interface Scenario {
   readonly linkTimeoutMs: number;
   /** Ticks between full link-state table refreshes (the steady phase waits longer than this). */
   readonly linkStateRefreshTicks: number;
-  /** Ticks between a leaf's attach refreshes (soft state; see HostTiming). */
+  /** Ticks between a leaf's attach refreshes, and after which a sponsor forgets an unrefreshed leaf. */
   readonly attachRefreshTicks: number;
+  readonly attachExpiryTicks: number;
   readonly chaosMs: number;
   readonly healMsMax: number;
   readonly steadyMs: number;
@@ -68,7 +69,8 @@ export function chooseScenario(random: Random, overrides: ScenarioOverrides = {}
     probeMs: 200,
     linkTimeoutMs: 700,
     linkStateRefreshTicks: 20,
-    attachRefreshTicks: 30,
+    attachRefreshTicks: 20,
+    attachExpiryTicks: 50,
     chaosMs: overrides.chaosMs ?? 6_000,
     healMsMax: 15_000,
     steadyMs: 2_000,

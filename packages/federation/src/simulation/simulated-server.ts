@@ -81,6 +81,7 @@ export class SimulatedServer {
       timing: {
         linkStateRefreshTicks: scenario.linkStateRefreshTicks,
         attachRefreshTicks: scenario.attachRefreshTicks,
+        attachExpiryTicks: scenario.attachExpiryTicks,
       },
     });
     this.#up.clear();

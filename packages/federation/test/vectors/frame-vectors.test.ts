@@ -27,6 +27,8 @@ describe("frame test vectors", () => {
         "heartbeats",
         "link-state",
         "marks",
+        "node-query",
+        "node-status",
         "raft",
         "routed",
         "submit",

@@ -222,6 +222,18 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
     },
     { name: "attach", frame: { type: "attach", room, controlIndex: 0 } },
     { name: "detach", frame: { type: "detach", room } },
+    { name: "node query", frame: { type: "node-query", room, node: beta2 } },
+    {
+      name: "node status: removed",
+      frame: {
+        type: "node-status",
+        room,
+        node: beta2,
+        controlIndex: 9,
+        incarnation: 0,
+        inConfiguration: false,
+      },
+    },
     {
       name: "control: snapshot and the record after it",
       frame: { type: "control", room, snapshot, records: [invite] },
