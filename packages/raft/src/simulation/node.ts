@@ -11,6 +11,8 @@
  */
 import type { Random, SimulatedNetwork, SimulatedScheduler } from "@parley/simulation";
 import {
+  type ConfChangeEntry,
+  ConfChangeError,
   type ConfState,
   type Entry,
   type LogIndex,
@@ -358,7 +360,7 @@ export class SimulatedNode {
         `${this.id} applied ${entry.index} right after ${this.store.appliedIndex}`,
       );
     }
-    const confState = entry.type === "confChange" ? rawNode.applyConfChange(entry.change) : null;
+    const confState = entry.type === "confChange" ? this.applyConfChange(rawNode, entry) : null;
     const applied = this.store.apply(entry, !this.env.bugs.has("noClientDedup"));
     if (confState !== null) this.store.confState = confState;
     this.env.monitor.recordApply(this.id, entry, this.store.digest);
@@ -369,6 +371,19 @@ export class SimulatedNode {
       if (command?.kind === "marker") {
         this.env.events.markerApplied(this, command.marker, entry.index);
       }
+    }
+  }
+
+  /** A committed change that cannot be applied means the committed log is wrong. */
+  private applyConfChange(rawNode: RawNode, entry: ConfChangeEntry): ConfState {
+    try {
+      return rawNode.applyConfChange(entry.change);
+    } catch (error) {
+      if (!(error instanceof ConfChangeError)) throw error;
+      throw new SafetyViolation(
+        "state machine safety",
+        `${this.id} cannot apply the committed configuration change at ${entry.index}: ${error.message}`,
+      );
     }
   }
 

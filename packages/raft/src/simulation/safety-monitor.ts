@@ -70,8 +70,9 @@ export class SafetyMonitor {
 
   constructor(private readonly note: (text: string) => void) {}
 
+  /** The highest index known committed (0 before the first commit). */
   get committedIndex(): LogIndex {
-    return this.committed.length - 1;
+    return Math.max(0, this.committed.length - 1);
   }
 
   /** The highest index some node has applied. */

@@ -126,9 +126,11 @@ export interface Scenario {
  *  - "commits": Figure 8 — new leaders cut off before their first entry
  *    spreads (leaving divergent uncommitted tails), one entry per append
  *    message, and leaders that crash right after advancing their commit;
+ *  - "membership": configuration changes back to back, on slow disks, with
+ *    snapshots every few entries (so changes, snapshots and applies overlap);
  *  - "mixed": each bias on or off by itself; "none": no bias.
  */
-export type Hunt = "elections" | "commits" | "mixed" | "none";
+export type Hunt = "elections" | "commits" | "membership" | "mixed" | "none";
 
 export interface FaultBias {
   readonly hunt: Hunt;
@@ -159,7 +161,7 @@ const noBias: Omit<FaultBias, "hunt"> = {
 };
 
 function chooseBias(random: Random): FaultBias {
-  const hunt = random.pick<Hunt>(["elections", "commits", "mixed", "none"]);
+  const hunt = random.pick<Hunt>(["elections", "commits", "membership", "mixed", "none"]);
   const enabled = (): boolean => random.chance(0.5);
   switch (hunt) {
     case "elections":
@@ -190,6 +192,7 @@ function chooseBias(random: Random): FaultBias {
         voteResponseDuplicationProbability: enabled() ? random.pick([0.1, 0.5]) : 0,
         tightElectionJitter: random.chance(0.3),
       };
+    case "membership":
     case "none":
       return { ...noBias, hunt };
   }
@@ -209,6 +212,16 @@ export function chooseScenario(random: Random): Scenario {
   const crashLosesUnsyncedWrites = random.chance(0.5);
   const elections = bias.hunt === "elections";
   const commits = bias.hunt === "commits";
+  const membership = bias.hunt === "membership";
+  const compactionEveryEntries = random.pick([0, 5, 20, 100]);
+  const membershipIntervalMsMean = enabled() ? random.pick([300, 1_000]) : 0;
+  // A vote is at risk while its write is being synced, and slow disks (a
+  // spinning disk's 10 ms fsync) widen the window in which a node has work
+  // handed out but not yet advanced. An election needs two fsyncs and a
+  // round trip within the timeout, so the timeout bounds the fsync: beyond
+  // that a group livelocks in elections, as a real one would.
+  const slowDiskSyncMs = random.pick([5, 20]);
+  const diskSyncMsMax = Math.max(1, Math.floor(electionTimeoutMs / 10));
   return {
     // Few voters: one voter's second vote, or one follower's acknowledgement,
     // must make a majority; a duplicated grant makes a false majority from 4.
@@ -227,11 +240,13 @@ export function chooseScenario(random: Random): Scenario {
     appendMessageBytesMax: commits ? 1 : appendMessageBytesMax,
     inflightMessagesMax: commits ? 1 : inflightMessagesMax,
     uncommittedEntriesBytesMax: random.pick([512, 8 * 1024 * 1024]),
-    // A vote is at risk while its write is being synced.
-    diskSyncMs: elections ? Math.max(1, diskSyncMs) : diskSyncMs,
+    diskSyncMs: Math.min(
+      diskSyncMsMax,
+      membership ? slowDiskSyncMs : elections ? Math.max(1, diskSyncMs) : diskSyncMs,
+    ),
     crashLosesUnsyncedWrites: elections || crashLosesUnsyncedWrites,
-    compactionEveryEntries: random.pick([0, 5, 20, 100]),
-    compactionKeepEntries: random.pick([0, 0, 5]),
+    compactionEveryEntries: membership ? random.pick([2, 5]) : compactionEveryEntries,
+    compactionKeepEntries: membership ? 0 : random.pick([0, 0, 5]),
     stateMachineCheckpointProbability: random.pick([0, 0, 0.2, 1]),
     clients: random.integerBetween(1, 5),
     registerKeys: random.integerBetween(1, 3),
@@ -245,7 +260,7 @@ export function chooseScenario(random: Random): Scenario {
     clientFaults: chooseClientFaults(random.fork("client-faults")),
     crashIntervalMsMean: enabled() ? random.pick([300, 1_000, 3_000]) : 0,
     downtimeMsMean: random.pick([20, 200, 2_000]),
-    membershipIntervalMsMean: enabled() ? random.pick([300, 1_000]) : 0,
+    membershipIntervalMsMean: membership ? random.pick([50, 150]) : membershipIntervalMsMean,
     transferIntervalMsMean: enabled() ? random.pick([300, 1_000]) : 0,
     leaderIsolationIntervalMsMean: enabled() ? random.pick([500, 2_000]) : 0,
     failureDetectionMs: random.pick([0, electionTimeoutMs]),
@@ -288,7 +303,7 @@ export function describeScenario(scenario: Scenario): string {
     `network: ${describeFaultProfile(scenario.faults)}`,
     `client network: ${describeFaultProfile(scenario.clientFaults)}`,
     `nodes: crash ${every(scenario.crashIntervalMsMean)} (down ~${scenario.downtimeMsMean} ms, detected after ${scenario.failureDetectionMs} ms), membership ${every(scenario.membershipIntervalMsMean)}, transfer ${every(scenario.transferIntervalMsMean)}, leader isolation ${every(scenario.leaderIsolationIntervalMsMean)}`,
-    `bias (hunting ${bias.hunt}): crash leader every ~${bias.leaderCrashIntervalMsMean} ms, crash after vote ${bias.crashAfterVoteProbability}, isolate leader after commit ${bias.isolateLeaderAfterCommitProbability}, isolate new leader ${bias.isolateNewLeaderProbability}, vote request replay ${bias.voteRequestReplayProbability}, vote response duplication ${bias.voteResponseDuplicationProbability}, tight election jitter ${bias.tightElectionJitter}`,
+    `bias (hunting ${bias.hunt}): crash leader ${every(bias.leaderCrashIntervalMsMean)}, crash after vote ${bias.crashAfterVoteProbability}, isolate leader after commit ${bias.isolateLeaderAfterCommitProbability}, isolate new leader ${bias.isolateNewLeaderProbability}, vote request replay ${bias.voteRequestReplayProbability}, vote response duplication ${bias.voteResponseDuplicationProbability}, tight election jitter ${bias.tightElectionJitter}`,
   ].join("\n");
 }
 
