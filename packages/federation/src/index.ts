@@ -75,6 +75,8 @@ export type {
   LinkAdvertisement,
   LinkStateFrame,
   MarksFrame,
+  NodeQueryFrame,
+  NodeStatusFrame,
   OriginMark,
   RaftEnvelope,
   RaftFrame,

@@ -15,7 +15,7 @@ import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica
 import type { Frame } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
 import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
-import { linkStateAdvertisementsPerFrameMax, roomsPerServerMax } from "../limits.ts";
+import { roomsPerServerMax } from "../limits.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
 import { RoomMessageLane } from "../message-lane/message-lane.ts";
 import { forwardingTargets } from "../routing/forwarding.ts";
@@ -25,6 +25,11 @@ import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
 import { defaultHostTiming, type HostContext, type HostTiming } from "./host-context.ts";
 import { leafDuties } from "./leaf-role.ts";
+import {
+  advertiseOwnLinks,
+  refreshOwnAdvertisement,
+  sendLinkStateTable,
+} from "./link-state-duties.ts";
 import { proposeLocal, sendLocal } from "./local-requests.ts";
 import { RoomSession } from "./room-session.ts";
 import { checkOwnRemoval, retireSponsorNode } from "./sponsor-retirement.ts";
@@ -117,13 +122,7 @@ export class FederationHost {
     this.#tick += 1;
     this.#raft.tick();
     for (const session of this.#sessions.values()) this.#upkeep(session);
-    if (this.#tick % this.#timing.linkStateRefreshTicks === 0) {
-      // Our own advertisement only: a peer that missed a flood of it learns it
-      // again and floods it on. (The whole table goes to a peer whose link comes up.)
-      const advertisements = [this.#links.own()];
-      for (const peer of this.#liveLinks)
-        this.#outbox.send(peer, { type: "link-state", advertisements });
-    }
+    refreshOwnAdvertisement(this.#context);
     return this.#finish();
   }
 
@@ -131,15 +130,15 @@ export class FederationHost {
     if (peer === this.self || this.#liveLinks.has(peer)) return this.#finish();
     this.#liveLinks.add(peer);
     this.#raft.setPeerAlive(peer, true);
-    this.#advertiseOwnLinks();
-    this.#sendLinkStateTable(peer);
+    advertiseOwnLinks(this.#context);
+    sendLinkStateTable(this.#context, peer);
     return this.#finish();
   }
 
   linkDown(peer: ServerName): FederationEffects {
     if (!this.#liveLinks.delete(peer)) return this.#finish();
     this.#raft.setPeerAlive(peer, false);
-    this.#advertiseOwnLinks();
+    advertiseOwnLinks(this.#context);
     for (const session of this.#sessions.values()) {
       session.attachedLeaves.delete(peer);
       session.lane.forgetPeer(peer);
@@ -365,22 +364,6 @@ export class FederationHost {
       session.pendingProposals.delete(requestId);
       const outcome = { kind: "timed-out" } as const;
       this.#outbox.emit({ type: "submission-result", room: session.room, requestId, outcome });
-    }
-  }
-
-  #sendLinkStateTable(peer: ServerName): void {
-    const all = this.#links.all();
-    for (let start = 0; start < all.length; start += linkStateAdvertisementsPerFrameMax) {
-      const advertisements = all.slice(start, start + linkStateAdvertisementsPerFrameMax);
-      this.#outbox.send(peer, { type: "link-state", advertisements });
-    }
-  }
-
-  #advertiseOwnLinks(): void {
-    const advertisement = this.#links.setOwnLinks(this.#liveLinks, this.#clock.nowMs());
-    if (advertisement === null) return;
-    for (const peer of this.#liveLinks) {
-      this.#outbox.send(peer, { type: "link-state", advertisements: [advertisement] });
     }
   }
 

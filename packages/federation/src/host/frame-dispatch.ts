@@ -1,7 +1,8 @@
 import type { RoomId, ServerName } from "@parley/protocol";
-import type { Frame, LinkStateFrame, MarksFrame } from "../frames/frame.ts";
+import type { Frame, MarksFrame } from "../frames/frame.ts";
 import type { HostContext } from "./host-context.ts";
 import { handleControlFrame, handleSubmitResult, requestFeed } from "./leaf-role.ts";
+import { receiveLinkState } from "./link-state-duties.ts";
 import type { RoomSession } from "./room-session.ts";
 import { answerNodeQuery, askIfRemoved, handleNodeStatus } from "./sponsor-retirement.ts";
 import { handleAttach, handleSubmit, mayFollow } from "./sponsor-role.ts";
@@ -96,15 +97,6 @@ export function dispatchFrame(
       if (session !== undefined) handleSubmitResult(context, session, frame);
       return;
     }
-  }
-}
-
-/** Learns advertisements and floods the new ones on to every other live peer. */
-function receiveLinkState(context: HostContext, peer: ServerName, frame: LinkStateFrame): void {
-  const fresh = frame.advertisements.filter((advertisement) => context.links.learn(advertisement));
-  if (fresh.length === 0) return;
-  for (const other of context.liveLinks) {
-    if (other !== peer) context.outbox.send(other, { type: "link-state", advertisements: fresh });
   }
 }
 
