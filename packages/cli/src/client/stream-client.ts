@@ -44,7 +44,14 @@ export interface StreamClose {
 }
 
 export interface StreamOptions {
+  /**
+   * Acknowledge what arrives, as an app would once it has stored it: stream
+   * positions at most every `acknowledgeEveryMs` (coalesced, so a busy stream
+   * costs the server one small frame per interval, not one per frame), queue
+   * items at once.
+   */
   readonly autoAcknowledge?: boolean;
+  readonly acknowledgeEveryMs?: number;
   /** Called with every frame as it arrives (tests and benchmarks count or time them). */
   readonly onFrame?: (frame: ServerFrame, receivedAtMs: number) => void;
   /** Keep received events in `events` (off for load generators). */
@@ -66,9 +73,12 @@ export class StreamClient {
   readonly closed: Promise<StreamClose>;
   through = 0;
   #waiters: Array<() => void> = [];
+  #acknowledgeTimer: NodeJS.Timeout | undefined;
+  readonly #autoAcknowledge: boolean;
 
   private constructor(socket: WebSocket, options: StreamOptions) {
     this.socket = socket;
+    this.#autoAcknowledge = options.autoAcknowledge === true;
     this.closed = new Promise((resolve) => {
       socket.on("close", (code, reason) => {
         resolve({ code, reason: reason.toString("utf8") });
@@ -79,7 +89,7 @@ export class StreamClient {
       const text = data.toString("utf8");
       if (options.onEventsText !== undefined && text.startsWith(eventsFramePrefix)) {
         this.through = Number.parseInt(text.slice(eventsFramePrefix.length), 10);
-        if (options.autoAcknowledge === true) this.acknowledge({ stream: this.through });
+        if (options.autoAcknowledge === true) this.#acknowledgeSoon(options);
         options.onEventsText(text, Date.now());
         return;
       }
@@ -138,6 +148,11 @@ export class StreamClient {
   }
 
   close(): Promise<StreamClose> {
+    clearTimeout(this.#acknowledgeTimer);
+    // What arrived was processed: say so before leaving, so a reconnect resumes after it.
+    if (this.#autoAcknowledge && this.socket.readyState === WebSocket.OPEN && this.through > 0) {
+      this.acknowledge({ stream: this.through });
+    }
     this.socket.close(1000, "bye");
     return this.closed;
   }
@@ -146,7 +161,7 @@ export class StreamClient {
     if (frame.type === "events") {
       if (options.keepEvents !== false) this.events.push(...frame.events);
       this.through = frame.through;
-      if (options.autoAcknowledge === true) this.acknowledge({ stream: frame.through });
+      if (options.autoAcknowledge === true) this.#acknowledgeSoon(options);
     } else if (frame.type === "queue") {
       this.queueItems.push(...frame.items);
       const last = frame.items.at(-1);
@@ -156,6 +171,14 @@ export class StreamClient {
     } else if (frame.type === "missed") {
       this.missed.push(frame);
     }
+  }
+
+  #acknowledgeSoon(options: StreamOptions): void {
+    if (this.#acknowledgeTimer !== undefined) return;
+    this.#acknowledgeTimer = setTimeout(() => {
+      this.#acknowledgeTimer = undefined;
+      if (this.socket.readyState === WebSocket.OPEN) this.acknowledge({ stream: this.through });
+    }, options.acknowledgeEveryMs ?? 50);
   }
 
   #wake(): void {
