@@ -101,6 +101,7 @@ async function measureFanout(
     const expected = accepted * scale.receivers;
     const drainedAt = await drain(receivers, expected, Date.now() + 30_000);
     const delivered = receivers.delivered();
+    const commitBatchMean = await meanCommitBatch(server.url);
     const deliveriesPerSecond = (delivered * 1000) / (drainedAt - saturationStart);
     const acceptedPerSecond = (accepted * 1000) / (drainedAt - saturationStart);
 
@@ -141,6 +142,12 @@ async function measureFanout(
     return [
       { name: "messages accepted at saturation", value: acceptedPerSecond, unit: "msg/s" },
       {
+        name: "events per group commit, mean",
+        value: commitBatchMean,
+        unit: "events",
+        note: "one transaction and one fsync each",
+      },
+      {
         name: "deliveries at saturation",
         value: deliveriesPerSecond,
         unit: "deliveries/s",
@@ -156,6 +163,14 @@ async function measureFanout(
   } finally {
     await receivers.close();
   }
+}
+
+/** The mean batch of the server's group commits so far, from its /metrics. */
+async function meanCommitBatch(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  const count = read("parley_commit_batch_events_count");
+  return count === 0 ? 0 : read("parley_commit_batch_events_sum") / count;
 }
 
 async function measureIdle(

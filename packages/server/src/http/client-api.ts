@@ -15,6 +15,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from "fastify";
+import { Histogram } from "prom-client";
 import type { HomeserverConfig } from "../config/load.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -118,11 +119,18 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     metrics,
   });
   await hub.start();
+  const commitBatches = new Histogram({
+    name: "parley_commit_batch_events",
+    help: "Events stored per group commit (one transaction, one fsync).",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [metrics.registry],
+  });
   const committer = new GroupCommitter(storage.events, {
     published: (events) => {
       metrics.messagesIn.inc({ source: "client" }, events.length);
       hub.publish(events);
     },
+    committed: (batchSize) => commitBatches.observe(batchSize),
   });
   const limits = config.rateLimits;
   const addresses = new RateLimiter({
