@@ -178,8 +178,8 @@ function chooseBias(random: Random): FaultBias {
       return {
         ...noBias,
         hunt,
-        isolateLeaderAfterCommitProbability: random.pick([0.2, 0.5]),
-        isolateNewLeaderProbability: random.pick([0.3, 0.6]),
+        isolateLeaderAfterCommitProbability: random.pick([0.3, 0.6]),
+        isolateNewLeaderProbability: random.pick([0.5, 0.8]),
       };
     case "mixed":
       return {
