@@ -27,6 +27,12 @@ export interface HostTiming extends AntiEntropyTiming {
   /** A sponsor forgets a leaf that has not repeated its attach for this long (2.5 refresh periods). */
   readonly attachExpiryTicks: number;
   /**
+   * A node whose group has had no leader this long asks a sponsor whether it
+   * was removed (three default election timeouts: long enough that an
+   * ordinary election has finished).
+   */
+  readonly leaderlessTicksBeforeAsking: number;
+  /**
    * Every this often a server sends its own link-state advertisement to each
    * live peer, so one whose flood was lost on the way is repaired (as OSPF
    * refreshes its advertisements). A peer whose link comes up gets the whole table.
@@ -42,6 +48,7 @@ export const defaultHostTiming: HostTiming = {
   attachRetryTicks: 10,
   attachRefreshTicks: 300,
   attachExpiryTicks: 750,
+  leaderlessTicksBeforeAsking: 30,
   linkStateRefreshTicks: 50,
 };
 

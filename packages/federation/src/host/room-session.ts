@@ -58,6 +58,10 @@ export class RoomSession implements ControlView {
   readonly sponsorEffects: SponsorEffect[] = [];
   /** The highest incarnation this server retired in the room (never run again). */
   retiredIncarnation = 0;
+  /** Since when this server's node of the room has known no leader (null: it knows one). */
+  leaderlessSinceTick: number | null = null;
+  /** Questions asked so far, to rotate over the sponsors asked. */
+  removalQueries = 0;
   /** The tick this node last asked a sponsor whether it was removed (sponsor-retirement.ts). */
   removalCheckTick = Number.NEGATIVE_INFINITY;
   /** The tick the last sponsor-effect proposal went out. */

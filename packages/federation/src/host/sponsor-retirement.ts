@@ -29,6 +29,8 @@ export function retireSponsorNode(context: HostContext, session: RoomSession): v
     retiredIncarnation: session.retiredIncarnation,
   });
   context.outbox.needSync();
+  session.attachedLeaves.clear();
+  session.leaderlessSinceTick = null;
   session.attachment.sponsor = null;
   session.attachment.acknowledged = false;
   session.attachment.attachSentTick = Number.NEGATIVE_INFINITY;
@@ -52,10 +54,26 @@ export function askIfRemoved(context: HostContext, session: RoomSession, peer?: 
   context.outbox.send(target, { type: "node-query", room: session.room, node: group.id });
 }
 
-/** Called at every tick: asks when the node's own state no longer names it. */
+/**
+ * Called at every tick: asks when the node's own state no longer names it,
+ * or when its group has had no leader for `leaderlessTicksBeforeAsking`
+ * (a node removed while cut off hears from no leader again, and its own state
+ * may still name it).
+ */
 export function checkOwnRemoval(context: HostContext, session: RoomSession): void {
   const group = session.group;
   if (group === undefined) return;
+  if (group.lead !== null) {
+    session.leaderlessSinceTick = null;
+  } else if (session.leaderlessSinceTick === null) {
+    session.leaderlessSinceTick = context.tick;
+  } else if (
+    context.tick - session.leaderlessSinceTick >=
+    context.timing.leaderlessTicksBeforeAsking
+  ) {
+    askIfRemoved(context, session);
+    return;
+  }
   const { incarnation } = parseSponsorNodeId(group.id);
   if (session.replica.appliedIndex < incarnation) return;
   if (session.replica.incarnationOf(context.self) === incarnation) return;
@@ -67,7 +85,10 @@ function pickSponsor(context: HostContext, session: RoomSession): ServerName | u
     (sponsor) => sponsor !== context.self && context.liveLinks.has(sponsor),
   );
   if (live.length === 0) return undefined;
-  return live[context.tick % live.length];
+  // Each question goes to the next one: a sponsor that does not answer (it
+  // runs no node any more) is not asked every time.
+  session.removalQueries += 1;
+  return live[session.removalQueries % live.length];
 }
 
 /** A server running the room's group answers what it knows of `frame.node`. */

@@ -79,11 +79,11 @@ export interface LaneStatistics {
 }
 
 /**
- * One room's message lane at one server (message-lane/README in PROTOCOL.md
- * §Message lane). A sponsor accepts and stamps messages; every server stores
- * what reaches it once, re-checks it at its stamped control index (holding
- * it until that index applies), forwards it along the tree, and repairs gaps
- * by exchanging high-water marks and pulling backfill.
+ * One room's message lane at one server (PROTOCOL.md §§ 4–5). A sponsor
+ * accepts and stamps messages; every server stores what reaches it once,
+ * re-checks it at its stamped control index (holding it until that index
+ * applies), forwards it along the tree, and repairs gaps by exchanging
+ * high-water marks and pulling backfill.
  */
 export class RoomMessageLane {
   readonly room: RoomId;
