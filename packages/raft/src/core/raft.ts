@@ -111,11 +111,15 @@ export class Raft {
   }
 
   private loadHardState(state: HardState): void {
+    // A commit index beyond the stored log means entries it vouched for were lost.
     assert(
-      state.commit >= this.raftLog.committed && state.commit <= this.raftLog.lastIndex(),
-      `stored commit ${state.commit} is out of range [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`,
+      state.commit <= this.raftLog.lastIndex(),
+      `stored commit ${state.commit} is beyond the last index ${this.raftLog.lastIndex()}`,
     );
-    this.raftLog.committed = state.commit;
+    // One below the snapshot is only stale: a crash kept a snapshot but not
+    // the hard state written after it. The commit index is a hint (Raft
+    // needs none on disk) and the snapshot is committed by definition.
+    this.raftLog.committed = Math.max(state.commit, this.raftLog.committed);
     this.term = state.term;
     this.vote = state.vote;
   }
