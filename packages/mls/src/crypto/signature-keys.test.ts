@@ -20,7 +20,9 @@ describe("reusing imported signature keys", () => {
     expect(await reused.sign(signKey, message)).toEqual(byLibrary);
     expect(await reused.sign(signKey, message)).toEqual(byLibrary);
     expect(await reused.verify(publicKey, message, byLibrary)).toBe(true);
-    expect(await library.verify(publicKey, message, await reused.sign(signKey, message))).toBe(true);
+    expect(await library.verify(publicKey, message, await reused.sign(signKey, message))).toBe(
+      true,
+    );
     const other = new TextEncoder().encode("another message");
     expect(await reused.verify(publicKey, other, byLibrary)).toBe(false);
   });

@@ -52,6 +52,19 @@ export async function processMessage(
   member: MlsMember,
   bytes: Uint8Array,
 ): Promise<ProcessOutcome> {
+  try {
+    return await processMessageUnguarded(member, bytes);
+  } catch (thrown) {
+    // The checks handle bad input themselves; this only keeps a bug in
+    // this package or in ts-mls from escaping as a raw exception.
+    return failureFromLibrary(thrown, "processing a message");
+  }
+}
+
+async function processMessageUnguarded(
+  member: MlsMember,
+  bytes: Uint8Array,
+): Promise<ProcessOutcome> {
   const decoded = decodeMessage(bytes);
   if (decoded.kind === "failed") return decoded;
   const message = decoded.value;

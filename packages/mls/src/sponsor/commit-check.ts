@@ -61,6 +61,24 @@ export async function checkCommit(
     readonly ratchetTree?: Uint8Array;
   },
 ): Promise<CommitCheck> {
+  try {
+    return await checkCommitUnguarded(group, bytes, options);
+  } catch (thrown) {
+    // The checks handle bad input themselves; this only keeps a bug in
+    // this package or in ts-mls from escaping as a raw exception.
+    return failureFromLibrary(thrown, "checking a commit");
+  }
+}
+
+async function checkCommitUnguarded(
+  group: SponsorGroup,
+  bytes: Uint8Array,
+  options: {
+    readonly nowMs: number;
+    readonly groupInfo: Uint8Array;
+    readonly ratchetTree?: Uint8Array;
+  },
+): Promise<CommitCheck> {
   const decoded = decodeWire(bytes, "mls_public_message");
   if (decoded.kind === "failed") return decoded;
   const framing = checkFraming(group, decoded.value);

@@ -13,6 +13,7 @@ import { memberAtLeaf } from "../group/roster.ts";
 import { checkProposalRules } from "../group/rules.ts";
 import { decodeTree, decodeWire, encodeTree } from "../group/wire.ts";
 import { mlsLimits } from "../limits.ts";
+import { failureFromLibrary } from "../member/failure.ts";
 import type { ProposalSummary } from "../member/process.ts";
 import {
   encodeContext,
@@ -61,6 +62,23 @@ export type SponsorLoad = { readonly kind: "loaded"; readonly group: SponsorGrou
  * parent hashes) against the GroupInfo's tree hash.
  */
 export async function loadSponsorGroup(
+  crypto: MlsCrypto,
+  options: {
+    readonly roomId: RoomId;
+    readonly groupInfo: Uint8Array;
+    readonly ratchetTree: Uint8Array;
+  },
+): Promise<SponsorLoad> {
+  try {
+    return await loadSponsorGroupUnguarded(crypto, options);
+  } catch (thrown) {
+    // The checks handle bad input themselves; this only keeps a bug in
+    // this package or in ts-mls from escaping as a raw exception.
+    return failureFromLibrary(thrown, "loading a GroupInfo and tree");
+  }
+}
+
+async function loadSponsorGroupUnguarded(
   crypto: MlsCrypto,
   options: {
     readonly roomId: RoomId;
@@ -141,6 +159,19 @@ export async function offerGroupInfo(
   group: SponsorGroup,
   bytes: Uint8Array,
 ): Promise<GroupInfoCheck> {
+  try {
+    return await offerGroupInfoUnguarded(group, bytes);
+  } catch (thrown) {
+    // The checks handle bad input themselves; this only keeps a bug in
+    // this package or in ts-mls from escaping as a raw exception.
+    return failureFromLibrary(thrown, "checking a GroupInfo");
+  }
+}
+
+async function offerGroupInfoUnguarded(
+  group: SponsorGroup,
+  bytes: Uint8Array,
+): Promise<GroupInfoCheck> {
   const decoded = decodeWire(bytes, "mls_group_info");
   if (decoded.kind === "failed") return decoded;
   const groupInfo = decoded.value;
@@ -182,6 +213,19 @@ export type ProposalCheck =
  * member). The membership tag cannot be checked by a non-member.
  */
 export async function checkProposal(
+  group: SponsorGroup,
+  bytes: Uint8Array,
+): Promise<ProposalCheck> {
+  try {
+    return await checkProposalUnguarded(group, bytes);
+  } catch (thrown) {
+    // The checks handle bad input themselves; this only keeps a bug in
+    // this package or in ts-mls from escaping as a raw exception.
+    return failureFromLibrary(thrown, "checking a proposal");
+  }
+}
+
+async function checkProposalUnguarded(
   group: SponsorGroup,
   bytes: Uint8Array,
 ): Promise<ProposalCheck> {
