@@ -34,6 +34,10 @@ describe("Raft simulator", () => {
     expect(second.fingerprint).toBe(first.fingerprint);
     expect(second.timeline).toEqual(first.timeline);
     expect(second.statistics).toEqual(first.statistics);
+    // Tracing only records: the traced replay is the same run.
+    const traced = runSimulation({ ...options, trace: true });
+    expect(traced.fingerprint).toBe(first.fingerprint);
+    expect(traced.eventsRun).toBe(first.eventsRun);
   });
 
   it("exercises what it claims: elections, crashes, changes, snapshots, restarts, clients", () => {
