@@ -56,14 +56,15 @@ export function askIfRemoved(context: HostContext, session: RoomSession, peer?: 
 
 /**
  * Called at every tick: asks when the node's own state no longer names it,
- * or when its group has had no leader for `leaderlessTicksBeforeAsking`
- * (a node removed while cut off hears from no leader again, and its own state
- * may still name it).
+ * or when for `leaderlessTicksBeforeAsking` its group has had no leader or
+ * the node has had no configuration (a node removed while cut off hears from
+ * no leader again and its own state may still name it; a new node removed
+ * before the leader's snapshot reached it never learns a configuration).
  */
 export function checkOwnRemoval(context: HostContext, session: RoomSession): void {
   const group = session.group;
   if (group === undefined) return;
-  if (group.lead !== null) {
+  if (group.lead !== null && group.confState.voters.length > 0) {
     session.leaderlessSinceTick = null;
   } else if (session.leaderlessSinceTick === null) {
     session.leaderlessSinceTick = context.tick;
