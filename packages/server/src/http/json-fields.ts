@@ -2,7 +2,7 @@
 // are base64url without padding (the protocol's canonical text form of bytes),
 // decoded with a byte bound so a huge string is refused before it is decoded.
 
-import { decodeBase64url, ParleyError, parseDeviceId, parseRoomId } from "@parley/protocol";
+import { ParleyError, parseDeviceId, parseRoomId } from "@parley/protocol";
 import { z } from "zod";
 
 /** Base64url text of at most `bytesMax` bytes, decoded to bytes. */
