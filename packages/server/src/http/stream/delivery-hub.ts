@@ -252,7 +252,9 @@ export class DeliveryHub {
       });
       if (connection.closed) return;
       this.#sendStoredPage(connection, page.events, page.throughPosition);
-      if (page.throughPosition > this.#recent.newest) this.#recent.advanceTo(page.throughPosition);
+      // Storage may be ahead of the ring (a commit not yet published): the
+      // socket's `sent` is then ahead too, and the ring's copies of those
+      // events are skipped for it when they arrive.
     }
     if (connection.closed) return;
     connection.state = "live";

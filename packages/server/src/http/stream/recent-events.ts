@@ -58,15 +58,6 @@ export class RecentEvents {
     this.#newest = event.position;
   }
 
-  /** Moves the newest known position without events (storage was ahead of us). */
-  advanceTo(position: number): void {
-    if (position <= this.#newest) return;
-    this.#start = 0;
-    this.#count = 0;
-    this.#floor = position;
-    this.#newest = position;
-  }
-
   /**
    * Calls `visit` for each held event after `position`, oldest first, until it
    * returns false. `position` must be at least `floor`.
