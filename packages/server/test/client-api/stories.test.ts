@@ -312,6 +312,15 @@ describe("bad requests", () => {
 
   it("close stream sockets with the table's codes", async () => {
     const alice = await user("alice");
+    const pinged = await StreamClient.connect(server.url, token(alice));
+    let pongs = 0;
+    pinged.socket.on("message", (data: Buffer) => {
+      if (data.toString().includes('"pong"')) pongs += 1;
+    });
+    pinged.send({ type: "ping" });
+    await pinged.waitFor(() => pongs === 1);
+    await pinged.close();
+
     const stream = await StreamClient.connect(server.url, token(alice));
     stream.send("x".repeat(20_000));
     expect((await stream.closed).code).toBe(4413);
