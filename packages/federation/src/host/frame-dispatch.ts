@@ -1,5 +1,6 @@
 import type { RoomId, ServerName } from "@parley/protocol";
 import type { Frame, MarksFrame } from "../frames/frame.ts";
+import { serverOfNode } from "../identity/sponsor-node-id.ts";
 import type { HostContext } from "./host-context.ts";
 import { handleControlFrame, handleSubmitResult, requestFeed } from "./leaf-role.ts";
 import { receiveLinkState } from "./link-state-duties.ts";
@@ -59,6 +60,8 @@ export function dispatchFrame(
       receiveDetach(context, sessions.get(frame.room), peer);
       return;
     case "node-query": {
+      // A server asks only about its own nodes.
+      if (serverOfNode(frame.node) !== peer) return;
       const session = sessions.get(frame.room);
       const status = session === undefined ? undefined : answerNodeQuery(session, frame);
       if (status !== undefined) context.outbox.send(peer, status);
