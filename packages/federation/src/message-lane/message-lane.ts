@@ -79,7 +79,7 @@ export interface LaneStatistics {
 }
 
 /**
- * One room's message lane at one server (PROTOCOL.md §§ 4–5). A sponsor
+ * One room's message lane at one server (docs/protocol.md §§12.4–12.5). A sponsor
  * accepts and stamps messages; every server stores what reaches it once,
  * re-checks it at its stamped control index (holding it until that index
  * applies), forwards it along the tree, and repairs gaps by exchanging
