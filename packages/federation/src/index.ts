@@ -27,7 +27,7 @@
  * the transport; every frame's bytes with the authenticated peer name;
  * durability of the storage writes of an input before its frames are sent
  * (`mustSync`); authenticated users (device signatures checked before
- * `sendMessage` / `proposeControl`). README.md and docs/protocol.md (chapter 12) say more.
+ * `sendMessage` / `proposeControl`). README.md and docs/protocol.md, chapter 12, say more.
  */
 
 export {

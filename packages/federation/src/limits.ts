@@ -1,7 +1,7 @@
 /**
  * Every bound of the federation cores, with why it has the value it has.
  * The ones a peer must also respect (frame sizes and counts) are repeated in
- * docs/protocol.md (chapter 12); changing one of those is a protocol change.
+ * docs/protocol.md, chapter 12; changing one of those is a protocol change.
  */
 
 const kibibyte = 1024;

@@ -32,7 +32,7 @@
  * - to deliver a Welcome only after its commit was accepted;
  * - to send the GroupInfo (and tree) produced with every commit along with it.
  *
- * The protocol chapter is docs/protocol.md (chapter 13); README.md has the formats and figures.
+ * The protocol chapter is docs/protocol.md, chapter 13; README.md has the formats and figures.
  */
 
 export {

@@ -1,7 +1,7 @@
 /**
  * Every bound the MLS layer enforces, with why it has its value. The ones a
  * peer must also respect (message sizes, the past-epoch window) are part of
- * the protocol and repeated in docs/protocol.md (chapter 13).
+ * the protocol and repeated in docs/protocol.md, chapter 13.
  */
 export const mlsLimits = {
   /**

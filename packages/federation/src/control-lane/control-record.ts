@@ -76,7 +76,7 @@ export function genesisChainHash(room: RoomId): Uint8Array {
  * The chain hash after a record: SHA-256(previous chain hash || record
  * bytes). Each record thereby names the whole prefix before it, so one
  * certificate over (room, index, chain hash) vouches for the whole log up to
- * that index (certificates are future work; see docs/protocol.md (chapter 12)).
+ * that index (certificates are future work; see docs/protocol.md, chapter 12).
  */
 export function nextChainHash(previous: Uint8Array, recordBytes: Uint8Array): Uint8Array {
   return sha256(concatBytes(previous, recordBytes));

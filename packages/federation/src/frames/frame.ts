@@ -2,7 +2,7 @@
  * The server-to-server frames the federation cores emit and accept. One
  * authenticated link between two servers carries all of them, for every room
  * the two share; each frame is one canonical CBOR map with a `type` field
- * (frame-codec.ts), validated with limits when decoded. docs/protocol.md (chapter 12) is the
+ * (frame-codec.ts), validated with limits when decoded. docs/protocol.md, chapter 12, is the
  * specification; this file is its TypeScript mirror.
  */
 import type { RoomId, ServerName, UserId } from "@parley/protocol";

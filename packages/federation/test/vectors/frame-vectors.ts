@@ -410,7 +410,7 @@ export interface FrameVectorFile {
 export function buildFrameVectors(): FrameVectorFile {
   return {
     description:
-      "Federation frames (packages/federation/docs/protocol.md (chapter 12)). Each valid frame must encode to exactly `hex`, and `hex` must decode to it. Each invalid frame must be refused with `error`.",
+      "Federation frames (docs/protocol.md, chapter 12). Each valid frame must encode to exactly `hex`, and `hex` must decode to it. Each invalid frame must be refused with `error`.",
     valueNotation:
       'A byte string is written {"$bytes": "<hex>"}; other values are themselves. No vector has a map whose only key is "$bytes".',
     valid: validFrames().map(({ name, frame }) => ({

@@ -112,7 +112,7 @@ export function decodeIdentity(bytes: Uint8Array): DecodedIdentity | undefined {
  * Decoded identities, by the identity bytes object. ts-mls never mutates a
  * decoded credential, so the answer holds as long as the object lives. It
  * matters: ts-mls compares every added KeyPackage with every other one and
- * with every leaf ("the same client"; docs/protocol.md (chapter 13) N.2), so a commit adding 500 devices
+ * with every leaf ("the same client"; docs/protocol.md §13.2), so a commit adding 500 devices
  * asks a quarter of a million times.
  */
 const decodedIdentities = new WeakMap<Uint8Array, DeviceCredential | null>();

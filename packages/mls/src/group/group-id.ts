@@ -20,7 +20,7 @@ const generationBytes = 4;
  * Derived, not random, so sponsors and members can check that a message
  * belongs to the room it is filed under. The generation starts at 0 and
  * grows only if a room ever has to start a new MLS group (the last-resort
- * recovery when no member can process an ordered commit, see docs/protocol.md (chapter 13)),
+ * recovery when no member can process an ordered commit, see docs/protocol.md, chapter 13),
  * so the new group never shares an id with the old one.
  */
 export function groupIdOf(roomId: RoomId, generation = 0): Uint8Array {

@@ -50,7 +50,7 @@ export type CommitCheck =
  * It cannot check the membership tag, the confirmation tag, or that the
  * encrypted path secrets decrypt to what the new public keys claim: those
  * need the epoch's secrets. A member can therefore get a commit ordered that
- * other members cannot process; they recover by rejoining (docs/protocol.md (chapter 13)).
+ * other members cannot process; they recover by rejoining (docs/protocol.md, chapter 13).
  */
 export async function checkCommit(
   group: SponsorGroup,
