@@ -39,6 +39,7 @@ export { compareBytes, concatBytes, decodeHex, encodeHex, equalBytes } from "./c
 export { decodeCanonical } from "./codec/decode.ts";
 export { encodeCanonical } from "./codec/encode.ts";
 export { type CborMap, type CborValue, isWellFormedText } from "./codec/value.ts";
+export { fromJsonValue, type JsonValue, toJsonValue } from "./codec/vector-notation.ts";
 export {
   type SignatureContext,
   signatureContexts,

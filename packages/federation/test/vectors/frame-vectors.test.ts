@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { decodeHex, encodeHex, isParleyError } from "@parley/protocol";
+import { decodeHex, encodeHex, fromJsonValue, isParleyError } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { decodeFrame, encodeFrame, frameValue } from "../../src/frames/frame-codec.ts";
 import { buildFrameVectors, type FrameVectorFile, serializeVectors } from "./frame-vectors.ts";
-import { fromJsonValue } from "./json-value.ts";
 
 const path = fileURLToPath(new URL("../../test-vectors/frames.json", import.meta.url));
 const committed = readFileSync(path, "utf8");

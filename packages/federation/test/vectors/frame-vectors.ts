@@ -9,9 +9,11 @@ import {
   type CborValue,
   encodeCanonical,
   encodeHex,
+  type JsonValue,
   makeUserId,
   roomIdFromBytes,
   type ServerName,
+  toJsonValue,
 } from "@parley/protocol";
 import { EMPTY_BYTES } from "@parley/raft";
 import { encodeControlEntry } from "@parley/room";
@@ -20,7 +22,6 @@ import { RoomReplica } from "../../src/control-lane/room-replica.ts";
 import type { Frame } from "../../src/frames/frame.ts";
 import { encodeFrame, frameValue } from "../../src/frames/frame-codec.ts";
 import { sponsorNodeId } from "../../src/identity/sponsor-node-id.ts";
-import { type JsonValue, toJsonValue } from "./json-value.ts";
 
 const alpha = "alpha.example" as ServerName;
 const beta = "beta.example" as ServerName;

@@ -1,8 +1,8 @@
 import { encodeHex } from "../../src/codec/bytes.ts";
 import { encodeCanonical } from "../../src/codec/encode.ts";
 import type { CborValue } from "../../src/codec/value.ts";
+import { type JsonValue, toJsonValue } from "../../src/codec/vector-notation.ts";
 import { type DecodeLimits, defaultDecodeLimits } from "../../src/limits.ts";
-import { type JsonValue, toJsonValue } from "./json-value.ts";
 
 export interface CanonicalValidVector {
   readonly name: string;

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { decodeHex, encodeHex } from "../../src/codec/bytes.ts";
 import { decodeCanonical } from "../../src/codec/decode.ts";
 import { encodeCanonical } from "../../src/codec/encode.ts";
+import { fromJsonValue, type JsonValue } from "../../src/codec/vector-notation.ts";
 import { type SignatureContext, verifyInContext } from "../../src/crypto/contexts.ts";
 import { nobleSignatureProvider } from "../../src/crypto/noble-provider.ts";
 import { nodeSignatureProvider } from "../../src/crypto/node-provider.ts";
@@ -19,7 +20,6 @@ import {
   readVectorFile,
   verifiesOnNodeCrypto,
 } from "./independent-ed25519.ts";
-import { fromJsonValue, type JsonValue } from "./json-value.ts";
 
 const providers = [nobleSignatureProvider, nodeSignatureProvider];
 

@@ -1,12 +1,14 @@
 /**
- * How CBOR values are written in the JSON test vectors. JSON has no byte
+ * How CBOR values are written in the JSON test vectors of every Parley
+ * package (docs/protocol.md, chapter 8), shared so each suite reads and
+ * writes them the same way. JSON has no byte
  * strings, so a byte string is written as an object with the single key
  * "$bytes" holding lower-case hex. No vector contains a map whose only key is
  * "$bytes". Everything else is itself: null, booleans, integers, text,
  * arrays, and objects for text-keyed maps.
  */
-import { decodeHex, encodeHex } from "../../src/codec/bytes.ts";
-import type { CborValue } from "../../src/codec/value.ts";
+import { decodeHex, encodeHex } from "./bytes.ts";
+import type { CborValue } from "./value.ts";
 
 export type JsonValue =
   | null
