@@ -54,9 +54,7 @@ export {
 export {
   type MlsFailure,
   type MlsFailureCode,
-  type MlsFailureCodeEntry,
   mlsFailureCodeList,
-  mlsFailureCodes,
   mlsFailureToParleyError,
 } from "./errors.ts";
 export type { GroupChange } from "./group/change.ts";

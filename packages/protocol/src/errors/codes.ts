@@ -6,7 +6,7 @@
  *
  * Close codes live in the private-use range 4000–4999 (RFC 6455 §7.4.2):
  * 40xx bad data, 41xx failed verification, 44xx/45xx mirror the HTTP status of
- * the request-level codes so they are easy to remember.
+ * the request-level codes so they are easy to remember, 46xx are MLS.
  */
 
 /**
@@ -213,6 +213,108 @@ export const errorCodes = {
     httpStatus: 503,
     closeCode: 4503,
     meaning: "the service is temporarily unavailable; retry later",
+  },
+
+  // MLS (docs/protocol.md, chapter 13): reported by the end-to-end encryption
+  // layer. Close codes 46xx.
+  mls_malformed: {
+    category: "encoding",
+    httpStatus: 400,
+    closeCode: 4600,
+    meaning:
+      "the bytes are not one well-formed MLS message of the expected kind within its size limit",
+  },
+  mls_wrong_group: {
+    category: "invalid",
+    httpStatus: 400,
+    closeCode: 4601,
+    meaning: "the MLS message belongs to another group than the room's",
+  },
+  mls_rule_violation: {
+    category: "invalid",
+    httpStatus: 403,
+    closeCode: 4602,
+    meaning:
+      "the MLS message breaks a rule of RFC 9420 or of Parley (proposals, update paths, identities)",
+  },
+  mls_key_package_invalid: {
+    category: "invalid",
+    httpStatus: 400,
+    closeCode: 4603,
+    meaning: "a KeyPackage failed validation (signature, credential, cipher suite or lifetime)",
+  },
+  mls_authentication_failed: {
+    category: "verification",
+    httpStatus: 400,
+    closeCode: 4604,
+    meaning: "an MLS signature, tag or ciphertext did not verify",
+  },
+  mls_replayed: {
+    category: "verification",
+    httpStatus: 409,
+    closeCode: 4605,
+    meaning: "the message key was already used or dropped: a replay, or too far out of order",
+  },
+  mls_epoch_too_old: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4606,
+    meaning: "the message is from an epoch older than the window of past epochs kept",
+  },
+  mls_epoch_in_future: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4607,
+    meaning:
+      "the message is from an epoch this member has not reached; process the missing commits first",
+  },
+  mls_stale_epoch: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4608,
+    meaning: "a commit for an epoch that is already decided; process the winner and retry",
+  },
+  mls_generation_too_far: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4609,
+    meaning: "the message is further ahead of its sender's last message than the member ratchets",
+  },
+  mls_not_member: {
+    category: "refused",
+    httpStatus: 403,
+    closeCode: 4610,
+    meaning: "this device is not (or no longer) a member of the group",
+  },
+  mls_unapplied_proposals: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4611,
+    meaning: "proposals await a commit; no application message can be sent until one is ordered",
+  },
+  mls_commit_unprocessable: {
+    category: "refused",
+    httpStatus: 409,
+    closeCode: 4612,
+    meaning: "an ordered commit cannot be processed here; rejoin by external commit",
+  },
+  mls_own_commit: {
+    category: "misuse",
+    httpStatus: 500,
+    closeCode: 4613,
+    meaning: "the member's own commit was given to process; settle it with commitAccepted",
+  },
+  mls_sealed_state_invalid: {
+    category: "verification",
+    httpStatus: 400,
+    closeCode: 4614,
+    meaning: "sealed MLS state does not open: wrong key, tampered, another scope or unknown format",
+  },
+  mls_internal: {
+    category: "internal",
+    httpStatus: 500,
+    closeCode: 4615,
+    meaning: "the MLS library failed in a way it reports as its own bug",
   },
 
   // Bugs. Their details never leave the process.
