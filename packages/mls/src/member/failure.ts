@@ -37,3 +37,19 @@ function codeOf(name: string | undefined, message: string): MlsFailureCode {
       return /invalid tag/i.test(message) ? "mls_authentication_failed" : "mls_internal";
   }
 }
+
+/**
+ * Runs a check whose own code already turns bad input into failures, so that a
+ * bug in this package or in ts-mls still comes out as a failure value, never
+ * as a raw exception.
+ */
+export async function withLibraryFailures<T>(
+  doing: string,
+  check: () => Promise<T>,
+): Promise<T | MlsFailure> {
+  try {
+    return await check();
+  } catch (thrown) {
+    return failureFromLibrary(thrown, doing);
+  }
+}

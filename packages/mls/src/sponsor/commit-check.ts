@@ -5,7 +5,7 @@ import { describeChange, type GroupChange } from "../group/change.ts";
 import { checkCommitRules, resolveProposals } from "../group/rules.ts";
 import { decodeWire, encodeTree } from "../group/wire.ts";
 import { checkKeyPackage } from "../key-package/verify.ts";
-import { failureFromLibrary } from "../member/failure.ts";
+import { failureFromLibrary, withLibraryFailures } from "../member/failure.ts";
 import {
   addLeaf,
   applyMemberCommitProposals,
@@ -61,13 +61,9 @@ export async function checkCommit(
     readonly ratchetTree?: Uint8Array;
   },
 ): Promise<CommitCheck> {
-  try {
-    return await checkCommitUnguarded(group, bytes, options);
-  } catch (thrown) {
-    // The checks handle bad input themselves; this only keeps a bug in
-    // this package or in ts-mls from escaping as a raw exception.
-    return failureFromLibrary(thrown, "checking a commit");
-  }
+  return withLibraryFailures("checking a commit", () =>
+    checkCommitUnguarded(group, bytes, options),
+  );
 }
 
 async function checkCommitUnguarded(

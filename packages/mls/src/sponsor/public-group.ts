@@ -13,7 +13,7 @@ import { memberAtLeaf } from "../group/roster.ts";
 import { checkProposalRules } from "../group/rules.ts";
 import { decodeTree, decodeWire, encodeTree } from "../group/wire.ts";
 import { mlsLimits } from "../limits.ts";
-import { failureFromLibrary } from "../member/failure.ts";
+import { withLibraryFailures } from "../member/failure.ts";
 import type { ProposalSummary } from "../member/process.ts";
 import {
   encodeContext,
@@ -69,13 +69,9 @@ export async function loadSponsorGroup(
     readonly ratchetTree: Uint8Array;
   },
 ): Promise<SponsorLoad> {
-  try {
-    return await loadSponsorGroupUnguarded(crypto, options);
-  } catch (thrown) {
-    // The checks handle bad input themselves; this only keeps a bug in
-    // this package or in ts-mls from escaping as a raw exception.
-    return failureFromLibrary(thrown, "loading a GroupInfo and tree");
-  }
+  return withLibraryFailures("loading a GroupInfo and tree", () =>
+    loadSponsorGroupUnguarded(crypto, options),
+  );
 }
 
 async function loadSponsorGroupUnguarded(
@@ -159,13 +155,7 @@ export async function offerGroupInfo(
   group: SponsorGroup,
   bytes: Uint8Array,
 ): Promise<GroupInfoCheck> {
-  try {
-    return await offerGroupInfoUnguarded(group, bytes);
-  } catch (thrown) {
-    // The checks handle bad input themselves; this only keeps a bug in
-    // this package or in ts-mls from escaping as a raw exception.
-    return failureFromLibrary(thrown, "checking a GroupInfo");
-  }
+  return withLibraryFailures("checking a GroupInfo", () => offerGroupInfoUnguarded(group, bytes));
 }
 
 async function offerGroupInfoUnguarded(
@@ -216,13 +206,7 @@ export async function checkProposal(
   group: SponsorGroup,
   bytes: Uint8Array,
 ): Promise<ProposalCheck> {
-  try {
-    return await checkProposalUnguarded(group, bytes);
-  } catch (thrown) {
-    // The checks handle bad input themselves; this only keeps a bug in
-    // this package or in ts-mls from escaping as a raw exception.
-    return failureFromLibrary(thrown, "checking a proposal");
-  }
+  return withLibraryFailures("checking a proposal", () => checkProposalUnguarded(group, bytes));
 }
 
 async function checkProposalUnguarded(
