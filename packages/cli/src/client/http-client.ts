@@ -12,6 +12,7 @@ import {
   signRoomMessage,
   type UserId,
 } from "@parley/protocol";
+import type { EventJson } from "@parley/server";
 import { signSessionChallenge } from "@parley/server/session-proof";
 import { type Device, deviceRecordRequest } from "./device.ts";
 
@@ -52,21 +53,8 @@ export interface AcceptedMessage {
   readonly duplicate: boolean;
 }
 
-export interface EventJson {
-  readonly position: number;
-  readonly roomId: string;
-  readonly sequence: number;
-  readonly kind: "message" | "control";
-  readonly sender: string;
-  readonly deviceId: string | null;
-  readonly clientId: string | null;
-  readonly contentType: string;
-  readonly acceptedAtMs: number;
-  readonly controlIndex: number;
-  readonly signed: string;
-  readonly signature: string | null;
-  readonly control?: { readonly actor: unknown; readonly action: { readonly type: string } };
-}
+/** The JSON form of a stream event, as the homeserver sends it (protocol §10.7). */
+export type { EventJson } from "@parley/server";
 
 export interface HistoryPage {
   readonly events: readonly EventJson[];

@@ -4,7 +4,7 @@
 // (verifyStoredRoomMessage); a control event carries the control entry's
 // canonical bytes and, for convenience, the decoded entry.
 
-import { decodeControlEntry } from "@parley/room";
+import { type Actor, decodeControlEntry, type RoomAction } from "@parley/room";
 import type { StoredEvent } from "../storage/records.ts";
 import { controlEventContentType } from "./control-events.ts";
 
@@ -21,7 +21,7 @@ export interface EventJson {
   readonly controlIndex: number;
   readonly signed: string;
   readonly signature: string | null;
-  readonly control?: unknown;
+  readonly control?: { readonly actor: Actor; readonly action: RoomAction };
 }
 
 function base64url(bytes: Uint8Array): string {
