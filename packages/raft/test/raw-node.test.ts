@@ -339,4 +339,69 @@ describe("membership", () => {
     });
     expect(cluster.node("1").rawNode.status().config.learners).toEqual(["2"]);
   });
+
+  function removeLeader(cluster: Cluster): void {
+    const result = cluster.node("1").rawNode.proposeConfChange({
+      transition: "auto",
+      changes: [{ type: "removeNode", nodeId: nodeId("1") }],
+      context: EMPTY_BYTES,
+    });
+    expect(result.status).toBe("appended");
+  }
+
+  it("a removed leader hands over to the most up-to-date voter of the new configuration", () => {
+    const cluster = Cluster.ofSize(4);
+    cluster.elect("1");
+    // 2 misses the next entry, so 3 and 4 are ahead of it when 1 is removed.
+    cluster.filter = (message) => message.to !== "2";
+    cluster.node("1").rawNode.propose(encode("x"));
+    cluster.stabilize();
+    removeLeader(cluster);
+    cluster.stabilize();
+    // 1 still believes it leads term 1 until it hears of term 2 (or times out).
+    expect(cluster.leaders()).toEqual(["1", "3"]);
+    expect(cluster.node("1").rawNode.status().hardState.term).toBe(1);
+    expect(cluster.node("3").rawNode.status().hardState.term).toBe(2);
+    cluster.heal();
+    cluster.node("3").rawNode.propose(encode("y"));
+    // A heartbeat resumes the probe to 2, whose earlier appends were lost.
+    cluster.tick("3");
+    cluster.stabilize();
+    expect(cluster.appliedData("2")).toEqual(["x", "y"]);
+  });
+
+  it("a removed leader accepts no proposals while handing over", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    removeLeader(cluster);
+    // Deliver nothing to 2 and 3 after they acknowledge, so the handover hangs.
+    cluster.handleReady(nodeId("1"));
+    for (const message of cluster.queue.splice(0)) cluster.deliver(message);
+    cluster.handleReady(nodeId("2"));
+    cluster.handleReady(nodeId("3"));
+    for (const message of cluster.queue.splice(0)) cluster.deliver(message);
+    cluster.handleReady(nodeId("1"));
+    const leader = cluster.node("1").rawNode;
+    expect(leader.status().config.voters).toEqual(["2", "3"]);
+    expect(leader.status().softState.role).toBe("leader");
+    expect(leader.propose(encode("late"))).toEqual({
+      status: "dropped",
+      reason: "transferInProgress",
+    });
+  });
+
+  it("a removed leader whose handover does not finish steps down after an election timeout", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    // TimeoutNow is lost: no transfer election happens.
+    cluster.filter = (message) => message.type !== "timeoutNow";
+    removeLeader(cluster);
+    cluster.stabilize();
+    const leader = cluster.node("1").rawNode;
+    expect(leader.status().softState.role).toBe("leader");
+    cluster.tick("1", 9);
+    expect(leader.status().softState.role).toBe("leader");
+    cluster.tick("1", 1);
+    expect(leader.status().softState.role).toBe("follower");
+  });
 });

@@ -26,6 +26,14 @@ describe("Raft simulator", () => {
     expect(failures, `${failures.length} seeds failed:\n${failures.join("\n")}`).toEqual([]);
   }, 120_000);
 
+  it("does not strand the group when the leader is removed (seed 601021, etcd-io/etcd#10563)", () => {
+    // Before removed leaders handed over, this seed ended with no possible
+    // leader: the removed leader held the newest log and refused the votes
+    // of survivors that still counted it as a voter.
+    const result = runSimulation(defaultOptions(601021));
+    expect(result.failure, describeResult(result)).toBeNull();
+  }, 60_000);
+
   it("replays a seed exactly: same events, same network trace, same story", () => {
     const options = { ...defaultOptions(7), durationMs: 3_000, timeline: true };
     const first = runSimulation(options);

@@ -26,7 +26,10 @@ export function hup(r: Raft, reason: "election" | "transfer"): void {
     return;
   }
   if (hasUnappliedConfChanges(r)) {
-    // The configuration we would campaign under may be about to change.
+    // The configuration we would campaign under may be about to change. A
+    // leader handing over after its own removal often asks exactly then:
+    // its transferee learns the change is committed with the TimeoutNow.
+    if (reason === "transfer") r.campaignWhenApplied = true;
     r.logger.warn(
       `${r.id} cannot campaign at term ${r.term} since there are still pending configuration changes to apply`,
     );
@@ -36,6 +39,14 @@ export function hup(r: Raft, reason: "election" | "transfer"): void {
   const kind: CampaignKind =
     reason === "transfer" ? "transfer" : r.config.preVote ? "preElection" : "election";
   campaign(r, kind);
+}
+
+/** Runs the transfer campaign deferred by `hup` once the configuration changes are applied. */
+export function campaignIfAskedBeforeApplied(r: Raft): void {
+  if (!r.campaignWhenApplied || r.role !== "follower" || hasUnappliedConfChanges(r)) return;
+  r.campaignWhenApplied = false;
+  r.logger.info(`${r.id} applied the pending configuration changes; campaigning as asked`);
+  hup(r, "transfer");
 }
 
 /** Whether committed but unapplied entries include a configuration change. */

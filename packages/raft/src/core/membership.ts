@@ -5,15 +5,16 @@
  */
 import { applyConfChangeToConfig, configFromConfState } from "../confchange/changer.ts";
 import { describeConfig, type TrackerConfig } from "../tracker/tracker.ts";
-import type { ConfChange, ConfState, Snapshot } from "../types.ts";
+import type { ConfChange, ConfState, NodeId, Snapshot } from "../types.ts";
 import type { Raft } from "./raft.ts";
 import { bcastAppend, maybeCommit, maybeSendAppend } from "./replication.ts";
+import { transferLeadership } from "./step-leader.ts";
 
 /**
- * Installs a configuration and reacts to it: a leader that is no longer a
- * voter steps down (etcd's StepDownOnRemoval, always on here); otherwise the
- * leader re-evaluates the commit index under the new quorum and reaches out
- * to new members at once.
+ * Installs a configuration and reacts to it: the leader re-evaluates the
+ * commit index under the new quorum and reaches out to new members at once;
+ * a leader that is no longer a voter hands leadership over (see
+ * `startHandover`).
  */
 export function switchToConfig(r: Raft, config: TrackerConfig): ConfState {
   r.tracker.setConfig(config, r.raftLog.lastIndex());
@@ -22,12 +23,11 @@ export function switchToConfig(r: Raft, config: TrackerConfig): ConfState {
   const self = r.tracker.progress.get(r.id);
   r.isLearner = self?.isLearner ?? false;
 
-  if ((self === undefined || r.isLearner) && r.role === "leader") {
-    r.logger.info(`${r.id} stepping down: no longer a voter`);
+  if (r.role !== "leader") return confState;
+  if (confState.voters.length === 0) {
     r.becomeFollower(r.term, null);
     return confState;
   }
-  if (r.role !== "leader" || confState.voters.length === 0) return confState;
 
   if (maybeCommit(r)) {
     bcastAppend(r);
@@ -37,7 +37,40 @@ export function switchToConfig(r: Raft, config: TrackerConfig): ConfState {
     }
   }
   if (r.leadTransferee !== null && !r.tracker.isVoter(r.leadTransferee)) r.abortLeaderTransfer();
+  if (self === undefined || r.isLearner) startHandover(r);
   return confState;
+}
+
+/**
+ * A leader that has applied (so committed) a configuration in which it is
+ * no longer a voter hands over instead of just stepping down. Stepping down
+ * at once can strand the group (etcd-io/etcd#10563): the old leader often
+ * holds the newest log, survivors that have not yet learnt the change is
+ * committed still count it as a voter, and it refuses their votes because
+ * their logs are behind. So, as the thesis's §4.2.2 leader "manages a cluster
+ * that does not include itself" until Cnew is committed, this one keeps
+ * leading in the new configuration (its own log no longer counts toward
+ * commitment) without accepting proposals, catches up the voter of the new
+ * configuration with the highest match index, and sends it TimeoutNow. If no
+ * transfer completes within an election timeout it steps down (raft.ts).
+ */
+function startHandover(r: Raft): void {
+  let target: NodeId | null = null;
+  let targetMatch = -1;
+  r.tracker.visit((id, progress) => {
+    // Ids are visited in sorted order, so ties go to the smallest id.
+    if (id === r.id || !r.tracker.isVoter(id) || progress.match <= targetMatch) return;
+    target = id;
+    targetMatch = progress.match;
+  });
+  if (target === null) {
+    r.logger.info(`${r.id} stepping down: no longer a voter, and no voter to hand over to`);
+    r.becomeFollower(r.term, null);
+    return;
+  }
+  r.logger.info(`${r.id} is no longer a voter; handing leadership over to ${target}`);
+  r.handingOver = true;
+  transferLeadership(r, target);
 }
 
 /** Applies a committed configuration change; throws ConfChangeError if it is invalid. */

@@ -13,15 +13,14 @@ import {
   type NodeId,
   type Term,
 } from "../types.ts";
+import { campaignIfAskedBeforeApplied } from "./election.ts";
 import type { Raft } from "./raft.ts";
 import { bcastAppend } from "./replication.ts";
 
 export type ProposalDropReason =
   /** No leader is known (an election is under way); retry later. */
   | "noLeader"
-  /** This node was removed from the group. */
-  | "notMember"
-  /** A leadership transfer is in progress; retry at the new leader. */
+  /** A leadership transfer is in progress (or the leader was removed and hands over); retry at the new leader. */
   | "transferInProgress"
   /** The leader's uncommitted tail is full (a quorum is slow or unreachable). */
   | "uncommittedLimit"
@@ -67,8 +66,7 @@ export function propose(r: Raft, payload: EntryPayload): ProposeResult {
  * accepted now are left out of a batch (a single one is reported as dropped).
  */
 export function proposeAsLeader(r: Raft, payloads: readonly EntryPayload[]): ProposeResult {
-  if (!r.tracker.progress.has(r.id)) return dropped("notMember");
-  if (r.leadTransferee !== null) {
+  if (r.leadTransferee !== null || r.handingOver) {
     r.logger.debug(
       `${r.id} [term ${r.term}] transfer to ${r.leadTransferee} in progress; dropping proposal`,
     );
@@ -135,6 +133,7 @@ export function appliedTo(r: Raft, index: LogIndex, payloadBytes: number): void 
       r.logger.debug(`${r.id} not leaving joint configuration yet: ${result.status}`);
     }
   }
+  campaignIfAskedBeforeApplied(r);
 }
 
 export function payloadBytesOf(payloads: readonly EntryPayload[]): number {

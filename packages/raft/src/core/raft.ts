@@ -56,6 +56,17 @@ export class Raft {
   /** The target of a leadership transfer in progress (Raft thesis §3.10). */
   leadTransferee: NodeId | null = null;
   /**
+   * True while a leader that is no longer a voter hands leadership over
+   * (membership.ts): it accepts no proposals and steps down if no transfer
+   * completes within an election timeout.
+   */
+  handingOver = false;
+  /**
+   * A follower asked to campaign by TimeoutNow while it still had a
+   * committed configuration change to apply: it campaigns once applied.
+   */
+  campaignWhenApplied = false;
+  /**
    * No configuration change may be proposed until `applied` reaches this
    * index: at most one change is pending, and a new leader proposes none
    * until its first entry (of its own term) is committed and applied.
@@ -173,6 +184,8 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = null;
+    this.handingOver = false;
+    this.campaignWhenApplied = false;
     this.quiesced = false;
     this.tracker.resetVotes();
     const lastIndex = this.raftLog.lastIndex();
@@ -311,6 +324,11 @@ export class Raft {
     if (this.electionElapsed >= this.config.electionTimeoutTicks) {
       this.electionElapsed = 0;
       if (this.config.checkQuorum) checkQuorum(this);
+      if (this.role === "leader" && this.handingOver) {
+        this.logger.info(`${this.id} stepping down: no longer a voter, handover did not finish`);
+        this.becomeFollower(this.term, null);
+        return;
+      }
       // A transfer that did not finish within an election timeout is abandoned.
       if (this.role === "leader" && this.leadTransferee !== null) this.abortLeaderTransfer();
     }

@@ -33,7 +33,7 @@ export function readIndex(r: Raft, context: Uint8Array): ReadIndexResult {
 }
 
 export function leaderReadIndex(r: Raft, request: ReadRequest): ReadIndexResult {
-  if (r.tracker.isSingleton()) {
+  if (r.tracker.isSingleton() && r.tracker.isVoter(r.id)) {
     // The only voter needs nobody's confirmation.
     respond(r, request, r.raftLog.committed);
     return { status: "accepted" };

@@ -199,27 +199,17 @@ export class Chaos {
         return [{ type: "addLearner", nodeId: this.joining.id }];
       });
     }
-    // As the README asks, the leader is not removed (an application
-    // transfers leadership first). Removing it can leave a group with no
-    // possible leader: it steps down holding the newest log, and survivors
-    // that have not applied the change still need its vote (with two voters
-    // on a side, as in a one-to-one room). A stale view or a late copy of a
-    // proposal can still do it, rarely.
-    const leader = this.cluster.leader()?.id;
-    const removable = voters.filter((id) => id !== leader);
     const learner = learners[0];
     if (learner !== undefined) {
       if (voters.length < votersMax) options.push(() => [{ type: "addVoter", nodeId: learner }]);
-      if (removable.length > 0) {
-        options.push(() => [
-          { type: "addVoter", nodeId: learner },
-          { type: "removeNode", nodeId: this.random.pick(removable) },
-        ]);
-      }
+      options.push(() => [
+        { type: "addVoter", nodeId: learner },
+        { type: "removeNode", nodeId: this.random.pick(voters) },
+      ]);
       options.push(() => [{ type: "removeNode", nodeId: learner }]);
     }
-    if (voters.length > votersMin && removable.length > 0) {
-      options.push(() => [{ type: "removeNode", nodeId: this.random.pick(removable) }]);
+    if (voters.length > votersMin) {
+      options.push(() => [{ type: "removeNode", nodeId: this.random.pick(voters) }]);
     }
     if (options.length === 0) return null;
     return this.random.pick(options)();
