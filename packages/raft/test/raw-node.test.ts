@@ -291,6 +291,35 @@ describe("quiescence and liveness", () => {
     expect(cluster.node("2").rawNode.status().softState.lead).toBeNull();
   });
 
+  it("followers told that their leader died campaign within an election timeout, not after it", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    const term = cluster.node("2").rawNode.status().hardState.term;
+    cluster.isolate("1");
+    for (const id of ["2", "3"]) cluster.node(id).rawNode.peerLivenessChanged(nodeId("1"), false);
+    // The test's random source returns 0: the campaign comes after one tick
+    // (the default wait is ten to twenty).
+    cluster.tick("2");
+    cluster.stabilize();
+    expect(cluster.node("2").rawNode.status().softState.role).toBe("leader");
+    expect(cluster.node("2").rawNode.status().hardState.term).toBe(term + 1);
+  });
+
+  it("a one-way report of a live leader's death does not raise any term", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    const term = cluster.node("1").rawNode.status().hardState.term;
+    cluster.node("2").rawNode.peerLivenessChanged(nodeId("1"), false);
+    for (let round = 0; round < 30; round++) {
+      for (const id of ["1", "2", "3"]) cluster.tick(id);
+      cluster.stabilize();
+    }
+    expect(cluster.leaders()).toEqual(["1"]);
+    for (const id of ["1", "2", "3"]) {
+      expect(cluster.node(id).rawNode.status().hardState.term).toBe(term);
+    }
+  });
+
   it("heartbeats are small and recognisable so a transport can coalesce them", () => {
     const cluster = Cluster.ofSize(3);
     cluster.elect("1");

@@ -23,9 +23,10 @@
  *
  * Liveness changes (`peerLivenessChanged`) wake only groups they matter to:
  *  - a follower whose leader died wakes and forgets that leader (so the lease
- *    does not delay the new election); it campaigns only after its own
- *    randomized election timeout, so the groups that lost their leader elect
- *    spread over [T, 2T) rather than all at once;
+ *    does not delay the new election), and campaigns after a random 1 to T
+ *    ticks (T: the election timeout) rather than its usual T to 2T since it
+ *    last heard from the leader, so the groups that lost their leader elect
+ *    promptly yet spread over T rather than all at once;
  *  - a quiet leader wakes if the live voters no longer form a quorum (it
  *    will step down by CheckQuorum), or if a peer that is behind comes back;
  *  - every other group stays asleep.
@@ -137,6 +138,8 @@ export function peerLivenessChanged(r: Raft, id: NodeId, alive: boolean): void {
     r.logger.info(`${r.id} forgetting leader ${id} at term ${r.term}: reported unreachable`);
     r.lead = null;
     wake(r, "liveness");
+    // Only PreVote with CheckQuorum makes an early campaign harmless.
+    if (r.config.preVote && r.config.checkQuorum) campaignSoon(r);
     return;
   }
   if (!r.quiesced || r.role !== "leader") return;
@@ -148,4 +151,18 @@ export function peerLivenessChanged(r: Raft, id: NodeId, alive: boolean): void {
   if (alive && progress !== undefined && progress.match < r.raftLog.lastIndex()) {
     wake(r, "liveness");
   }
+}
+
+/**
+ * Brings the follower's next campaign forward to a uniformly random 1 to T
+ * ticks from now (T: the election timeout), instead of T to 2T after it
+ * last heard from the leader. The delay stays random so that the survivors
+ * of a group rarely collide and the thousands of groups a dead server led
+ * still elect spread over T. It is safe under one-way or false reports:
+ * the campaign starts with PreVote, and voters that still hear from the
+ * leader refuse it (CheckQuorum's lease), so terms do not inflate.
+ */
+function campaignSoon(r: Raft): void {
+  const delayTicks = 1 + r.config.random.nextInt(r.config.electionTimeoutTicks);
+  r.electionElapsed = Math.max(r.electionElapsed, r.randomizedElectionTimeout - delayTicks);
 }
