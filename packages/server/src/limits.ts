@@ -243,3 +243,29 @@ export const streamClientFramesPerSecond = 200;
  * and revocation in this process take effect at once regardless; the bound
  * only matters for sessions ended by another process sharing the database. */
 export const sessionCacheMs = 5_000;
+
+// ---------------------------------------------------------------------------
+// Federation storage (src/federation/storage): the write-through mirror of
+// the federation cores' state in the database.
+
+/** Bytes of federation writes pending a flush beyond which `flushWanted` says
+ * the caller should flush before its next input even without `mustSync`. A
+ * round's writes are usually a few KiB; 8 MiB is one transaction of a few
+ * milliseconds to a few tens on either database. */
+export const federationPendingBytesFlushAt = 8 * 1024 * 1024;
+
+/** Bytes of federation writes pending a flush beyond which a write throws: the
+ * caller stopped flushing, and holding more would grow memory without bound.
+ * It is above the largest single write (a 64 MiB Raft or leaf snapshot) with
+ * room for a busy round around it. */
+export const federationPendingBytesMax = 256 * 1024 * 1024;
+
+/** Rows in one INSERT of a flush. At most 9 columns per row, so 500 rows stay
+ * far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+export const federationInsertRowsMax = 500;
+
+/** Messages one room's store holds. Every stored message of a room is in
+ * memory (the store's reads are synchronous and PostgreSQL can only be read
+ * asynchronously; see federation/storage/README.md), so this bounds one
+ * room's share; past it a put fails with `capacity_exceeded`. */
+export const federationMessagesPerRoomMax = 1_000_000;

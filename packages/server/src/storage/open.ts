@@ -77,6 +77,7 @@ function createStorage(
   return {
     dialect,
     migrations: createMigrationRunner(db, dialect, postgresSchema),
+    database: context,
     serverKeys: createServerKeyRepository(context),
     accounts: createAccountRepository(context),
     devices: createDeviceRepository(context),

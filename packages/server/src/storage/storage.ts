@@ -5,6 +5,8 @@
 // throw `StorageError` only for programmer errors (unknown room, oversized
 // value) and for the database being unreachable.
 
+import type { Kysely } from "kysely";
+import type { Database } from "./database-schema.ts";
 import type {
   Account,
   AppendOutcome,
@@ -279,9 +281,20 @@ export interface MigrationRunner {
 
 export type StorageDialect = "sqlite" | "postgres";
 
+/**
+ * The database itself, for a subsystem that owns its own tables and
+ * transactions (the federation storage, which mirrors its tables in memory).
+ * Request handlers use the repositories instead.
+ */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: StorageDialect;
+}
+
 export interface Storage {
   readonly dialect: StorageDialect;
   readonly migrations: MigrationRunner;
+  readonly database: DatabaseHandle;
   readonly serverKeys: ServerKeyRepository;
   readonly accounts: AccountRepository;
   readonly devices: DeviceRepository;

@@ -14,6 +14,7 @@ import type { Database } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
 import type { MigrationRunner, MigrationStatus, StorageDialect } from "../storage.ts";
 import { initialMigration } from "./0001-initial.ts";
+import { federationMigration } from "./0002-federation.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -21,6 +22,7 @@ const migrationLockTableName = "parley_migration_lock";
 function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
   return {
     "0001-initial": initialMigration(dialect),
+    "0002-federation": federationMigration(dialect),
   };
 }
 
