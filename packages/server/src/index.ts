@@ -20,6 +20,10 @@ export {
 } from "./config/load.ts";
 export { environmentVariableName, settingPaths } from "./config/settings.ts";
 export {
+  DatabaseFederationStorage,
+  type DatabaseFederationStorageOptions,
+} from "./federation/storage/database-federation-storage.ts";
+export {
   createServerSigner,
   generateEd25519Key,
   type KeyGenerator,
