@@ -1,0 +1,353 @@
+// ParleyClient: one device of one user, talking to its homeserver. It wires
+// the pieces — session, rooms, outbox, live stream, timeline sync — and is
+// the SDK's one entry point for applications.
+
+import {
+  type DeviceId,
+  encodeBase64url,
+  nobleSignatureProvider,
+  ParleyError,
+  parseUserId,
+  type RoomId,
+  type SignatureProvider,
+  signRoomMessage,
+  type UserId,
+} from "@parley/protocol";
+import {
+  type AccountDependencies,
+  type AccountInput,
+  loginAccount,
+  type RegisterInput,
+  registerAccount,
+  type SignedIn,
+  savedSignIn,
+} from "./account.ts";
+import {
+  accountDependencies,
+  newClientId,
+  type ParleyClientOptions,
+  wireClient,
+} from "./client-wiring.ts";
+import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
+import type {
+  ClientEvent,
+  ClientEventType,
+  ConnectionState,
+  TimelineEvent,
+} from "./events/client-events.ts";
+import { decodeTimelineEvent } from "./events/decode-event.ts";
+import { EventHub } from "./events/event-hub.ts";
+import type { TimelineSync } from "./events/timeline-sync.ts";
+import type {
+  CreateRoomInput,
+  HistoryQuery,
+  Member,
+  MembersPage,
+  RoomApi,
+  RoomState,
+  RoomSummary,
+  UserRoomAction,
+} from "./rooms/room-api.ts";
+import type { Session } from "./session.ts";
+import type { ClientStore } from "./store/client-store.ts";
+import { SavedState } from "./store/saved-state.ts";
+import type { LiveStream } from "./stream/live-stream.ts";
+
+/** What `send` accepts: text (sent as `text/plain`), or bytes of the room's content type. */
+export type MessageContent = string | { readonly body: Uint8Array; readonly contentType: string };
+
+const textEncoder = new TextEncoder();
+
+export class ParleyClient {
+  readonly userId: UserId;
+  readonly deviceId: DeviceId;
+  readonly serverName: string;
+  readonly baseUrl: string;
+  readonly #provider: SignatureProvider;
+  readonly #keys: SignedIn["keys"];
+  readonly #session: Session;
+  readonly #rooms: RoomApi;
+  readonly #outbox: Outbox;
+  readonly #sync: TimelineSync;
+  readonly #stream: LiveStream;
+  readonly #nowMs: () => number;
+  readonly #events = new EventHub();
+  #connection: ConnectionState = { status: "stopped", error: undefined };
+
+  /** Registers a new account with a new device key, kept in `options.store`. */
+  static async register(
+    input: RegisterInput,
+    options: ParleyClientOptions = {},
+  ): Promise<ParleyClient> {
+    const dependencies = accountDependencies(input.baseUrl, options);
+    return new ParleyClient(await registerAccount(dependencies, input), dependencies, options);
+  }
+
+  /** Logs in, reusing the device key the store holds for this account, or making a new device. */
+  static async login(
+    input: AccountInput,
+    options: ParleyClientOptions = {},
+  ): Promise<ParleyClient> {
+    const dependencies = accountDependencies(input.baseUrl, options);
+    return new ParleyClient(await loginAccount(dependencies, input), dependencies, options);
+  }
+
+  /**
+   * The client a store's saved device belongs to, or undefined if the store
+   * holds none. No request is made: an expired session is renewed with the
+   * device key on first use.
+   */
+  static async restore(
+    options: ParleyClientOptions & { readonly store: ClientStore },
+  ): Promise<ParleyClient | undefined> {
+    const saved = new SavedState(options.store);
+    const signedIn = await savedSignIn({
+      saved,
+      provider: options.signatureProvider ?? nobleSignatureProvider,
+    });
+    if (signedIn === undefined) return undefined;
+    const dependencies = accountDependencies(signedIn.device.baseUrl, options);
+    return new ParleyClient(signedIn, dependencies, options);
+  }
+
+  private constructor(
+    signedIn: SignedIn,
+    dependencies: AccountDependencies,
+    options: ParleyClientOptions,
+  ) {
+    this.userId = parseUserId(signedIn.device.userId);
+    this.deviceId = signedIn.keys.deviceId;
+    this.serverName = signedIn.device.serverName;
+    this.baseUrl = dependencies.api.baseUrl;
+    this.#provider = dependencies.provider;
+    this.#keys = signedIn.keys;
+    this.#nowMs = dependencies.nowMs;
+    const parts = wireClient(signedIn, dependencies, options, {
+      emit: (event) => this.#events.emit(event),
+      connectionChanged: (state) => {
+        this.#connection = state;
+      },
+    });
+    this.#session = parts.session;
+    this.#rooms = parts.rooms;
+    this.#outbox = parts.outbox;
+    this.#sync = parts.sync;
+    this.#stream = parts.stream;
+  }
+
+  // ---- events ------------------------------------------------------------
+
+  /** Calls `listener` with every event of one type; returns the function that stops it. */
+  on<Type extends ClientEventType>(
+    type: Type,
+    listener: (event: Extract<ClientEvent, { type: Type }>) => void,
+  ): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /** Calls `listener` with every event; returns the function that stops it. */
+  onEvent(listener: (event: ClientEvent) => void): () => void {
+    return this.#events.onEvent(listener);
+  }
+
+  // ---- connection ----------------------------------------------------------
+
+  get connection(): ConnectionState {
+    return this.#connection;
+  }
+
+  /**
+   * Starts live delivery: loads the saved cursor, resends messages a previous
+   * run left unaccepted, and opens the stream (reconnecting by itself).
+   */
+  async start(): Promise<void> {
+    if (this.#stream.running) return;
+    await this.#sync.load();
+    await this.#outbox.resume();
+    this.#stream.start();
+  }
+
+  /** Stops live delivery after acknowledging what was processed. Sending still works. */
+  stop(): Promise<void> {
+    return this.#stream.stop();
+  }
+
+  /** Drops the stream's socket as a network failure would; it reconnects and resumes. */
+  interruptConnection(): void {
+    this.#stream.interrupt();
+  }
+
+  /** Resolves once the stream is connected; rejects if it stops first or after `timeoutMs`. */
+  connected(timeoutMs = 30_000): Promise<void> {
+    if (this.#connection.status === "connected") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stopListening();
+        reject(new ParleyError("unavailable", `not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stopListening = this.on("connection", ({ state }) => {
+        if (state.status === "connected") resolve();
+        else if (state.status === "stopped")
+          reject(state.error ?? new ParleyError("unavailable", "stopped"));
+        else return;
+        clearTimeout(timer);
+        stopListening();
+      });
+    });
+  }
+
+  /** Ends this session at the server and stops the stream. The device key stays in the store. */
+  async logout(): Promise<void> {
+    await this.stop();
+    await this.#session.logout();
+  }
+
+  // ---- messages ------------------------------------------------------------
+
+  /**
+   * Signs and sends a message with a client-chosen id (new unless given).
+   * Returns at once with the message's delivery handle, state `pending`; every
+   * change is also a `delivery` event. Retries after a lost answer are
+   * automatic and safe (the server stores the envelope once).
+   */
+  async send(
+    roomId: RoomId,
+    content: MessageContent,
+    options: { clientId?: string } = {},
+  ): Promise<OutgoingMessage> {
+    const body = typeof content === "string" ? textEncoder.encode(content) : content.body;
+    const contentType = typeof content === "string" ? "text/plain" : content.contentType;
+    const clientId = options.clientId ?? newClientId();
+    const existing = this.#outbox.find(roomId, clientId);
+    if (existing !== undefined) return existing;
+    const createdAtMs = this.#nowMs();
+    const envelope = signRoomMessage(this.#provider, this.#keys.keyPair, {
+      roomId,
+      contentType,
+      body,
+      clientId,
+      sentAtMs: createdAtMs,
+    });
+    return this.#outbox.send({
+      roomId,
+      clientId,
+      envelope: encodeBase64url(envelope),
+      contentType,
+      body: encodeBase64url(body),
+      createdAtMs,
+    });
+  }
+
+  /** Messages sent from this device and not accepted yet (pending or failed). */
+  unacceptedMessages(): OutgoingMessage[] {
+    return this.#outbox.unaccepted();
+  }
+
+  /**
+   * A page of a room's events, signatures verified. Backward (default) is
+   * newest first; pass the page's `next` as `from` to go on.
+   */
+  async history(
+    roomId: RoomId,
+    query: HistoryQuery = {},
+  ): Promise<{ events: TimelineEvent[]; more: boolean; next: number }> {
+    const page = await this.#rooms.history(roomId, query);
+    return {
+      events: page.events.map((event) => decodeTimelineEvent(this.#provider, event, this.deviceId)),
+      more: page.more,
+      next: page.next,
+    };
+  }
+
+  // ---- rooms ---------------------------------------------------------------
+
+  /** Creates a plain room with this user as its admin. */
+  createRoom(input: CreateRoomInput): Promise<{ roomId: RoomId; logIndex: number }> {
+    return this.#rooms.createRoom(input);
+  }
+
+  /** Any user action on a room (docs/protocol.md ch. 11); the helpers below name the common ones. */
+  act(
+    roomId: RoomId,
+    action: UserRoomAction,
+    options: { clientId?: string } = {},
+  ): Promise<{ logIndex: number }> {
+    return this.#rooms.act(roomId, action, options.clientId);
+  }
+
+  invite(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "invite", target: userId });
+  }
+
+  join(roomId: RoomId): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "join" });
+  }
+
+  knock(roomId: RoomId, reason = ""): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "knock", reason });
+  }
+
+  /** Lets a knocking user in: they become invited and may join. */
+  acceptKnock(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+    return this.invite(roomId, userId);
+  }
+
+  leave(roomId: RoomId): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "leave" });
+  }
+
+  kick(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "kick", target: userId, reason });
+  }
+
+  ban(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "ban", target: userId, reason });
+  }
+
+  unban(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "unban", target: userId });
+  }
+
+  setName(roomId: RoomId, name: string): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "set-name", name });
+  }
+
+  setTopic(roomId: RoomId, topic: string): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "set-topic", topic });
+  }
+
+  setRole(roomId: RoomId, userId: UserId, role: Member["role"]): Promise<{ logIndex: number }> {
+    return this.act(roomId, { type: "set-role", target: userId, role });
+  }
+
+  /** The rooms this user has joined, is invited to, or is knocking at. */
+  rooms(): Promise<RoomSummary[]> {
+    return this.#rooms.rooms();
+  }
+
+  /** A room's applied state (for joined, invited and knocking users). */
+  roomState(roomId: RoomId): Promise<RoomState> {
+    return this.#rooms.state(roomId);
+  }
+
+  /** One page of a room's members, by user id. */
+  members(roomId: RoomId, page: { after?: string; limit?: number } = {}): Promise<MembersPage> {
+    return this.#rooms.members(roomId, page);
+  }
+
+  /** Every member of a room, page after page (bounded by the room's member limit). */
+  async allMembers(roomId: RoomId): Promise<Member[]> {
+    const members: Member[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 100; page += 1) {
+      const answer = await this.#rooms.members(roomId, {
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      members.push(...answer.members);
+      if (!answer.more || answer.next === null) break;
+      after = answer.next;
+    }
+    return members;
+  }
+}

@@ -1,0 +1,98 @@
+import { ParleyError } from "@parley/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type DeliveryInput,
+  type DeliveryState,
+  initialDeliveryState,
+  nextDeliveryState,
+} from "./delivery-state.ts";
+
+const acceptance = { sequence: 7, streamPosition: 70, acceptedAtMs: 1000, controlIndex: 3 };
+const refused = new ParleyError("forbidden", "not a member");
+
+const inputs: fc.Arbitrary<DeliveryInput> = fc.constantFrom<DeliveryInput>(
+  { type: "attempt" },
+  { type: "accepted", acceptance },
+  { type: "failed", error: refused },
+  { type: "retry" },
+  { type: "delivered", deliveredAtMs: 2000 },
+);
+
+/** Runs inputs, skipping the ones the machine refuses (as callers never send them). */
+function run(sequence: readonly DeliveryInput[]): DeliveryState[] {
+  const states = [initialDeliveryState];
+  for (const input of sequence) {
+    const last = states.at(-1) ?? initialDeliveryState;
+    try {
+      states.push(nextDeliveryState(last, input));
+    } catch (error) {
+      expect(error).toMatchObject({ code: "invalid_argument" });
+    }
+  }
+  return states;
+}
+
+describe("delivery state machine", () => {
+  it("walks pending → accepted → delivered, and failed → pending on retry", () => {
+    const failed = nextDeliveryState(nextDeliveryState(initialDeliveryState, { type: "attempt" }), {
+      type: "failed",
+      error: refused,
+    });
+    expect(failed).toEqual({ status: "failed", error: refused, attempts: 1 });
+    const retried = nextDeliveryState(failed, { type: "retry" });
+    expect(retried).toEqual({ status: "pending", attempts: 1 });
+    const accepted = nextDeliveryState(retried, { type: "accepted", acceptance });
+    expect(accepted).toEqual({ status: "accepted", ...acceptance });
+    expect(nextDeliveryState(accepted, { type: "delivered", deliveredAtMs: 5 })).toEqual({
+      status: "delivered",
+      deliveredAtMs: 5,
+      ...acceptance,
+    });
+  });
+
+  it("refuses transitions it does not have", () => {
+    const accepted = nextDeliveryState(initialDeliveryState, { type: "accepted", acceptance });
+    expect(() => nextDeliveryState(accepted, { type: "failed", error: refused })).toThrow(
+      ParleyError,
+    );
+    expect(() => nextDeliveryState(initialDeliveryState, { type: "retry" })).toThrow(ParleyError);
+    expect(() =>
+      nextDeliveryState(initialDeliveryState, { type: "delivered", deliveredAtMs: 1 }),
+    ).toThrow(ParleyError);
+  });
+
+  it("never leaves accepted or delivered for pending or failed, whatever comes", () => {
+    fc.assert(
+      fc.property(fc.array(inputs, { maxLength: 40 }), (sequence) => {
+        const states = run(sequence);
+        const firstSettled = states.findIndex(
+          (state) => state.status === "accepted" || state.status === "delivered",
+        );
+        if (firstSettled === -1) return;
+        for (const state of states.slice(firstSettled)) {
+          expect(["accepted", "delivered"]).toContain(state.status);
+        }
+      }),
+    );
+  });
+
+  it("counts attempts one by one while pending and keeps the count through failure and retry", () => {
+    fc.assert(
+      fc.property(fc.array(inputs, { maxLength: 40 }), (sequence) => {
+        const states = run(sequence);
+        for (let index = 1; index < states.length; index += 1) {
+          const before = states[index - 1];
+          const after = states[index];
+          if (before === undefined || after === undefined) continue;
+          if (before.status === "pending" && after.status === "pending") {
+            expect(after.attempts).toBe(before.attempts + 1);
+          }
+          if (before.status === "pending" && after.status === "failed") {
+            expect(after.attempts).toBe(before.attempts);
+          }
+        }
+      }),
+    );
+  });
+});

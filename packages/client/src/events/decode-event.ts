@@ -1,0 +1,111 @@
+// From the wire to the application: a stream or history event becomes a
+// typed timeline event after its signature is checked, and a queue item
+// becomes an invite or membership event. Whatever does not check out is a
+// ParleyError, never a half-filled event.
+
+import {
+  type DeviceId,
+  decodeBase64url,
+  ParleyError,
+  parseRoomId,
+  parseUserId,
+  type SignatureProvider,
+  verifyStoredRoomMessage,
+} from "@parley/protocol";
+import { type Membership, memberships } from "@parley/room";
+import type { EventJson, NoticeBodyJson, QueueItemJson } from "../wire.ts";
+import type { InviteEvent, MembershipEvent, TimelineEvent } from "./client-events.ts";
+
+const textDecoder = new TextDecoder("utf-8", { fatal: false });
+
+export function decodeTimelineEvent(
+  provider: SignatureProvider,
+  event: EventJson,
+  thisDevice: DeviceId,
+): TimelineEvent {
+  const roomId = parseRoomId(event.roomId);
+  const position = {
+    roomId,
+    sequence: event.sequence,
+    position: event.position,
+    acceptedAtMs: event.acceptedAtMs,
+    controlIndex: event.controlIndex,
+  };
+  if (event.kind === "control") {
+    if (event.control === undefined) {
+      throw new ParleyError("bad_structure", `control event ${event.position} has no entry`);
+    }
+    return { type: "room-change", ...position, ...event.control };
+  }
+  if (event.signature === null) {
+    throw new ParleyError("bad_structure", `message ${event.position} has no signature`);
+  }
+  const message = verifyStoredRoomMessage(
+    provider,
+    decodeBase64url(event.signed),
+    decodeBase64url(event.signature),
+  );
+  // The signature covers the room, device and client id: the server's copies must agree.
+  if (
+    message.roomId !== roomId ||
+    message.deviceId !== event.deviceId ||
+    message.clientId !== event.clientId
+  ) {
+    throw new ParleyError("bad_structure", `message ${event.position} disagrees with its envelope`);
+  }
+  return {
+    type: "message",
+    ...position,
+    sender: parseUserId(event.sender),
+    deviceId: message.deviceId,
+    clientId: message.clientId,
+    contentType: message.contentType,
+    body: message.body,
+    text: message.contentType.startsWith("text/") ? textDecoder.decode(message.body) : undefined,
+    sentAtMs: message.sentAtMs,
+    fromThisDevice: message.deviceId === thisDevice,
+  };
+}
+
+function stringField(body: NoticeBodyJson, name: keyof NoticeBodyJson): string {
+  const value = body[name];
+  if (typeof value !== "string") {
+    throw new ParleyError("bad_structure", `a queue item has no text field ${name}`);
+  }
+  return value;
+}
+
+function isMembership(value: string): value is Membership | "none" {
+  return value === "none" || (memberships as readonly string[]).includes(value);
+}
+
+/** A queue item as an event, or undefined for a kind this SDK does not know (newer servers). */
+export function decodeQueueItem(item: QueueItemJson): InviteEvent | MembershipEvent | undefined {
+  const { body } = item;
+  const logIndex = typeof body.logIndex === "number" ? body.logIndex : 0;
+  if (item.kind === "invite") {
+    return {
+      type: "invite",
+      roomId: parseRoomId(stringField(body, "roomId")),
+      by: parseUserId(stringField(body, "by")),
+      roomName: typeof body.name === "string" ? body.name : "",
+      logIndex,
+    };
+  }
+  if (item.kind === "membership") {
+    const membership = stringField(body, "membership");
+    if (!isMembership(membership)) {
+      throw new ParleyError("bad_structure", `unknown membership ${membership}`);
+    }
+    return {
+      type: "membership",
+      roomId: parseRoomId(stringField(body, "roomId")),
+      membership,
+      by: parseUserId(stringField(body, "by")),
+      roomName: typeof body.name === "string" ? body.name : "",
+      reason: typeof body.reason === "string" ? body.reason : undefined,
+      logIndex,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,165 @@
+// Rooms over the client API (docs/protocol.md §10.3–10.5): create, act,
+// list, read state, members and history. Every state change carries a
+// client-chosen id, so the bounded automatic retries after a lost answer are
+// answered with the first outcome instead of acting twice.
+
+import type { ParleyError, RoomId, UserId } from "@parley/protocol";
+import type { JoinRule, Membership, Role, RoomAction } from "@parley/room";
+import { isTransient } from "../errors.ts";
+import type { Session } from "../session.ts";
+import { type BackoffPolicy, backoffDelayMs } from "../stream/backoff.ts";
+import type { HistoryPageJson, MembersPageJson, RoomListJson, RoomStateJson } from "../wire.ts";
+
+/** A room this user is in, invited to, or knocking at. */
+export interface RoomSummary {
+  readonly roomId: RoomId;
+  readonly membership: "joined" | "invited" | "knocking";
+  /** The control index at which this membership began. */
+  readonly sinceIndex: number;
+}
+
+/** The applied state of a room, as the server shows it to a member. */
+export type RoomState = Omit<RoomStateJson, "roomId"> & { readonly roomId: RoomId };
+
+export interface Member {
+  readonly userId: UserId;
+  readonly membership: Membership;
+  readonly role: Role;
+  readonly sinceIndex: number;
+}
+
+export interface MembersPage {
+  readonly members: readonly Member[];
+  readonly more: boolean;
+  /** Pass as `after` for the next page; null at the end. */
+  readonly next: string | null;
+}
+
+export interface CreateRoomInput {
+  readonly name: string;
+  readonly topic?: string;
+  /** Fixed for the room's life. Default `text/plain`. */
+  readonly contentType?: string;
+  /** Default `invite`. */
+  readonly joinRule?: JoinRule;
+  /** Chosen by the SDK when absent; the same id makes a retry return the same room. */
+  readonly clientId?: string;
+}
+
+export interface HistoryQuery {
+  /** A room sequence: `backward` reads below it, `forward` above it. Default: the newest / the first. */
+  readonly from?: number;
+  /** Default `backward` (newest first). */
+  readonly direction?: "backward" | "forward";
+  /** 1 to 1000; default 50. */
+  readonly limit?: number;
+}
+
+/** Actions a user sends (creation has its own call; sponsor changes are for servers). */
+export type UserRoomAction = Exclude<
+  RoomAction,
+  { type: "create" } | { type: "add-sponsor" } | { type: "remove-sponsor" }
+>;
+
+export interface RoomApiDependencies {
+  readonly session: Session;
+  readonly newClientId: () => string;
+  readonly backoff: BackoffPolicy;
+  /** Requests per call when there is no answer or the server is busy. */
+  readonly attemptsMax: number;
+  readonly random: () => number;
+}
+
+const roomPath = (roomId: string) => `/rooms/${encodeURIComponent(roomId)}`;
+
+export class RoomApi {
+  readonly #dependencies: RoomApiDependencies;
+
+  constructor(dependencies: RoomApiDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  createRoom(input: CreateRoomInput): Promise<{ roomId: RoomId; logIndex: number }> {
+    const body = {
+      clientId: input.clientId ?? this.#dependencies.newClientId(),
+      name: input.name,
+      topic: input.topic ?? "",
+      contentType: input.contentType ?? "text/plain",
+      joinRule: input.joinRule ?? "invite",
+    };
+    return this.#idempotent(() =>
+      this.#dependencies.session.request<{ roomId: RoomId; logIndex: number }>(
+        "POST",
+        "/rooms",
+        body,
+      ),
+    );
+  }
+
+  act(roomId: RoomId, action: UserRoomAction, clientId?: string): Promise<{ logIndex: number }> {
+    const body = { clientId: clientId ?? this.#dependencies.newClientId(), action };
+    return this.#idempotent(() =>
+      this.#dependencies.session.request<{ logIndex: number }>(
+        "POST",
+        `${roomPath(roomId)}/actions`,
+        body,
+      ),
+    );
+  }
+
+  async rooms(): Promise<RoomSummary[]> {
+    const list = await this.#dependencies.session.request<RoomListJson>("GET", "/rooms");
+    return list.rooms.map((room) => ({ ...room, roomId: room.roomId as RoomId }));
+  }
+
+  async state(roomId: RoomId): Promise<RoomState> {
+    const state = await this.#dependencies.session.request<RoomStateJson>("GET", roomPath(roomId));
+    return { ...state, roomId: state.roomId as RoomId };
+  }
+
+  async members(
+    roomId: RoomId,
+    page: { after?: string; limit?: number } = {},
+  ): Promise<MembersPage> {
+    const query = new URLSearchParams();
+    if (page.after !== undefined) query.set("after", page.after);
+    if (page.limit !== undefined) query.set("limit", String(page.limit));
+    const suffix = query.size === 0 ? "" : `?${query.toString()}`;
+    const answer = await this.#dependencies.session.request<MembersPageJson>(
+      "GET",
+      `${roomPath(roomId)}/members${suffix}`,
+    );
+    return {
+      members: answer.members.map((member) => ({ ...member, userId: member.userId as UserId })),
+      more: answer.more,
+      next: answer.next,
+    };
+  }
+
+  history(roomId: RoomId, query: HistoryQuery = {}): Promise<HistoryPageJson> {
+    const parameters = new URLSearchParams();
+    if (query.from !== undefined) parameters.set("from", String(query.from));
+    if (query.direction !== undefined) parameters.set("direction", query.direction);
+    if (query.limit !== undefined) parameters.set("limit", String(query.limit));
+    const suffix = parameters.size === 0 ? "" : `?${parameters.toString()}`;
+    return this.#dependencies.session.request<HistoryPageJson>(
+      "GET",
+      `${roomPath(roomId)}/messages${suffix}`,
+    );
+  }
+
+  /** Repeats a request that carries a client id while the failure is transient, boundedly. */
+  async #idempotent<Result>(call: () => Promise<Result>): Promise<Result> {
+    const { attemptsMax, backoff, random } = this.#dependencies;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isTransient(error) || attempt >= attemptsMax) throw error;
+        const retryAfterMs = (error as ParleyError).retryAfterMs;
+        const delayMs = retryAfterMs ?? backoffDelayMs(backoff, attempt, random());
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+}

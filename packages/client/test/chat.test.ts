@@ -1,0 +1,94 @@
+// Two users chatting through the SDK against a real homeserver on loopback.
+
+import type { ClientEvent, RoomMessageEvent } from "@parley/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startTestHomeserver, type TestHomeserver } from "./homeserver-fixture.ts";
+
+let homeserver: TestHomeserver;
+
+beforeAll(async () => {
+  homeserver = await startTestHomeserver();
+});
+
+afterAll(async () => {
+  await homeserver.close();
+});
+
+function recorder() {
+  const events: ClientEvent[] = [];
+  return {
+    events,
+    record: (event: ClientEvent) => events.push(event),
+    texts: () =>
+      events
+        .filter((event): event is RoomMessageEvent => event.type === "message")
+        .map((event) => event.text),
+  };
+}
+
+describe("two users chat", () => {
+  it("alice invites bob, bob accepts, both see each other's messages live and in history", async () => {
+    const alice = await homeserver.user("alice");
+    const bob = await homeserver.user("bob");
+    const aliceSeen = recorder();
+    const bobSeen = recorder();
+    alice.onEvent(aliceSeen.record);
+    bob.onEvent(bobSeen.record);
+    await alice.start();
+    await bob.start();
+    await alice.connected();
+    await bob.connected();
+
+    const { roomId } = await alice.createRoom({ name: "lunch", topic: "where?" });
+    await alice.invite(roomId, bob.userId);
+    await eventually(() => bobSeen.events.some((event) => event.type === "invite"));
+    expect(bobSeen.events.find((event) => event.type === "invite")).toMatchObject({
+      roomId,
+      by: alice.userId,
+      roomName: "lunch",
+    });
+    await bob.join(roomId);
+
+    const hello = await alice.send(roomId, "hello bob");
+    expect(hello.state.status).toBe("pending");
+    expect(await hello.settled()).toMatchObject({ status: "accepted" });
+    await (await bob.send(roomId, "hi alice")).settled();
+
+    for (const seen of [aliceSeen, bobSeen]) {
+      await eventually(() => seen.texts().length === 2);
+      expect(seen.texts()).toEqual(["hello bob", "hi alice"]);
+    }
+    const fromAlice = bobSeen.events.find(
+      (event): event is RoomMessageEvent => event.type === "message" && event.text === "hello bob",
+    );
+    expect(fromAlice).toMatchObject({
+      sender: alice.userId,
+      deviceId: alice.deviceId,
+      fromThisDevice: false,
+    });
+    const deliveries = aliceSeen.events.filter((event) => event.type === "delivery");
+    expect(deliveries.map((event) => event.state.status)).toEqual(["pending", "accepted"]);
+
+    const state = await bob.roomState(roomId);
+    expect(state).toMatchObject({
+      name: "lunch",
+      topic: "where?",
+      joinedMembers: 2,
+      membership: "joined",
+    });
+    const members = await alice.allMembers(roomId);
+    expect(members.map((member) => member.userId).sort()).toEqual(
+      [alice.userId, bob.userId].sort(),
+    );
+    expect(await bob.rooms()).toEqual([expect.objectContaining({ roomId, membership: "joined" })]);
+
+    const history = await bob.history(roomId, { direction: "forward" });
+    expect(history.events.map((event) => event.type)).toEqual([
+      "room-change",
+      "room-change",
+      "room-change",
+      "message",
+      "message",
+    ]);
+  });
+});
