@@ -112,6 +112,13 @@ export interface DeviceQueueItemsTable {
   created_at_ms: number;
 }
 
+/** A homeserver blocked by this server's operator (migration 0004). */
+export interface ServerBlocksTable {
+  server_name: string;
+  reason: string;
+  blocked_at_ms: number;
+}
+
 export interface Database {
   server_signing_keys: ServerSigningKeysTable;
   accounts: AccountsTable;
@@ -126,4 +133,5 @@ export interface Database {
   room_events: RoomEventsTable;
   device_inboxes: DeviceInboxesTable;
   device_queue_items: DeviceQueueItemsTable;
+  server_blocks: ServerBlocksTable;
 }

@@ -11,6 +11,7 @@ import type { Database } from "./database-schema.ts";
 import { StorageError } from "./errors.ts";
 import { createMigrationRunner } from "./migrations/migration-runner.ts";
 import { createAccountRepository } from "./repositories/accounts.ts";
+import { createAdministrationRepository } from "./repositories/administration.ts";
 import type { RepositoryContext } from "./repositories/context.ts";
 import { createDeviceRepository } from "./repositories/devices.ts";
 import { createEventRepository } from "./repositories/events.ts";
@@ -84,6 +85,7 @@ function createStorage(
     rooms: createRoomRepository(context),
     events: createEventRepository(context),
     inboxes: createInboxRepository(context),
+    administration: createAdministrationRepository(context),
     async ping() {
       if (closed) {
         throw new StorageError("closed", "storage is closed");

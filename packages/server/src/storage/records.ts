@@ -182,3 +182,31 @@ export interface InboxRetention {
   readonly maxAgeMs: number;
   readonly maxEvents: number;
 }
+
+/** A homeserver this server's operator blocked: device records it attests are refused. */
+export interface ServerBlock {
+  readonly serverName: string;
+  /** The operator's note; may be empty. */
+  readonly reason: string;
+  readonly blockedAtMs: number;
+}
+
+/** An account as the operator's user list shows it. */
+export interface AccountSummary {
+  readonly localName: string;
+  readonly createdAtMs: number;
+  readonly deactivatedAtMs: number | null;
+  /** Devices not revoked. */
+  readonly liveDevices: number;
+}
+
+/** A room as the operator's room list shows it. */
+export interface RoomSummary {
+  readonly roomId: string;
+  readonly kind: RoomKind;
+  readonly contentType: string;
+  readonly createdAtMs: number;
+  readonly lastEventSequence: number;
+  /** Members whose membership is `join` in the membership index. */
+  readonly joinedMembers: number;
+}

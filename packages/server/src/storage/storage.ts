@@ -9,6 +9,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "./database-schema.ts";
 import type {
   Account,
+  AccountSummary,
   AppendOutcome,
   ControlEntry,
   Device,
@@ -26,6 +27,8 @@ import type {
   RoomKind,
   RoomMember,
   RoomState,
+  RoomSummary,
+  ServerBlock,
   ServerSigningKey,
   Session,
   StoredEvent,
@@ -265,6 +268,35 @@ export interface InboxRepository {
   queueDepth(deviceId: string): Promise<number>;
 }
 
+export type BlockServerOutcome =
+  | { readonly kind: "blocked"; readonly block: ServerBlock }
+  /** The server was blocked before; the stored block is unchanged. */
+  | { readonly kind: "already-blocked"; readonly block: ServerBlock };
+
+/**
+ * What the operator's admin API reads and changes beyond the other
+ * repositories (docs/protocol.md §10.11). Lists are pages in key order after
+ * an exclusive cursor, at most limits.pageSizeMax each.
+ */
+export interface AdministrationRepository {
+  /** Invite tokens by hash, after `afterTokenHash`; used-up and expired ones included. */
+  listInviteTokens(input: {
+    afterTokenHash?: Uint8Array;
+    limit: number;
+  }): Promise<Page<InviteToken>>;
+  /** Deletes an invite token, so it can no longer be spent; false if unknown. */
+  deleteInviteToken(tokenHash: Uint8Array): Promise<boolean>;
+  /** Accounts by local name, after `afterLocalName`, with their live device counts. */
+  listAccounts(input: { afterLocalName?: string; limit: number }): Promise<Page<AccountSummary>>;
+  /** Rooms by id, after `afterRoomId`, with their joined member counts. */
+  listRooms(input: { afterRoomId?: string; limit: number }): Promise<Page<RoomSummary>>;
+  blockServer(block: ServerBlock): Promise<BlockServerOutcome>;
+  /** False if the server was not blocked. */
+  unblockServer(serverName: string): Promise<boolean>;
+  /** Blocks by server name, after `afterServerName`. */
+  listServerBlocks(input: { afterServerName?: string; limit: number }): Promise<Page<ServerBlock>>;
+}
+
 export interface MigrationStatus {
   readonly name: string;
   readonly appliedAtMs: number | null;
@@ -301,6 +333,7 @@ export interface Storage {
   readonly rooms: RoomRepository;
   readonly events: EventRepository;
   readonly inboxes: InboxRepository;
+  readonly administration: AdministrationRepository;
   /** A trivial query, for health checks. Throws if the database cannot answer. */
   ping(): Promise<void>;
   /** Closes every connection. Calls after close fail. */

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { Storage } from "../../src/index.ts";
 import { describeAccountContract } from "./accounts-contract.ts";
+import { describeAdministrationContract } from "./administration-contract.ts";
 import { describeConcurrencyContract } from "./concurrency-contract.ts";
 import { describeDeviceContract } from "./devices-contract.ts";
 import { describeEventContract } from "./events-contract.ts";
@@ -51,6 +52,7 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
     describeRoomContract(context);
     describeEventContract(context);
     describeInboxContract(context);
+    describeAdministrationContract(context);
     if (factory.sharedAcrossHandles) describeConcurrencyContract(context);
   });
 }

@@ -15,6 +15,7 @@ import { StorageError } from "../errors.ts";
 import type { MigrationRunner, MigrationStatus, StorageDialect } from "../storage.ts";
 import { initialMigration } from "./0001-initial.ts";
 import { federationMigration } from "./0002-federation.ts";
+import { administrationMigration } from "./0004-administration.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -23,6 +24,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
   return {
     "0001-initial": initialMigration(dialect),
     "0002-federation": federationMigration(dialect),
+    "0004-administration": administrationMigration(),
   };
 }
 
