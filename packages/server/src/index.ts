@@ -11,6 +11,12 @@
 // (the repositories only assert sizes and shapes).
 
 export {
+  type AdminCredential,
+  adminTokenFileName,
+  loadOrCreateAdminToken,
+} from "./administration/admin-token.ts";
+export { ServerBlockList } from "./administration/server-block-list.ts";
+export {
   ConfigError,
   type ConfigSources,
   describeConfig,

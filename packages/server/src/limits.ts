@@ -269,3 +269,27 @@ export const federationInsertRowsMax = 500;
  * asynchronously; see federation/storage/README.md), so this bounds one
  * room's share; past it a put fails with `capacity_exceeded`. */
 export const federationMessagesPerRoomMax = 1_000_000;
+
+// ---------------------------------------------------------------------------
+// Operator administration (src/administration, http/admin-routes.ts).
+
+/** Homeservers one server may block. The list is held in memory as a set for
+ * a lookup per device record; 100,000 names is a few MiB. */
+export const serverBlocksMax = 100_000;
+
+/** How often the block list is re-read from storage, so a block made by
+ * another process sharing the database takes effect here too. Blocks made in
+ * this process apply at once. */
+export const serverBlockRefreshIntervalMs = 30_000;
+
+/** Admin API requests per second per remote address (bursts of twice this).
+ * Operators script the API, but nothing legitimate needs more; the bound also
+ * slows guessing of the admin token, which is 256 bits anyway. */
+export const adminRequestsPerSecond = 20;
+
+/** Uses of one invite token, and how far ahead it may expire (a year). */
+export const inviteTokenUsesMax = 1_000_000;
+export const inviteTokenLifetimeMsMax = 365 * 24 * 60 * 60 * 1000;
+
+/** Bytes of an operator's note on a server block. */
+export const serverBlockReasonBytesMax = 1024;

@@ -61,6 +61,7 @@ async function main(): Promise<number> {
       `  server name:    ${homeserver.serverName}`,
       `  server key:     ${homeserver.signer.keyId}`,
       `  listening on:   ${homeserver.url}`,
+      `  admin token:    ${homeserver.adminTokenPath}`,
       "",
     ].join("\n"),
   );

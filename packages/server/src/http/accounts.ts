@@ -224,6 +224,44 @@ export class Accounts {
     credentials.deviceRevoked(deviceId);
   }
 
+  /**
+   * Deactivates an account for good (the operator's decision): its devices are
+   * revoked and their sessions and sockets end at once; the name stays taken.
+   * Null if there is no such account; deactivating again changes nothing.
+   */
+  async deactivate(localName: string): Promise<{
+    deactivatedAtMs: number;
+    devicesRevoked: number;
+    alreadyDeactivated: boolean;
+  } | null> {
+    const { storage, credentials } = this.#dependencies;
+    const account = await storage.accounts.get(localName);
+    if (account === null) return null;
+    if (account.deactivatedAtMs !== null) {
+      return {
+        deactivatedAtMs: account.deactivatedAtMs,
+        devicesRevoked: 0,
+        alreadyDeactivated: true,
+      };
+    }
+    const live = (await storage.devices.listForAccount(localName)).filter(
+      (device) => device.revokedAtMs === null,
+    );
+    const nowMs = this.#dependencies.nowMs();
+    // Another deactivation may win the race; either way the account is done.
+    const changed = await storage.accounts.deactivate(localName, nowMs);
+    const liveIds = new Set(live.map((device) => device.deviceId));
+    for (const [key, cached] of this.#sessions) {
+      if (liveIds.has(cached.session.deviceId)) this.#sessions.delete(key);
+    }
+    for (const deviceId of liveIds) credentials.deviceRevoked(deviceId);
+    return {
+      deactivatedAtMs: nowMs,
+      devicesRevoked: changed ? liveIds.size : 0,
+      alreadyDeactivated: !changed,
+    };
+  }
+
   async logout(session: AuthenticatedSession): Promise<void> {
     await this.#dependencies.storage.devices.deleteSession(session.tokenHash);
     this.#sessions.delete(toBase64url(session.tokenHash));

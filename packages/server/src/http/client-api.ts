@@ -16,6 +16,8 @@ import type {
   RawServerDefault,
 } from "fastify";
 import { Histogram } from "prom-client";
+import type { AdminCredential } from "../administration/admin-token.ts";
+import type { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -28,6 +30,7 @@ import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
+import { registerAdminApi } from "./admin-routes.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { RateLimiter } from "./rate-limits.ts";
 import { registerRoomRoutes } from "./room-routes.ts";
@@ -81,6 +84,11 @@ export interface ClientApiDependencies {
   /** The server's current signing key and every key it ever had. */
   readonly currentKey: ServerSigningKey;
   readonly allKeys: readonly ServerSigningKey[];
+  /** The operator's admin API (§10.11); without it the API is not served. */
+  readonly administration?: {
+    readonly credential: AdminCredential;
+    readonly blockList: ServerBlockList;
+  };
 }
 
 export interface ClientApi {
@@ -239,6 +247,20 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     },
     { prefix: clientApiPrefix },
   );
+
+  if (dependencies.administration !== undefined) {
+    await registerAdminApi({
+      app: dependencies.app,
+      storage,
+      accounts,
+      blockList: dependencies.administration.blockList,
+      credential: dependencies.administration.credential,
+      logger,
+      metrics,
+      nowMs,
+      serverName: () => currentIdentity().name,
+    });
+  }
 
   stream = new StreamServer({
     path: `${clientApiPrefix}/stream`,

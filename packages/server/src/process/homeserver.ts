@@ -6,6 +6,8 @@
 
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { type AdminCredential, loadOrCreateAdminToken } from "../administration/admin-token.ts";
+import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import {
@@ -32,6 +34,10 @@ export interface RunningHomeserver {
   readonly storage: Storage;
   readonly app: ProcessServer;
   readonly clientApi: ClientApi;
+  /** Where the operator's admin token is kept (docs/protocol.md §10.11). */
+  readonly adminTokenPath: string;
+  /** Homeservers this server refuses device records from; federation consults it. */
+  readonly blockList: ServerBlockList;
   /** Graceful stop; resolves when the database is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -69,7 +75,8 @@ export async function startHomeserver(
       logger.info({ migrations: applied }, "database migrated");
     }
     const key = await loadOrCreateServerKey(storage, environment.nowMs());
-    return await listen(config, environment, storage, key);
+    const credential = await loadOrCreateAdminToken(config.dataDirectory);
+    return await listen(config, environment, storage, key, credential);
   } catch (error) {
     await storage.close();
     throw error;
@@ -81,6 +88,7 @@ async function listen(
   environment: HomeserverEnvironment,
   storage: Storage,
   key: ServerSigningKey,
+  credential: AdminCredential,
 ): Promise<RunningHomeserver> {
   const { logger } = environment;
   const signer = createServerSigner(key);
@@ -88,6 +96,8 @@ async function listen(
   const background = new InFlightWork();
   let shuttingDown = false;
   const app = createProcessServer({ storage, metrics, logger, shuttingDown: () => shuttingDown });
+  const blockList = new ServerBlockList(storage);
+  await blockList.start((error) => logger.warn({ err: error }, "refreshing the block list failed"));
   // The client API registers its routes and WebSocket endpoint before listening.
   const clientApi = await createClientApi({
     app,
@@ -98,6 +108,7 @@ async function listen(
     nowMs: environment.nowMs,
     currentKey: key,
     allKeys: await storage.serverKeys.list(),
+    administration: { credential, blockList },
   });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address() as AddressInfo;
@@ -125,6 +136,7 @@ async function listen(
   async function close(): Promise<void> {
     shuttingDown = true;
     clearInterval(sweep);
+    blockList.stop();
     // Sockets first (they are not requests the HTTP server waits for), then
     // requests, then the commits those requests wait for.
     clientApi.closeSockets();
@@ -144,6 +156,8 @@ async function listen(
     storage,
     app,
     clientApi,
+    adminTokenPath: credential.path,
+    blockList,
     close() {
       closing ??= close();
       return closing;

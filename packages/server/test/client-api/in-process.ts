@@ -4,6 +4,8 @@
 import { Writable } from "node:stream";
 import { deviceRecordRequest, newDevice } from "@parley/cli/client";
 import { makeUserId, parseServerName } from "@parley/protocol";
+import { adminCredentialOf } from "../../src/administration/admin-token.ts";
+import { ServerBlockList } from "../../src/administration/server-block-list.ts";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { type ClientApi, clientApiPrefix, createClientApi } from "../../src/http/client-api.ts";
 import { loadOrCreateServerKey } from "../../src/identity/server-key.ts";
@@ -31,6 +33,9 @@ export interface InProcessApi {
   readonly storage: Storage;
   readonly clientApi: ClientApi;
   readonly logLines: string[];
+  /** The operator's admin token and the block list behind /_parley/admin/v1. */
+  readonly adminToken: string;
+  readonly blockList: ServerBlockList;
   /** Moves the server's clock. */
   advanceMs(milliseconds: number): void;
   call(
@@ -41,6 +46,8 @@ export interface InProcessApi {
       token?: string;
       rawBody?: string;
       headers?: Record<string, string>;
+      /** The API prefix; the client API's by default. */
+      prefix?: string;
     },
   ): Promise<{ status: number; body: ResponseBody }>;
   close(): Promise<void>;
@@ -84,6 +91,9 @@ export async function startInProcess(
   await storage.migrations.migrateToLatest();
   const key = await loadOrCreateServerKey(storage, nowMs - 1000);
   const metrics = createMetrics();
+  const adminToken = "test-admin-token-0123456789abcdefghijklmnopqrstuv";
+  const blockList = new ServerBlockList(storage);
+  await blockList.refresh();
   const app = createProcessServer({ storage, metrics, logger, shuttingDown: () => false });
   const clientApi = await createClientApi({
     app,
@@ -94,6 +104,7 @@ export async function startInProcess(
     nowMs: () => nowMs,
     currentKey: key,
     allKeys: await storage.serverKeys.list(),
+    administration: { credential: adminCredentialOf("admin-token", adminToken), blockList },
   });
   clientApi.setServerName(serverName);
   await app.ready();
@@ -102,6 +113,8 @@ export async function startInProcess(
     storage,
     clientApi,
     logLines,
+    adminToken,
+    blockList,
     advanceMs(milliseconds) {
       nowMs += milliseconds;
     },
@@ -115,7 +128,7 @@ export async function startInProcess(
       };
       const response = await app.inject({
         method,
-        url: `${clientApiPrefix}${path}`,
+        url: `${options.prefix ?? clientApiPrefix}${path}`,
         headers,
         ...(payload === undefined ? {} : { payload }),
       });

@@ -3,7 +3,7 @@
 // members) are correlated subqueries on indexed columns, read with the page,
 // so a list never holds a transaction open.
 
-import { identifierLengthMax } from "../../limits.ts";
+import { identifierLengthMax, serverBlockReasonBytesMax } from "../../limits.ts";
 import { fromStoredBytes, toStoredBytes } from "../bytes.ts";
 import type { InviteTokensTable, ServerBlocksTable } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
@@ -16,9 +16,6 @@ import {
   type RepositoryContext,
   toPage,
 } from "./context.ts";
-
-/** Bytes of an operator's note on a block; notes are for people, not documents. */
-const blockReasonBytesMax = 1024;
 
 function toInviteToken(row: InviteTokensTable): InviteToken {
   return {
@@ -129,10 +126,10 @@ export function createAdministrationRepository(
     async blockServer(block) {
       assertIdentifier("server name", block.serverName);
       assertInteger("blocked at", block.blockedAtMs, 0);
-      if (Buffer.byteLength(block.reason) > blockReasonBytesMax) {
+      if (Buffer.byteLength(block.reason) > serverBlockReasonBytesMax) {
         throw new StorageError(
           "invalid-input",
-          `a block reason exceeds ${blockReasonBytesMax} bytes`,
+          `a block reason exceeds ${serverBlockReasonBytesMax} bytes`,
         );
       }
       // Two rounds at most: the only way to miss both the insert and the
