@@ -7,6 +7,8 @@
  * curl. The client module ("@parley/cli/client") is what the command, the
  * story tests and the benchmarks use to talk to a homeserver.
  *
- * What it does not: chat from a terminal and administer a server (to come).
+ * `parley admin` administers a running homeserver through its admin API.
+ *
+ * What it does not: chat from a terminal (to come).
  */
 export { serverHelp } from "./commands/server-command.ts";

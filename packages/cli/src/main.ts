@@ -2,6 +2,7 @@
 // are the client-side cryptography for trying the API by hand with curl.
 
 import { parseArgs } from "node:util";
+import { runAdmin } from "./commands/admin/admin-command.ts";
 import {
   deviceRecord,
   keygen,
@@ -15,6 +16,7 @@ const usage = `usage: parley <command> [options]
 
 commands:
   server [--config FILE]     run a homeserver (parley server --help lists every setting)
+  admin <command>            administer a running homeserver (parley admin --help lists the commands)
   keygen                     make a device key: {"seed", "deviceId"} (keep the seed secret)
   device-record --seed S --user NAME --server HOST:PORT
                              sign a device identity record for register or login
@@ -52,6 +54,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case "server":
       await runServer(rest);
       return 0;
+    case "admin":
+      return runAdmin(rest);
     case "keygen":
       return tool(rest, keygen);
     case "device-record":
