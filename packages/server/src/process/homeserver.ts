@@ -10,6 +10,7 @@ import { type AdminCredential, loadOrCreateAdminToken } from "../administration/
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
+import { bundledWebClientDirectory, registerWebClient } from "../http/web-client.ts";
 import {
   createServerSigner,
   loadOrCreateServerKey,
@@ -110,6 +111,8 @@ async function listen(
     allKeys: await storage.serverKeys.list(),
     administration: { credential, blockList },
   });
+  // The browser client at `/`; the routes above take precedence over its fallback.
+  await registerWebClient(app, { directory: bundledWebClientDirectory, logger });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
