@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, it } from "vitest";
-import { DatabaseFederationStorage, openStorage, type Storage } from "../../src/index.ts";
+import {
+  DatabaseFederationStorage,
+  type DatabaseFederationStorageOptions,
+  openStorage,
+  type Storage,
+} from "../../src/index.ts";
 
 export const postgresUrlVariable = "PARLEY_TEST_POSTGRES_URL";
 const postgresUrl = process.env[postgresUrlVariable] ?? "";
@@ -19,7 +24,7 @@ export const inCi = ciValue !== "" && ciValue !== "false";
 /** One test database: open the storage on it as often as a restart needs. */
 export interface TestDatabase {
   /** Opens a homeserver storage handle and the federation storage over it (closed by `destroy`). */
-  open(): Promise<DatabaseFederationStorage>;
+  open(options?: DatabaseFederationStorageOptions): Promise<DatabaseFederationStorage>;
   /** Closes the handles opened so far (a "crash" when nothing was flushed). */
   closeAll(): Promise<void>;
   destroy(): Promise<void>;
@@ -40,14 +45,14 @@ function tracking(openHandle: () => Promise<Storage>, cleanup: () => Promise<voi
     await Promise.all(closing.map((handle) => handle.close()));
   };
   return {
-    async open() {
+    async open(options = {}) {
       const handle = await openHandle();
       handles.push(handle);
       if (!migrated) {
         await handle.migrations.migrateToLatest();
         migrated = true;
       }
-      return DatabaseFederationStorage.open(handle.database);
+      return DatabaseFederationStorage.open(handle.database, options);
     },
     closeAll,
     async destroy() {
