@@ -293,3 +293,33 @@ export const inviteTokenLifetimeMsMax = 365 * 24 * 60 * 60 * 1000;
 
 /** Bytes of an operator's note on a server block. */
 export const serverBlockReasonBytesMax = 1024;
+
+// MLS KeyPackages (src/key-packages, storage/repositories/key-packages.ts).
+
+/**
+ * One encoded KeyPackage. A Parley KeyPackage is about 330 bytes (suite 1,
+ * one credential with its proof); 4 KiB is packages/mls's own bound
+ * (mlsLimits.keyPackageBytesMax), repeated here for the storage layer.
+ */
+export const keyPackageBytesMax = 4 * 1024;
+
+/**
+ * One-time KeyPackages stored per device. A device uploads batches of up to
+ * 200 (packages/mls's batch bound) and refills when low; 500 lets it top up
+ * without deleting, and bounds what one device can make the server store
+ * (about 170 KB).
+ */
+export const keyPackagesPerDeviceMax = 500;
+
+/** One-time KeyPackages in one upload: packages/mls's batch bound. */
+export const keyPackageUploadMax = 200;
+
+/**
+ * Devices whose KeyPackages one claim may take, across all users named: a
+ * claim is one transaction, and a bulk invite of 100 users with a few devices
+ * each must fit.
+ */
+export const keyPackageClaimDevicesMax = 1000;
+
+/** Users named in one claim (client route and federation frame). */
+export const keyPackageClaimUsersMax = 100;

@@ -119,6 +119,24 @@ export interface ServerBlocksTable {
   blocked_at_ms: number;
 }
 
+/** One-time KeyPackages (migration 0005); deleted when claimed. */
+export interface KeyPackagesTable {
+  device_id: string;
+  reference: Uint8Array;
+  key_package: Uint8Array;
+  not_after_ms: number;
+  published_at_ms: number;
+}
+
+/** Each device's one last-resort KeyPackage; handed out when no one-time one is left. */
+export interface LastResortKeyPackagesTable {
+  device_id: string;
+  reference: Uint8Array;
+  key_package: Uint8Array;
+  not_after_ms: number;
+  published_at_ms: number;
+}
+
 export interface Database {
   server_signing_keys: ServerSigningKeysTable;
   accounts: AccountsTable;
@@ -134,4 +152,6 @@ export interface Database {
   device_inboxes: DeviceInboxesTable;
   device_queue_items: DeviceQueueItemsTable;
   server_blocks: ServerBlocksTable;
+  key_packages: KeyPackagesTable;
+  last_resort_key_packages: LastResortKeyPackagesTable;
 }

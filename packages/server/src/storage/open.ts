@@ -16,6 +16,7 @@ import type { RepositoryContext } from "./repositories/context.ts";
 import { createDeviceRepository } from "./repositories/devices.ts";
 import { createEventRepository } from "./repositories/events.ts";
 import { createInboxRepository } from "./repositories/inboxes.ts";
+import { createKeyPackageRepository } from "./repositories/key-packages.ts";
 import { createRoomRepository } from "./repositories/rooms.ts";
 import { createServerKeyRepository } from "./repositories/server-keys.ts";
 import type { Storage, StorageDialect } from "./storage.ts";
@@ -86,6 +87,7 @@ function createStorage(
     events: createEventRepository(context),
     inboxes: createInboxRepository(context),
     administration: createAdministrationRepository(context),
+    keyPackages: createKeyPackageRepository(context),
     async ping() {
       if (closed) {
         throw new StorageError("closed", "storage is closed");

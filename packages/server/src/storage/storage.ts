@@ -297,6 +297,74 @@ export interface AdministrationRepository {
   listServerBlocks(input: { afterServerName?: string; limit: number }): Promise<Page<ServerBlock>>;
 }
 
+/** A KeyPackage to store: checked by the caller (packages/mls) before it gets here. */
+export interface NewKeyPackage {
+  /** RFC 9420 §5.2 KeyPackageRef, 1 to 64 bytes: a package published twice is stored once. */
+  readonly reference: Uint8Array;
+  /** The encoded KeyPackage (MLSMessage), at most limits.keyPackageBytesMax. */
+  readonly keyPackage: Uint8Array;
+  /** The end of its lifetime: it is never handed out after this. */
+  readonly notAfterMs: number;
+}
+
+export type PublishKeyPackagesOutcome =
+  | {
+      readonly kind: "published";
+      /** One-time packages stored by this call (re-published ones are not counted). */
+      readonly oneTimeAdded: number;
+      /** Unexpired one-time packages the device has now. */
+      readonly oneTimeCount: number;
+      /** Whether the device has an unexpired last-resort package now. */
+      readonly lastResort: boolean;
+    }
+  /** Storing them would leave more than `oneTimeMax` one-time packages: nothing was stored. */
+  | { readonly kind: "too-many"; readonly oneTimeCount: number }
+  /** The device is unknown or revoked: nothing was stored. */
+  | { readonly kind: "unknown-device" };
+
+export interface KeyPackageCount {
+  /** Unexpired one-time packages waiting to be claimed. */
+  readonly oneTime: number;
+  /** Whether an unexpired last-resort package is stored. */
+  readonly lastResort: boolean;
+}
+
+export interface ClaimedKeyPackage {
+  readonly deviceId: string;
+  readonly keyPackage: Uint8Array;
+  readonly lastResort: boolean;
+  readonly notAfterMs: number;
+}
+
+export interface KeyPackageRepository {
+  /**
+   * Stores a device's one-time packages and, if given, replaces its
+   * last-resort package, in one transaction; drops the device's expired ones
+   * first. Publishes of one device are serialised, so `oneTimeMax` holds
+   * under concurrent uploads.
+   */
+  publish(input: {
+    deviceId: string;
+    oneTime: readonly NewKeyPackage[];
+    lastResort: NewKeyPackage | null;
+    publishedAtMs: number;
+    oneTimeMax: number;
+  }): Promise<PublishKeyPackagesOutcome>;
+  /** What a device has left at `atMs` (expired packages do not count). */
+  count(deviceId: string, atMs: number): Promise<KeyPackageCount>;
+  /**
+   * One package for each of the given devices that is live and has one
+   * unexpired at `atMs`, in the order given: its oldest one-time package,
+   * which is deleted in the same transaction, or else its last-resort
+   * package, which is kept. A one-time package is handed out once, even to
+   * claims running at the same time in several processes. Devices without a
+   * package are left out. At most limits.keyPackageClaimDevicesMax devices.
+   */
+  claim(deviceIds: readonly string[], atMs: number): Promise<readonly ClaimedKeyPackage[]>;
+  /** Deletes up to `limit` packages (of either kind) whose lifetime ended before `atMs`; returns how many. */
+  deleteExpired(atMs: number, limit: number): Promise<number>;
+}
+
 export interface MigrationStatus {
   readonly name: string;
   readonly appliedAtMs: number | null;
@@ -334,6 +402,7 @@ export interface Storage {
   readonly events: EventRepository;
   readonly inboxes: InboxRepository;
   readonly administration: AdministrationRepository;
+  readonly keyPackages: KeyPackageRepository;
   /** A trivial query, for health checks. Throws if the database cannot answer. */
   ping(): Promise<void>;
   /** Closes every connection. Calls after close fail. */

@@ -11,6 +11,10 @@ import { describeDeviceContract } from "./devices-contract.ts";
 import { describeEventContract } from "./events-contract.ts";
 import type { FreshDatabase, StorageFactory } from "./harness.ts";
 import { describeInboxContract } from "./inboxes-contract.ts";
+import {
+  describeKeyPackageConcurrencyContract,
+  describeKeyPackageContract,
+} from "./key-packages-contract.ts";
 import { describeMigrationContract } from "./migrations-contract.ts";
 import { describeRoomContract } from "./rooms-contract.ts";
 
@@ -53,6 +57,8 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
     describeEventContract(context);
     describeInboxContract(context);
     describeAdministrationContract(context);
+    describeKeyPackageContract(context);
     if (factory.sharedAcrossHandles) describeConcurrencyContract(context);
+    if (factory.sharedAcrossHandles) describeKeyPackageConcurrencyContract(context);
   });
 }

@@ -16,6 +16,7 @@ import type { MigrationRunner, MigrationStatus, StorageDialect } from "../storag
 import { initialMigration } from "./0001-initial.ts";
 import { federationMigration } from "./0002-federation.ts";
 import { administrationMigration } from "./0004-administration.ts";
+import { keyPackagesMigration } from "./0005-key-packages.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -25,6 +26,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
     "0001-initial": initialMigration(dialect),
     "0002-federation": federationMigration(dialect),
     "0004-administration": administrationMigration(),
+    "0005-key-packages": keyPackagesMigration(dialect),
   };
 }
 
