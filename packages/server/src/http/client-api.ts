@@ -31,6 +31,7 @@ import type { Storage } from "../storage/storage.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
 import { registerAdminApi } from "./admin-routes.ts";
+import { registerKeyPackageRoutes } from "./key-package-routes.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { RateLimiter } from "./rate-limits.ts";
 import { registerRoomRoutes } from "./room-routes.ts";
@@ -244,6 +245,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       });
       registerAccountRoutes(scope, context);
       registerRoomRoutes(scope, context);
+      registerKeyPackageRoutes(scope, context, nowMs);
     },
     { prefix: clientApiPrefix },
   );
