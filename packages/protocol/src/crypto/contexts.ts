@@ -27,6 +27,8 @@ export const signatureContexts = {
   deviceRevocation: "parley/v1/device-revocation",
   /** A homeserver signs its key document. */
   serverKeyDocument: "parley/v1/server-key-document",
+  /** Each side of a server-to-server link signs the handshake transcript (docs/protocol.md §12.10.3). */
+  linkHandshake: "parley/v1/link-handshake",
 } as const;
 
 export type SignatureContext = (typeof signatureContexts)[keyof typeof signatureContexts];
