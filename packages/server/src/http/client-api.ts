@@ -94,6 +94,8 @@ export interface ClientApiDependencies {
 
 export interface ClientApi {
   setServerName(name: string): void;
+  /** Who this server is, once its name is set (null before). */
+  identity(): ServerIdentity | null;
   /** Closes every stream socket (1001); call before the HTTP server closes. */
   closeSockets(): void;
   /** Commits what is queued and writes pending acknowledgements; call before storage closes. */
@@ -278,6 +280,9 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
   return {
     hub,
     stream: openStream,
+    identity() {
+      return identity ?? null;
+    },
     setServerName(name) {
       identity = createServerIdentity(provider, {
         name,

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { type AdminCredential, loadOrCreateAdminToken } from "../administration/admin-token.ts";
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
+import { registerKeyDocumentRoute } from "../federation/discovery/well-known-route.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import { bundledWebClientDirectory, registerWebClient } from "../http/web-client.ts";
 import {
@@ -111,6 +112,8 @@ async function listen(
     allKeys: await storage.serverKeys.list(),
     administration: { credential, blockList },
   });
+  // Peers find this server's keys and federation endpoint here (§12.10.1).
+  registerKeyDocumentRoute(app, () => clientApi.identity()?.keyDocument.bytes ?? null);
   // The browser client at `/`; the routes above take precedence over its fallback.
   await registerWebClient(app, { directory: bundledWebClientDirectory, logger });
   await app.listen({ host: config.listen.host, port: config.listen.port });
