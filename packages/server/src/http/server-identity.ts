@@ -22,7 +22,7 @@ export interface ServerIdentity {
 }
 
 /** The path peers will use for federation; published in the key document. */
-const federationPath = "/_parley/federation/v1";
+export const federationPath = "/_parley/federation/v1";
 
 export function createServerIdentity(
   provider: SignatureProvider,

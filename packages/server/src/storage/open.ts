@@ -4,6 +4,7 @@
 // homeserver does at start; tests do it explicitly).
 
 import { type Dialect, Kysely, sql } from "kysely";
+import { createLinkQueueStorage } from "../federation/links/storage/link-queue-storage.ts";
 import { postgresPoolSizeMax } from "../limits.ts";
 import { assertSchemaName, createPostgresDialect } from "./connection/postgres.ts";
 import { createSqliteDialect } from "./connection/sqlite.ts";
@@ -88,6 +89,7 @@ function createStorage(
     inboxes: createInboxRepository(context),
     administration: createAdministrationRepository(context),
     keyPackages: createKeyPackageRepository(context),
+    federationLinks: createLinkQueueStorage(context),
     async ping() {
       if (closed) {
         throw new StorageError("closed", "storage is closed");

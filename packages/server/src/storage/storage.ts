@@ -6,6 +6,7 @@
 // value) and for the database being unreachable.
 
 import type { Kysely } from "kysely";
+import type { LinkQueueStorage } from "../federation/links/storage/link-queue-storage.ts";
 import type { Database } from "./database-schema.ts";
 import type {
   Account,
@@ -403,6 +404,8 @@ export interface Storage {
   readonly inboxes: InboxRepository;
   readonly administration: AdministrationRepository;
   readonly keyPackages: KeyPackageRepository;
+  /** The server-to-server links' durable queues and receive marks (migration 0003). */
+  readonly federationLinks: LinkQueueStorage;
   /** A trivial query, for health checks. Throws if the database cannot answer. */
   ping(): Promise<void>;
   /** Closes every connection. Calls after close fail. */

@@ -21,6 +21,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { Accounts } from "../accounts.ts";
 import { toBase64url } from "../json-fields.ts";
 import { RateLimiter } from "../rate-limits.ts";
+import { federationPath } from "../server-identity.ts";
 import type { DeliveryHub } from "./delivery-hub.ts";
 import { type ClientFrame, parseClientFrame } from "./frames.ts";
 import type { StreamConnection, StreamSocket } from "./stream-connection.ts";
@@ -111,6 +112,8 @@ export class StreamServer {
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The federation links own the upgrades under their path (federation/links).
+    if ((request.url ?? "").startsWith(federationPath)) return;
     const refusal = this.#refusalOf(request);
     if (refusal !== undefined) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

@@ -10,6 +10,7 @@ import {
   Migrator,
   NO_MIGRATIONS,
 } from "kysely";
+import { linkMigration, linkMigrationName } from "../../federation/links/storage/link-tables.ts";
 import type { Database } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
 import type { MigrationRunner, MigrationStatus, StorageDialect } from "../storage.ts";
@@ -25,6 +26,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
   return {
     "0001-initial": initialMigration(dialect),
     "0002-federation": federationMigration(dialect),
+    [linkMigrationName]: linkMigration(dialect),
     "0004-administration": administrationMigration(),
     "0005-key-packages": keyPackagesMigration(dialect),
   };
