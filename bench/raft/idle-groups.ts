@@ -83,6 +83,7 @@ class Group {
           storage.append(ready.entries);
           if (ready.hardState !== null) storage.setHardState(ready.hardState);
         }
+        for (const message of ready.earlyMessages) this.queue.push(message);
         for (const message of ready.messages) this.queue.push(message);
         node.advance();
       }

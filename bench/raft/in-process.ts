@@ -116,6 +116,7 @@ export class InProcessGroup {
     if (ready.snapshot !== null) node.storage.applySnapshot(ready.snapshot);
     node.storage.append(ready.entries);
     if (ready.hardState !== null) node.storage.setHardState(ready.hardState);
+    for (const message of ready.earlyMessages) this.queue.push(message);
     for (const message of ready.messages) this.queue.push(message);
     if (ready.softState !== null) node.role = ready.softState.role;
     for (const entry of ready.committedEntries) {

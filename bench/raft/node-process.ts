@@ -102,7 +102,10 @@ function turn(): void {
     }
     if (persisting || !node.hasReady()) break;
     const ready = node.ready();
-    // Persist first: one record, one fdatasync for the whole batch.
+    // The leader's appends leave at once, in parallel with its own write
+    // (README, "The caller's loop"); everything else waits for the sync.
+    for (const peer of transport.send(ready.earlyMessages)) node.reportUnreachable(peer);
+    // Persist: one record, one fdatasync for the whole batch.
     if (options.overlapSync && ready.mustSync) {
       persisting = true;
       log.writeOverlapped(ready, () => {

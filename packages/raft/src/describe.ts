@@ -111,6 +111,10 @@ export function describeReady(ready: Ready, format?: DataFormatter): string {
     lines.push("CommittedEntries:");
     for (const entry of ready.committedEntries) lines.push(describeEntry(entry, format));
   }
+  if (ready.earlyMessages.length > 0) {
+    lines.push("EarlyMessages:");
+    for (const message of ready.earlyMessages) lines.push(describeMessage(message, format));
+  }
   if (ready.messages.length > 0) {
     lines.push("Messages:");
     for (const message of ready.messages) lines.push(describeMessage(message, format));

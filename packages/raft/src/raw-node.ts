@@ -36,8 +36,9 @@ import {
 } from "./types.ts";
 
 /**
- * The work the caller must do, in order (see README): persist `hardState`,
- * `entries` and `snapshot`; then send `messages`; then apply `snapshot` and
+ * The work the caller must do, in order (see README): send `earlyMessages`
+ * (optional: they may also go with `messages`); persist `snapshot`,
+ * `entries` and `hardState`; then send `messages`; then apply `snapshot` and
  * `committedEntries`; then call `advance()`.
  */
 export interface Ready {
@@ -53,7 +54,15 @@ export interface Ready {
   readonly snapshot: Snapshot | null;
   /** Committed entries to apply, in order. Call `applyConfChange` for each conf change entry. */
   readonly committedEntries: readonly Entry[];
-  /** Messages to send once the above is persisted. */
+  /**
+   * Messages that may be sent at once, before or while this Ready is
+   * persisted (or, like any message, later). They vouch for nothing this
+   * Ready writes: the leader's appends and heartbeats, requests. Empty when
+   * this Ready changes the term or vote or carries a snapshot; then every
+   * message waits in `messages`.
+   */
+  readonly earlyMessages: readonly Message[];
+  /** Messages to send only once the above is persisted (and synced if `mustSync`). */
   readonly messages: readonly Message[];
   /** Whether the write must be synced to disk before sending (term, vote, entries or snapshot changed). */
   readonly mustSync: boolean;
@@ -236,7 +245,18 @@ export class RawNode {
     const hardState = raft.hardState();
     const entries = log.nextUnstableEntries();
     const committedEntries = log.nextCommittedEntries();
-    const messages: Message[] = [...raft.messages];
+    const snapshot = log.nextUnstableSnapshot();
+    // A new term or vote must be durable before anyone hears of it (a
+    // candidate that won without its own vote, then lost the vote in a
+    // crash, could lead the same term twice). Otherwise the leader's
+    // appends may leave before its own write is durable (thesis §10.2.1):
+    // its acknowledgement of its own entries is stepped only on advance().
+    const holdAll =
+      snapshot !== null ||
+      hardState.term !== this.previousHardState.term ||
+      hardState.vote !== this.previousHardState.vote;
+    const earlyMessages: Message[] = holdAll ? [] : raft.messages;
+    const messages: Message[] = holdAll ? raft.messages : [];
     const selfMessages: Message[] = [];
     for (const message of raft.messagesAfterAppend) {
       (message.to === raft.id ? selfMessages : messages).push(message);
@@ -246,13 +266,14 @@ export class RawNode {
       hardState: hardStatesEqual(hardState, this.previousHardState) ? null : hardState,
       readStates: raft.readStates,
       entries,
-      snapshot: log.nextUnstableSnapshot(),
+      snapshot,
       committedEntries,
+      earlyMessages,
       messages,
       // A snapshot counts too: the acknowledgement sent with it vouches for it.
       mustSync:
         entries.length > 0 ||
-        log.nextUnstableSnapshot() !== null ||
+        snapshot !== null ||
         hardState.term !== this.previousHardState.term ||
         hardState.vote !== this.previousHardState.vote,
     };

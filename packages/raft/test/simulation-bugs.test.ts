@@ -25,7 +25,10 @@ const expected: Record<InjectedBug, readonly SimulationFailure["invariant"][]> =
   forgetVote: safety,
   // Acknowledged entries lost in a crash can also trip the core's own checks
   // (a commit index beyond the log) or leave a follower the leader never repairs.
-  sendBeforePersist: [...safety, "core assertion", "liveness"],
+  sendBeforePersist: [...safety, "durable commit", "core assertion", "liveness"],
+  // Only the durability check sees it: the leader's write usually lands
+  // before anything can go wrong, so the commit rule is checked directly.
+  advanceBeforeSync: ["durable commit"],
   noClientDedup: ["linearizability"],
   staleLocalReads: ["linearizability"],
   commitPriorTermByCounting: safety,

@@ -71,7 +71,7 @@ function finish(node: TestNode, ready: Ready): Message[] {
     node.applied = entry.index;
   }
   node.rawNode.advance();
-  return [...ready.messages];
+  return [...ready.earlyMessages, ...ready.messages];
 }
 
 describe("a snapshot arriving while committed entries are being applied", () => {

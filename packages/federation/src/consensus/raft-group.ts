@@ -131,6 +131,9 @@ export class RaftGroup {
     if (ready.snapshot !== null) this.#storage.applySnapshot(ready.snapshot);
     this.#storage.append(ready.entries);
     if (ready.hardState !== null) this.#storage.setHardState(ready.hardState);
+    // Everything goes out after the round's sync, early messages included
+    // (sending them sooner is allowed, not required).
+    for (const message of ready.earlyMessages) outgoing.push(message);
     for (const message of ready.messages) outgoing.push(message);
     if (ready.snapshot !== null) {
       this.#applier.restoreSnapshot(ready.snapshot);
@@ -155,7 +158,7 @@ export class RaftGroup {
     this.rawNode.advance();
     // The message is on its way once the caller sends the round's frames; if
     // it is lost the follower rejects the next append and gets another one.
-    for (const message of ready.messages) {
+    for (const message of [...ready.earlyMessages, ...ready.messages]) {
       if (message.type === "snapshot") this.rawNode.reportSnapshot(message.to, "finish");
     }
     this.#compact();

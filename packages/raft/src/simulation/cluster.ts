@@ -35,7 +35,7 @@ export class SimulatedCluster {
   private readonly environment: NodeEnvironment;
 
   constructor(
-    environment: Omit<NodeEnvironment, "events">,
+    environment: Omit<NodeEnvironment, "events" | "durablyHolds">,
     private readonly random: Random,
     initialVoters: number,
     private readonly note: (text: string) => void,
@@ -46,6 +46,7 @@ export class SimulatedCluster {
   ) {
     this.environment = {
       ...environment,
+      durablyHolds: (id, index, term) => this.nodes.get(id)?.durablyHolds(index, term) ?? false,
       events: {
         voteGranted: (node) => this.hooks.voteGranted(node),
         becameLeader: (node) => this.hooks.becameLeader(node),

@@ -21,6 +21,7 @@ import {
   type LogIndex,
   MemoryStorage,
   type Snapshot,
+  type Term,
 } from "../index.ts";
 
 type DiskWrite =
@@ -99,6 +100,13 @@ export class SimulatedDisk {
 
   installSnapshot(snapshot: Snapshot): void {
     this.write({ kind: "snapshot", snapshot });
+  }
+
+  /** Whether the platter holds the entry (index, term), or a snapshot covering it. */
+  durablyHolds(index: LogIndex, term: Term): boolean {
+    if (index < this.durable.firstIndex()) return true;
+    if (index > this.durable.lastIndex()) return false;
+    return this.durable.term(index) === term;
   }
 
   /** fsync: everything written so far is on the platter. */

@@ -54,6 +54,8 @@ export interface NodeEnvironment {
   readonly bugs: ReadonlySet<InjectedBug>;
   readonly events: NodeEvents;
   readonly logger: (id: NodeId) => RaftLogger;
+  /** Whether `id`'s platter holds the entry (index, term), or a snapshot covering it. */
+  readonly durablyHolds: (id: NodeId, index: LogIndex, term: Term) => boolean;
   /** Whether election timeouts are drawn from a narrow range right now (a fault bias). */
   readonly tightElectionJitter: () => boolean;
 }
@@ -70,6 +72,12 @@ export class SimulatedNode {
   private rawNode: RawNode | null = null;
   private service: ClientService | null = null;
   private store = KeyValueStore.empty();
+  /**
+   * The configurations in force since the last Ready was observed: the core
+   * may have decided that Ready's commit index under any of them (acks are
+   * stepped before and after the applies that switch configuration).
+   */
+  private recentConfigurations: ConfState[] = [];
   private readonly disk: SimulatedDisk;
   private handlingReadies = false;
   /** A Ready is written and its sync is under way. */
@@ -126,6 +134,7 @@ export class SimulatedNode {
     // otherwise the state is rebuilt from the snapshot and the log.
     const resume = checkpoint !== null && checkpoint.metadata.index > stored.metadata.index;
     this.store = KeyValueStore.fromSnapshot(resume ? checkpoint : stored);
+    this.recentConfigurations = [this.store.confState];
     storage.confStateOverride = resume ? checkpoint.metadata.confState : null;
     const { hardState } = storage.initialState();
     this.term = hardState.term;
@@ -253,8 +262,21 @@ export class SimulatedNode {
     this.disk.appendEntries(ready.entries);
     if (ready.hardState !== null) this.disk.saveHardState(ready.hardState);
     this.observe(ready);
+    // Early messages (the leader's appends) leave while the write is synced.
+    this.send(ready.earlyMessages);
     if (this.env.bugs.has("sendBeforePersist")) this.send(ready.messages);
     const syncMs = this.env.scenario.diskSyncMs;
+    if (ready.mustSync && syncMs > 0 && this.env.bugs.has("advanceBeforeSync")) {
+      // The bug: apply and advance now; only the sync and the replies wait.
+      const incarnation = this.incarnation;
+      this.env.scheduler.scheduleAfter(syncMs, () => {
+        if (this.incarnation !== incarnation) return;
+        this.disk.sync();
+        this.send(ready.messages);
+      });
+      this.finishReady({ ...ready, messages: [], mustSync: false });
+      return;
+    }
     if (ready.mustSync && syncMs > 0) {
       this.syncing = true;
       const incarnation = this.incarnation;
@@ -284,9 +306,36 @@ export class SimulatedNode {
     const commit = ready.hardState?.commit ?? this.commit;
     if (commit > this.commit) {
       monitor.recordCommit(this.id, this.term, this.commit, commit, storage);
+      if (this.role === "leader") this.checkCommitDurable(commit);
       this.commit = commit;
       if (this.role === "leader") this.env.events.leaderCommitted(this);
     }
+    this.recentConfigurations = [this.store.confState];
+  }
+
+  /**
+   * A leader's commit index may only cover what a quorum of the voters has
+   * on its platter: its own entries count once synced, whether or not its
+   * appends left before the sync (early messages).
+   */
+  private checkCommitDurable(commit: LogIndex): void {
+    const term = this.disk.view.term(commit);
+    const holders = (ids: readonly NodeId[]) =>
+      ids.filter((id) => this.env.durablyHolds(id, commit, term)).length;
+    const quorumHolds = (ids: readonly NodeId[]) =>
+      ids.length === 0 || 2 * holders(ids) > ids.length;
+    const configurations = [...this.recentConfigurations, this.store.confState];
+    if (configurations.some((c) => quorumHolds(c.voters) && quorumHolds(c.votersOutgoing))) return;
+    const { voters } = this.store.confState;
+    throw new SafetyViolation(
+      "durable commit",
+      `${this.id} committed ${commit} (term ${term}) held durably by ${holders(voters)} of voters ${voters.join(" ")}`,
+    );
+  }
+
+  /** Whether the platter holds the entry at `index` with `term`, or a snapshot covering it. */
+  durablyHolds(index: LogIndex, term: Term): boolean {
+    return this.disk.durablyHolds(index, term);
   }
 
   private finishReady(ready: Ready): void {
@@ -362,7 +411,10 @@ export class SimulatedNode {
     }
     const confState = entry.type === "confChange" ? this.applyConfChange(rawNode, entry) : null;
     const applied = this.store.apply(entry, !this.env.bugs.has("noClientDedup"));
-    if (confState !== null) this.store.confState = confState;
+    if (confState !== null) {
+      this.store.confState = confState;
+      this.recentConfigurations.push(confState);
+    }
     this.env.monitor.recordApply(this.id, entry, this.store.digest);
     if (confState !== null) this.env.events.configurationApplied(this, entry.index, confState);
     if (applied !== null) this.service?.commandApplied(applied);

@@ -28,6 +28,7 @@ export type Invariant =
   | "committed entry changed"
   | "leader completeness"
   | "state machine safety"
+  | "durable commit"
   | "core assertion"
   | "liveness"
   | "linearizability"

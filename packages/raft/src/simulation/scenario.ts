@@ -15,7 +15,7 @@ import {
 
 /**
  * Bugs the simulator can inject to prove its checks have teeth (see
- * README "Simulator"). The first four live in the simulator's own code (the
+ * README "Simulator"). The first five live in the simulator's own code (the
  * disk, the Ready loop, the state machine, the read path); the last two are
  * test-only switches of the core (`RaftConfig.testingBugs`).
  */
@@ -24,6 +24,11 @@ export type InjectedBug =
   | "forgetVote"
   /** The Ready loop sends messages before the write they vouch for is synced. */
   | "sendBeforePersist"
+  /**
+   * The Ready loop calls advance() before its sync completes (replies still
+   * wait for it): the leader counts its own entries before they are durable.
+   */
+  | "advanceBeforeSync"
   /** The state machine applies a retried (client, sequence) command again. */
   | "noClientDedup"
   /** Reads are served from the local state machine, skipping ReadIndex. */
@@ -36,6 +41,7 @@ export type InjectedBug =
 export const injectedBugs: readonly InjectedBug[] = [
   "forgetVote",
   "sendBeforePersist",
+  "advanceBeforeSync",
   "noClientDedup",
   "staleLocalReads",
   "commitPriorTermByCounting",

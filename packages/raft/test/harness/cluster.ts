@@ -82,6 +82,7 @@ export class Cluster {
     const node = this.nodes.get(id);
     if (node === undefined || !node.rawNode.hasReady()) return false;
     const ready = node.rawNode.ready();
+    this.queue.push(...ready.earlyMessages);
     if (ready.hardState !== null) node.storage.setHardState(ready.hardState);
     if (ready.snapshot !== null) {
       node.storage.applySnapshot(ready.snapshot);

@@ -179,6 +179,8 @@ export class InteractionEnv {
     const node = this.node(id);
     const ready = node.rawNode.ready();
     this.write(describeReady(ready));
+    // Early messages may leave before the writes below; here all is instant.
+    this.messages.push(...ready.earlyMessages);
     if (ready.hardState !== null) node.storage.setHardState(ready.hardState);
     if (ready.snapshot !== null) {
       node.storage.applySnapshot(ready.snapshot);
