@@ -45,6 +45,50 @@ describe("the Ready/advance protocol", () => {
     expect(node.status().hardState.commit).toBe(2);
   });
 
+  it("lets the leader's appends leave early, but holds every message of a new term or vote", () => {
+    const cluster = Cluster.ofSize(3, { preVote: false });
+    const candidate = cluster.node("1").rawNode;
+    candidate.campaign();
+    const election = candidate.ready();
+    expect(election.hardState).toMatchObject({ term: 1, vote: "1" });
+    expect(election.earlyMessages).toEqual([]);
+    expect(election.messages.map((m) => m.type)).toEqual(["vote", "vote"]);
+    candidate.advance();
+    cluster.queue.push(...election.messages);
+    cluster.stabilize();
+    expect(cluster.leaders()).toEqual(["1"]);
+
+    candidate.propose(encode("x"));
+    const append = candidate.ready();
+    expect(append.entries).toHaveLength(1);
+    expect(append.earlyMessages.map((m) => m.type)).toEqual(["append", "append"]);
+    expect(append.messages).toEqual([]);
+    // Both followers acknowledge before the leader's own write is done: that
+    // is a quorum of the three, and the entry commits ...
+    for (const message of append.earlyMessages) cluster.deliver(message);
+    for (const id of ["2", "3"]) drain(cluster, id).forEach((m) => cluster.deliver(m));
+    const index = append.entries[0]?.index ?? 0;
+    expect(candidate.status().hardState.commit).toBe(index);
+    candidate.advance();
+  });
+
+  it("counts the leader's own entries toward commitment only after advance()", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    const leader = cluster.node("1").rawNode;
+    leader.propose(encode("x"));
+    const append = leader.ready();
+    const index = append.entries[0]?.index ?? 0;
+    // One follower acknowledges while the leader's write is in flight: the
+    // leader's own copy does not count yet, so one of three is no quorum.
+    const toTwo = append.earlyMessages.filter((m) => m.to === "2");
+    for (const message of toTwo) cluster.deliver(message);
+    drain(cluster, "2").forEach((m) => cluster.deliver(m));
+    expect(leader.status().hardState.commit).toBeLessThan(index);
+    leader.advance();
+    expect(leader.status().hardState.commit).toBe(index);
+  });
+
   it("has nothing to do once the group is idle", () => {
     const cluster = Cluster.ofSize(3);
     cluster.elect("1");

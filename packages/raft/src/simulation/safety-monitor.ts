@@ -17,6 +17,9 @@
  *    an earlier term.
  *  - State machine safety: every node applies the same entry at each index,
  *    in order without gaps, and reaches the same digest there.
+ *  - Durable commit (checked by each simulated node, which sees the disks):
+ *    a leader's commit index only covers what a majority of each voter set
+ *    holds on its platter.
  */
 import type { Entry, LogIndex, Message, NodeId, Snapshot, Term } from "../index.ts";
 import { entryContent } from "./command.ts";
