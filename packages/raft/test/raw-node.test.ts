@@ -66,7 +66,9 @@ describe("the Ready/advance protocol", () => {
     // Both followers acknowledge before the leader's own write is done: that
     // is a quorum of the three, and the entry commits ...
     for (const message of append.earlyMessages) cluster.deliver(message);
-    for (const id of ["2", "3"]) drain(cluster, id).forEach((m) => cluster.deliver(m));
+    for (const id of ["2", "3"]) {
+      for (const message of drain(cluster, id)) cluster.deliver(message);
+    }
     const index = append.entries[0]?.index ?? 0;
     expect(candidate.status().hardState.commit).toBe(index);
     candidate.advance();
@@ -83,7 +85,7 @@ describe("the Ready/advance protocol", () => {
     // leader's own copy does not count yet, so one of three is no quorum.
     const toTwo = append.earlyMessages.filter((m) => m.to === "2");
     for (const message of toTwo) cluster.deliver(message);
-    drain(cluster, "2").forEach((m) => cluster.deliver(m));
+    for (const message of drain(cluster, "2")) cluster.deliver(message);
     expect(leader.status().hardState.commit).toBeLessThan(index);
     leader.advance();
     expect(leader.status().hardState.commit).toBe(index);
