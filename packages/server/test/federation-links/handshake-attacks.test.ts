@@ -20,9 +20,7 @@ async function endpoint(label: string): Promise<LinkEndpoint> {
   return created.start();
 }
 
-async function documentHost(
-  label: string,
-): Promise<{
+async function documentHost(label: string): Promise<{
   host: DocumentHost;
   identity: { name: ReturnType<typeof parseServerName>; keyPair: ReturnType<typeof keyOf> };
 }> {
