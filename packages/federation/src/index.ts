@@ -93,6 +93,7 @@ export type {
   FederationEffects,
   FederationEvent,
   LocalSubmissionOutcome,
+  MembershipChange,
   OutgoingFrame,
 } from "./host/effects.ts";
 export { FederationHost, type FederationHostOptions } from "./host/federation-host.ts";

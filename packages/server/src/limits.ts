@@ -167,19 +167,6 @@ export const streamSocketsMax = 50_000;
  * more would only add latency and memory. */
 export const messageCommitQueueMax = 20_000;
 
-/** Rooms whose applied state is held in memory. A room is loaded from its
- * latest snapshot plus the log after it on first use; evicted rooms are
- * reloaded on demand. */
-export const roomStatesCachedMax = 10_000;
-
-/** A snapshot of the room state is saved every this many control entries, so
- * loading a room replays at most this many entries after its snapshot. */
-export const roomSnapshotIntervalEntries = 32;
-
-/** Times an action is retried when another writer appended to the room's
- * control log first (several processes on one PostgreSQL database). */
-export const controlAppendAttemptsMax = 3;
-
 /** Lifetime of an access token from login or session renewal. Sessions are
  * renewed with a signed challenge, so a week keeps stolen tokens short-lived
  * without bothering users. */

@@ -1,5 +1,5 @@
-import type { ParleyError, RoomId, ServerName } from "@parley/protocol";
-import type { ApplyOutcome } from "@parley/room";
+import type { ParleyError, RoomId, ServerName, UserId } from "@parley/protocol";
+import type { ApplyOutcome, Membership } from "@parley/room";
 import type { ControlRecord } from "../control-lane/control-record.ts";
 import type { Frame, SubmissionOutcome } from "../frames/frame.ts";
 import type { StoredMessage } from "../message-lane/stamped-message.ts";
@@ -12,6 +12,13 @@ export type LocalSubmissionOutcome =
   /** No answer in time: the outcome is unknown (a control entry may still commit). */
   | { readonly kind: "timed-out" };
 
+/** A user whose membership a control record changed (the record's actor or target). */
+export interface MembershipChange {
+  readonly user: UserId;
+  readonly before: Membership | "none";
+  readonly after: Membership;
+}
+
 /** What the homeserver around the core learns from it. */
 export type FederationEvent =
   /** A message was stored here for the first time (its verdict says whether to show it). */
@@ -21,13 +28,22 @@ export type FederationEvent =
       readonly stored: StoredMessage;
       readonly via: "accepted" | "routed" | "backfill";
     }
-  /** A control record applied here at `index`. */
+  /**
+   * A control record applied here at `index` (also the create record of a
+   * room created here, at index 1). `chainHash` is the chain hash after it;
+   * `memberships` the users whose membership it changed; `roomName` the
+   * room's name after it (for notices). Replayed after a restart for records
+   * the Raft log holds after its snapshot: consumers must be idempotent.
+   */
   | {
       readonly type: "control-applied";
       readonly room: RoomId;
       readonly index: number;
       readonly record: ControlRecord;
       readonly outcome: ApplyOutcome;
+      readonly chainHash: Uint8Array;
+      readonly memberships: readonly MembershipChange[];
+      readonly roomName: string;
     }
   /** The room's state was replaced by a snapshot at `index` (catch-up). */
   | { readonly type: "state-restored"; readonly room: RoomId; readonly index: number }

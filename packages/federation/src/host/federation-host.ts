@@ -20,6 +20,7 @@ import type { Clock } from "../message-lane/message-lane.ts";
 import { RoomMessageLane } from "../message-lane/message-lane.ts";
 import { forwardingTargets } from "../routing/forwarding.ts";
 import { LinkStateTable } from "../routing/link-state.ts";
+import { applyObserved } from "./applied-event.ts";
 import { type FederationEffects, Outbox } from "./effects.ts";
 import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
@@ -186,7 +187,9 @@ export class FederationHost {
     if (decision.verdict === "reject") {
       throw new ParleyError("invalid_argument", `create refused: ${decision.reason}`);
     }
-    replica.apply(encodeControlRecord(record));
+    // The create record is reported like any applied record, so the
+    // homeserver projects every room the same way from index 1.
+    applyObserved(replica, encodeControlRecord(record), (event) => this.#outbox.emit(event));
     const node = sponsorNodeId(this.self, replica.appliedIndex);
     const session = this.#openSession(room, []);
     this.#storage.saveRoom(room, { contacts: [], node, retiredIncarnation: 0 });

@@ -20,6 +20,7 @@ import {
   controlRecordsPerFrameMax,
   sponsorEffectsPendingMax,
 } from "../limits.ts";
+import { applyObserved } from "./applied-event.ts";
 import type { HostContext } from "./host-context.ts";
 import type { RoomSession } from "./room-session.ts";
 
@@ -63,15 +64,8 @@ export function sponsorApplier(context: HostContext, session: RoomSession): Grou
 
 /** Applies one committed record on this server (sponsor or leaf) and reports it. */
 export function applyRecord(context: HostContext, session: RoomSession, bytes: Uint8Array): void {
-  const applied = session.replica.apply(bytes);
+  const applied = applyObserved(session.replica, bytes, (event) => context.outbox.emit(event));
   session.newRecords.push(applied.at);
-  context.outbox.emit({
-    type: "control-applied",
-    room: session.room,
-    index: applied.index,
-    record: applied.record,
-    outcome: applied.outcome,
-  });
   const { record, outcome } = applied;
   if (record.proposer === context.self && session.pendingProposals.delete(record.proposalId)) {
     context.outbox.emit({

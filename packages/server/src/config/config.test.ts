@@ -38,6 +38,7 @@ describe("configuration", () => {
         addressRequestsPerSecond: 200,
         authenticationAttemptsPerMinute: 30,
       },
+      federation: { enabled: true, tickIntervalMs: 100 },
     });
   });
 
@@ -86,6 +87,8 @@ describe("configuration", () => {
       PARLEY_RATE_LIMITS_DEVICE_REQUESTS_PER_SECOND: "7",
       PARLEY_RATE_LIMITS_ADDRESS_REQUESTS_PER_SECOND: "8",
       PARLEY_RATE_LIMITS_AUTHENTICATION_ATTEMPTS_PER_MINUTE: "9",
+      PARLEY_FEDERATION_ENABLED: "false",
+      PARLEY_FEDERATION_TICK_INTERVAL_MS: "50",
     };
     // The PostgreSQL settings are overridden in the test above.
     const postgresNames = [
@@ -111,6 +114,7 @@ describe("configuration", () => {
         addressRequestsPerSecond: 8,
         authenticationAttemptsPerMinute: 9,
       },
+      federation: { enabled: false, tickIntervalMs: 50 },
     });
   });
 

@@ -32,6 +32,14 @@ export interface HomeserverConfig {
   readonly deviceQueueItems: number;
   readonly registration: { readonly mode: RegistrationMode };
   readonly rateLimits: RateLimitSettings;
+  readonly federation: FederationSettings;
+}
+
+export interface FederationSettings {
+  /** False: no links to other servers (rooms still run through the federation core, alone). */
+  readonly enabled: boolean;
+  /** The federation core's tick; Raft's election and heartbeat timers count these. */
+  readonly tickIntervalMs: number;
 }
 
 export type RegistrationMode = Settings["registration"]["mode"];
@@ -165,6 +173,10 @@ function resolveSettings(settings: Settings, workingDirectory: string): Homeserv
       deviceRequestsPerSecond: settings.rate_limits.device_requests_per_second,
       addressRequestsPerSecond: settings.rate_limits.address_requests_per_second,
       authenticationAttemptsPerMinute: settings.rate_limits.authentication_attempts_per_minute,
+    },
+    federation: {
+      enabled: settings.federation.enabled,
+      tickIntervalMs: settings.federation.tick_interval_ms,
     },
   };
 }

@@ -4,6 +4,7 @@
 // container can be configured without a file. The README's table is this list.
 
 import { z } from "zod";
+import { federationTickIntervalMsDefault } from "../federation/limits.ts";
 import {
   addressRequestsPerSecondDefault,
   authenticationAttemptsPerMinuteDefault,
@@ -91,6 +92,19 @@ export const settingsSchema = z.strictObject({
       ),
     })
     .prefault({}),
+  federation: z
+    .strictObject({
+      /** false: this server opens no links to other servers and accepts none. */
+      enabled: z
+        .preprocess(
+          (value) => (value === "true" ? true : value === "false" ? false : value),
+          z.boolean(),
+        )
+        .default(true),
+      /** The federation core's tick in milliseconds (Raft timers count ticks). */
+      tick_interval_ms: integer(10, 10_000).default(federationTickIntervalMsDefault),
+    })
+    .prefault({}),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -113,6 +127,8 @@ export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
   ["rate_limits", "device_requests_per_second"],
   ["rate_limits", "address_requests_per_second"],
   ["rate_limits", "authentication_attempts_per_minute"],
+  ["federation", "enabled"],
+  ["federation", "tick_interval_ms"],
 ];
 
 export function environmentVariableName(path: readonly [string | null, string]): string {

@@ -19,6 +19,8 @@ import { Histogram } from "prom-client";
 import type { AdminCredential } from "../administration/admin-token.ts";
 import type { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
+import { FederationRuntime } from "../federation/federation-runtime.ts";
+import { RoomProjection } from "../federation/projection/room-projection.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
@@ -90,15 +92,20 @@ export interface ClientApiDependencies {
     readonly credential: AdminCredential;
     readonly blockList: ServerBlockList;
   };
+  /** Rooms run through it; without one, a runtime with in-memory storage and no links. */
+  readonly federation?: FederationRuntime;
 }
 
 export interface ClientApi {
   setServerName(name: string): void;
   /** Who this server is, once its name is set (null before). */
   identity(): ServerIdentity | null;
+  /** Starts the rooms' federation core under the server's name (after `setServerName`). */
+  startFederation(): Promise<void>;
+  readonly federation: FederationRuntime;
   /** Closes every stream socket (1001); call before the HTTP server closes. */
   closeSockets(): void;
-  /** Commits what is queued and writes pending acknowledgements; call before storage closes. */
+  /** Drains federation, commits what is queued and writes pending acknowledgements; call before storage closes. */
   close(): Promise<void>;
   readonly hub: DeliveryHub;
   readonly stream: StreamServer;
@@ -179,17 +186,26 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     nowMs,
     listener: hub,
   });
+  const federation = dependencies.federation ?? new FederationRuntime({ logger, nowMs });
+  const projection = new RoomProjection({
+    storage,
+    events: committer,
+    notices,
+    readers: hub,
+    provider,
+    serverName: () => currentIdentity().name,
+    stateOf: (room) => federation.driver.view((host) => host.session(room)?.replica.state),
+    logger,
+  });
   const rooms = new RoomService({
     storage,
     nowMs,
     roomIdKey: createHmac("sha256", dependencies.currentKey.secretSeed)
       .update("parley room id key")
       .digest(),
-    events: committer,
-    notices,
-    readers: hub,
+    federation,
   });
-  const messages = new Messages({ storage, rooms, events: committer, provider, nowMs });
+  const messages = new Messages({ storage, rooms, federation, projection, provider });
   const outcomes = new Map<string, Promise<unknown>>();
 
   const context: RouteContext = {
@@ -283,6 +299,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     identity() {
       return identity ?? null;
     },
+    federation,
     setServerName(name) {
       identity = createServerIdentity(provider, {
         name,
@@ -290,10 +307,14 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
         allKeys: dependencies.allKeys,
       });
     },
+    async startFederation() {
+      await federation.start(currentIdentity().name, projection);
+    },
     closeSockets() {
       openStream.close();
     },
     async close() {
+      await federation.close();
       await committer.close();
       await hub.close();
     },

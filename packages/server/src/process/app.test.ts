@@ -13,13 +13,17 @@ const silent = createLogger(
   }),
 );
 
-function build(options: { ping?: () => Promise<void>; shuttingDown?: boolean } = {}) {
+function build(
+  options: { ping?: () => Promise<void>; shuttingDown?: boolean; federationHealthy?: boolean } = {},
+) {
   const metrics = createMetrics();
+  const { federationHealthy } = options;
   const app = createProcessServer({
     storage: { ping: options.ping ?? (async () => {}) },
     metrics,
     logger: silent,
     shuttingDown: () => options.shuttingDown ?? false,
+    ...(federationHealthy === undefined ? {} : { federationHealthy: () => federationHealthy }),
   });
   return { app, metrics };
 }
@@ -49,6 +53,21 @@ describe("process server", () => {
     expect(response.statusCode).toBe(503);
     expect(response.body).not.toContain("db.internal");
     expect(response.json()).toEqual({ status: "unavailable", checks: { database: "unreachable" } });
+  });
+
+  it("reports 503 once federation has stopped on a storage failure", async () => {
+    const { app } = build({ federationHealthy: false });
+    apps.push(app);
+    const response = await app.inject({ method: "GET", url: "/health" });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({
+      status: "unavailable",
+      checks: { database: "ok", federation: "stopped" },
+    });
+    const healthy = build({ federationHealthy: true });
+    apps.push(healthy.app);
+    const ok = await healthy.app.inject({ method: "GET", url: "/health" });
+    expect(ok.json()).toEqual({ status: "ok", checks: { database: "ok", federation: "ok" } });
   });
 
   it("reports 503 while shutting down so load balancers move away", async () => {

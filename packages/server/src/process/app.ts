@@ -16,6 +16,8 @@ export interface ProcessServerDependencies {
   readonly logger: Logger;
   /** True once shutdown began: /health then answers 503 so balancers move away. */
   readonly shuttingDown: () => boolean;
+  /** False once the federation core stopped on an error (its storage failed): /health answers 503. */
+  readonly federationHealthy?: () => boolean;
 }
 
 /** Error codes this server answers with; the project-wide table will absorb them. */
@@ -92,7 +94,14 @@ export function createProcessServer(dependencies: ProcessServerDependencies) {
       metrics.errors.inc({ code: "unavailable" });
       return reply.code(503).send({ status: "unavailable", checks: { database: "unreachable" } });
     }
-    return reply.send({ status: "ok", checks: { database: "ok" } });
+    if (dependencies.federationHealthy?.() === false) {
+      metrics.errors.inc({ code: "unavailable" });
+      return reply
+        .code(503)
+        .send({ status: "unavailable", checks: { database: "ok", federation: "stopped" } });
+    }
+    const federation = dependencies.federationHealthy === undefined ? {} : { federation: "ok" };
+    return reply.send({ status: "ok", checks: { database: "ok", ...federation } });
   });
 
   app.get("/metrics", async (_request, reply) => {

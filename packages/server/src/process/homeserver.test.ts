@@ -38,6 +38,7 @@ function config(): HomeserverConfig {
     inboxRetention: { maxAgeMs: 1000, maxEvents: 10 },
     deviceQueueItems: 10,
     registration: { mode: "open" },
+    federation: { enabled: true, tickIntervalMs: 20 },
     rateLimits: {
       deviceRequestsPerSecond: 50,
       addressRequestsPerSecond: 200,

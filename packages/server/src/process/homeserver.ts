@@ -1,8 +1,9 @@
 // Wires a homeserver process from its configuration: data directory, storage,
 // migrations, server key, HTTP server, retention sweeps. `main.ts` adds the
 // signals; tests can run this in-process. Shutdown order: stop accepting and
-// let requests finish (Fastify close), stop and drain background work, then
-// close the database, so no write is cut off halfway.
+// let requests finish (Fastify close), drain the federation driver (a final
+// flush) and close its links, stop and drain background work, then close the
+// database, so no write is cut off halfway.
 
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,10 @@ import { type AdminCredential, loadOrCreateAdminToken } from "../administration/
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { registerKeyDocumentRoute } from "../federation/discovery/well-known-route.ts";
+import {
+  FederationRuntime,
+  type FederationRuntimeOptions,
+} from "../federation/federation-runtime.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import { bundledWebClientDirectory, registerWebClient } from "../http/web-client.ts";
 import {
@@ -47,6 +52,8 @@ export interface RunningHomeserver {
 export interface HomeserverEnvironment {
   readonly logger: Logger;
   readonly nowMs: () => number;
+  /** Overrides of the federation's storage and links (tests run several servers in one process). */
+  readonly federation?: Pick<FederationRuntimeOptions, "storage" | "transport">;
 }
 
 /** Closes the HTTP server; connections still busy after the grace period are cut. */
@@ -85,6 +92,13 @@ export async function startHomeserver(
   }
 }
 
+/** The federation's storage and links: the environment's, else the defaults (see FederationRuntime). */
+function federationParts(
+  environment: HomeserverEnvironment,
+): Pick<FederationRuntimeOptions, "storage" | "transport"> {
+  return { ...environment.federation };
+}
+
 async function listen(
   config: HomeserverConfig,
   environment: HomeserverEnvironment,
@@ -97,7 +111,19 @@ async function listen(
   const metrics = createMetrics();
   const background = new InFlightWork();
   let shuttingDown = false;
-  const app = createProcessServer({ storage, metrics, logger, shuttingDown: () => shuttingDown });
+  const federation = new FederationRuntime({
+    logger,
+    nowMs: environment.nowMs,
+    tickIntervalMs: config.federation.tickIntervalMs,
+    ...(config.federation.enabled ? federationParts(environment) : {}),
+  });
+  const app = createProcessServer({
+    storage,
+    metrics,
+    logger,
+    shuttingDown: () => shuttingDown,
+    federationHealthy: () => federation.failure === null,
+  });
   const blockList = new ServerBlockList(storage);
   await blockList.start((error) => logger.warn({ err: error }, "refreshing the block list failed"));
   // The client API registers its routes and WebSocket endpoint before listening.
@@ -111,6 +137,7 @@ async function listen(
     currentKey: key,
     allKeys: await storage.serverKeys.list(),
     administration: { credential, blockList },
+    federation,
   });
   // Peers find this server's keys and federation endpoint here (§12.10.1).
   registerKeyDocumentRoute(app, () => clientApi.identity()?.keyDocument.bytes ?? null);
@@ -121,6 +148,7 @@ async function listen(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const serverName = config.serverName ?? `localhost:${address.port}`;
   clientApi.setServerName(serverName);
+  await clientApi.startFederation();
 
   const sweep = setInterval(() => {
     if (background.size > 0 || !background.accepting) {

@@ -1,17 +1,24 @@
-// The message lane of a plain room: accept a signed message (signature,
-// device, room rules at the applied state), stamp it with the control index,
-// store it once through the group committer, and page a room's history.
+// The message lane of a plain room, on the client's side: check a signed
+// message (signature, device, room rules at the applied state), hand it to
+// the federation core (which stamps it with the control index at a sponsor),
+// answer with its event in this server's stream, and page a room's history.
 
 import {
   ParleyError,
   type RoomId,
   type SignatureProvider,
   type UserId,
+  type VerifiedRoomMessage,
   verifyRoomMessage,
 } from "@parley/protocol";
-import type { Page, StoredEvent } from "../storage/records.ts";
+import type { FederationRuntime } from "../federation/federation-runtime.ts";
+import { acceptedMessageArrivalTimeoutMs } from "../federation/limits.ts";
+import { clientMessageId } from "../federation/projection/client-message-id.ts";
+import type { RoomProjection } from "../federation/projection/room-projection.ts";
+import type { AppendOutcome, Page, StoredEvent } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { EventAppender, RoomService } from "./room-service.ts";
+import type { RoomService } from "./room-service.ts";
+import { outcomeError } from "./submission-outcomes.ts";
 
 export interface AcceptedMessage {
   readonly sequence: number;
@@ -40,9 +47,9 @@ export interface HistoryPage {
 export interface MessageDependencies {
   readonly storage: Storage;
   readonly rooms: RoomService;
-  readonly events: EventAppender;
+  readonly federation: FederationRuntime;
+  readonly projection: RoomProjection;
   readonly provider: SignatureProvider;
-  readonly nowMs: () => number;
 }
 
 export class Messages {
@@ -52,6 +59,11 @@ export class Messages {
     this.#dependencies = dependencies;
   }
 
+  /**
+   * Verifies a device's message and hands it to the federation core, which
+   * accepts it here (a sponsor) or submits it to a sponsor (a leaf). The
+   * answer comes once the message is durable and in this server's stream.
+   */
   async accept(
     sender: { readonly userId: UserId; readonly deviceId: string },
     roomId: RoomId,
@@ -71,28 +83,61 @@ export class Messages {
     if (message.contentType !== room.contentType) {
       throw new ParleyError("bad_structure", `this room's content type is ${room.contentType}`);
     }
-    const outcome = await this.#dependencies.events.append({
-      roomId,
-      senderUserId: sender.userId,
-      senderDeviceId: sender.deviceId,
-      clientEventId: message.clientId,
-      contentType: message.contentType,
-      body: message.signedBytes,
-      signature: message.signature,
-      controlIndex: room.controlIndex,
-      acceptedAtMs: this.#dependencies.nowMs(),
-    });
-    const stored = outcome.event;
-    if (outcome.kind === "duplicate" && !sameBytes(stored.body, message.signedBytes)) {
-      throw new ParleyError("conflict", "this client id was already used for another message");
+    const { projection, federation } = this.#dependencies;
+    projection.noteVerified(envelope, message);
+    const arrival = projection.arrivals.expect(roomId, message.deviceId, message.clientId);
+    try {
+      const outcome = await federation.driver.sendMessage(
+        roomId,
+        sender.userId,
+        clientMessageId(message.deviceId, message.clientId),
+        envelope,
+      );
+      if (outcome.kind !== "accepted") throw outcomeError(outcome);
+      const stored = await this.#storedEvent(roomId, message, arrival.arrived);
+      if (!sameBytes(stored.event.body, message.signedBytes)) {
+        throw new ParleyError("conflict", "this client id was already used for another message");
+      }
+      return {
+        sequence: stored.event.roomSequence,
+        streamPosition: stored.event.streamPosition,
+        acceptedAtMs: stored.event.acceptedAtMs,
+        controlIndex: stored.event.controlIndex,
+        duplicate: stored.kind === "duplicate",
+      };
+    } finally {
+      arrival.stop();
     }
-    return {
-      sequence: stored.roomSequence,
-      streamPosition: stored.streamPosition,
-      acceptedAtMs: stored.acceptedAtMs,
-      controlIndex: stored.controlIndex,
-      duplicate: outcome.kind === "duplicate",
-    };
+  }
+
+  /** The stream event of an accepted message: projected just now, stored before, or soon to arrive. */
+  async #storedEvent(
+    roomId: RoomId,
+    message: VerifiedRoomMessage,
+    arrived: Promise<AppendOutcome>,
+  ): Promise<AppendOutcome> {
+    const now = await Promise.race([arrived, Promise.resolve(null)]);
+    if (now !== null) return now;
+    const before = await this.#dependencies.storage.events.findByClientId(
+      roomId,
+      message.deviceId,
+      message.clientId,
+    );
+    if (before !== null) return { kind: "duplicate", event: before };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), acceptedMessageArrivalTimeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([arrived, late]);
+      if (outcome !== null) return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+    throw new ParleyError(
+      "unavailable",
+      "a sponsor accepted the message but it has not reached this server yet; retrying with the same client id is safe",
+    );
   }
 
   async history(reader: UserId, roomId: RoomId, query: HistoryQuery): Promise<HistoryPage> {

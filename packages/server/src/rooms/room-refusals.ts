@@ -43,3 +43,8 @@ export function tableCodeOf(roomCode: RoomRejectionCode): ErrorCode {
 export function roomRefusal(roomCode: RoomRejectionCode, reason: string): RoomRefusal {
   return new RoomRefusal(tableCodeOfRefusal[roomCode], roomCode, reason);
 }
+
+/** True for the room state machine's own refusal codes (as opposed to the table's). */
+export function isRoomRejectionCode(code: string): code is RoomRejectionCode {
+  return Object.hasOwn(tableCodeOfRefusal, code);
+}

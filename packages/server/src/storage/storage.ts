@@ -137,9 +137,7 @@ export type AppendControlOutcome =
 export type RecordAppliedOutcome =
   | { readonly kind: "recorded" }
   /** The stored applied index is already >= the offered one: nothing changed. */
-  | { readonly kind: "stale"; readonly appliedIndex: number }
-  /** The offered index is beyond the last stored control entry. */
-  | { readonly kind: "beyond-log"; readonly lastIndex: number };
+  | { readonly kind: "stale"; readonly appliedIndex: number };
 
 export interface RoomRepository {
   create(input: {
@@ -184,6 +182,8 @@ export interface EventRepository {
   append(event: NewEvent): Promise<AppendOutcome>;
   /** Stores many events in one transaction; outcomes in input order. A repeat within the batch is a duplicate of the first. */
   appendBatch(events: readonly NewEvent[]): Promise<readonly AppendOutcome[]>;
+  /** The event a device stored under its client id in a room, or null. */
+  findByClientId(roomId: string, deviceId: string, clientId: string): Promise<StoredEvent | null>;
   /** The event at a room sequence, or null. */
   getByRoomSequence(roomId: string, roomSequence: number): Promise<StoredEvent | null>;
   /**

@@ -63,6 +63,7 @@ export function testConfig(overrides: Partial<HomeserverConfig> = {}): Homeserve
     inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
     deviceQueueItems: 100,
     registration: { mode: "open" },
+    federation: { enabled: true, tickIntervalMs: 20 },
     rateLimits: {
       deviceRequestsPerSecond: 10_000,
       addressRequestsPerSecond: 10_000,
@@ -107,6 +108,7 @@ export async function startInProcess(
     administration: { credential: adminCredentialOf("admin-token", adminToken), blockList },
   });
   clientApi.setServerName(serverName);
+  await clientApi.startFederation();
   await app.ready();
   return {
     app,

@@ -105,7 +105,10 @@ describe("homeserver process", () => {
 
     const health = await fetch(`${started.url}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok", checks: { database: "ok" } });
+    expect(await health.json()).toEqual({
+      status: "ok",
+      checks: { database: "ok", federation: "ok" },
+    });
 
     const metrics = await fetch(`${started.url}/metrics`);
     expect(metrics.status).toBe(200);

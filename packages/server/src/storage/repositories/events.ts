@@ -274,6 +274,17 @@ export function createEventRepository(context: RepositoryContext): EventReposito
 
     appendBatch,
 
+    async findByClientId(roomId, deviceId, clientId) {
+      const row = await db
+        .selectFrom("room_events")
+        .selectAll()
+        .where("room_id", "=", roomId)
+        .where("sender_device_id", "=", deviceId)
+        .where("client_event_id", "=", clientId)
+        .executeTakeFirst();
+      return row === undefined ? null : toStoredEvent(row);
+    },
+
     async getByRoomSequence(roomId, roomSequence) {
       const row = await db
         .selectFrom("room_events")

@@ -226,11 +226,6 @@ export function createRoomRepository(context: RepositoryContext): RoomRepository
         if (room === undefined) {
           throw new StorageError("unknown-room", "applied state for a room never created");
         }
-        const last = await lastEntry(transaction, input.roomId);
-        const lastIndex = last?.logIndex ?? 0;
-        if (input.appliedIndex > lastIndex) {
-          return { kind: "beyond-log", lastIndex };
-        }
         const state = await transaction
           .selectFrom("room_states")
           .select("applied_index")

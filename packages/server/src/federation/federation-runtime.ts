@@ -1,0 +1,110 @@
+// The homeserver's federation, assembled: the core (FederationHost) over its
+// storage, the driver that feeds it, the transport to other servers, and the
+// projection of its events into the client-facing tables. Built before the
+// HTTP server listens (the routes hold it) and started once the server's
+// name is known (a name defaults to localhost:<bound port>).
+
+import { randomInt } from "node:crypto";
+import { FederationHost, MemoryFederationStorage } from "@parley/federation";
+import { ParleyError, type ServerName } from "@parley/protocol";
+import type { Logger } from "../observability/logger.ts";
+import { FederationDriver, type FederationEventSink } from "./driver/federation-driver.ts";
+import {
+  type FederationLinkHandlers,
+  type FederationTransport,
+  type FlushableFederationStorage,
+  noFederationTransport,
+} from "./driver/federation-transport.ts";
+import { federationTickIntervalMsDefault } from "./limits.ts";
+
+/** A transport the runtime owns: closed when the server stops. */
+export interface ClosableTransport extends FederationTransport {
+  close(): Promise<void>;
+}
+
+export interface FederationRuntimeOptions {
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+  readonly tickIntervalMs?: number;
+  /** The core's storage; in memory (not durable) when absent. */
+  readonly storage?: (self: ServerName) => Promise<FlushableFederationStorage>;
+  /** Links to other servers; none (a server without federation) when absent. */
+  readonly transport?: (self: ServerName, handlers: FederationLinkHandlers) => ClosableTransport;
+}
+
+/** In-memory federation storage with a flush that does nothing: lost on restart. */
+export class VolatileFederationStorage
+  extends MemoryFederationStorage
+  implements FlushableFederationStorage
+{
+  readonly durable = false;
+
+  async flush(): Promise<void> {}
+}
+
+export class FederationRuntime {
+  readonly #options: FederationRuntimeOptions;
+  #driver: FederationDriver | null = null;
+  #transport: ClosableTransport | null = null;
+  #storage: FlushableFederationStorage | null = null;
+
+  constructor(options: FederationRuntimeOptions) {
+    this.#options = options;
+  }
+
+  /** The running driver; `unavailable` before the server has started. */
+  get driver(): FederationDriver {
+    if (this.#driver === null) {
+      throw new ParleyError("unavailable", "the server is starting; retry shortly");
+    }
+    return this.#driver;
+  }
+
+  get started(): boolean {
+    return this.#driver !== null;
+  }
+
+  /** True when the core's storage survives a restart. */
+  get durable(): boolean {
+    return this.#storage?.durable ?? false;
+  }
+
+  /** Null while healthy (or not started); the error that stopped federation otherwise. */
+  get failure(): Error | null {
+    return this.#driver?.failure ?? null;
+  }
+
+  async start(self: ServerName, sink: FederationEventSink): Promise<FederationDriver> {
+    const { logger, nowMs } = this.#options;
+    const storage = (await this.#options.storage?.(self)) ?? new VolatileFederationStorage();
+    this.#storage = storage;
+    const host = new FederationHost({
+      self,
+      clock: { nowMs },
+      random: { nextInt: (bound) => randomInt(bound) },
+      storage,
+    });
+    const driver = new FederationDriver({
+      host,
+      storage,
+      transport: noFederationTransport,
+      tickIntervalMs: this.#options.tickIntervalMs ?? federationTickIntervalMsDefault,
+      logger: logger.child({ component: "federation" }),
+      // Request ids never repeat across restarts (see FederationDriverOptions).
+      firstRequestId: nowMs() * 1000,
+    });
+    const transport = this.#options.transport?.(self, driver) ?? null;
+    this.#transport = transport;
+    if (transport !== null) driver.setTransport(transport);
+    driver.setEventSink(sink);
+    this.#driver = driver;
+    driver.start();
+    return driver;
+  }
+
+  /** Drains the driver (a final flush), then closes the links. */
+  async close(): Promise<void> {
+    await this.#driver?.close();
+    await this.#transport?.close();
+  }
+}

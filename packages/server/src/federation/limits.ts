@@ -1,0 +1,38 @@
+// Bounds of the homeserver's federation wiring (the driver around
+// FederationHost and the projection of its events). The wire limits of
+// federation frames live in @parley/federation's limits.
+
+/** The tick of the federation core when the configuration says nothing (Raft timers count these). */
+export const federationTickIntervalMsDefault = 100;
+
+/**
+ * Inputs waiting for the driver (received frames, local requests, link
+ * events). Past it a local request is answered `unavailable` and a received
+ * frame is not acknowledged (its link sends it again later).
+ */
+export const driverInputsQueuedMax = 50_000;
+
+/**
+ * Inputs handled before one storage flush: a busy server shares one flush
+ * (one transaction, one fsync) among this many inputs (group commit).
+ */
+export const driverInputsPerFlushMax = 1024;
+
+/** Local requests waiting for their outcome (a committed entry, a sponsor's answer). */
+export const driverRequestsPendingMax = 100_000;
+
+/**
+ * A leaf asked to join a room through other servers waits this long for the
+ * room's state to arrive before answering `unavailable`.
+ */
+export const followReadyTimeoutMs = 15_000;
+
+/**
+ * A message a sponsor accepted for a leaf's user is normally stored here
+ * before the answer arrives (both come over the same link, the message
+ * first); the answer waits this long for it before saying `unavailable`.
+ */
+export const acceptedMessageArrivalTimeoutMs = 10_000;
+
+/** Servers named in a join's `via` list. */
+export const joinViaServersMax = 8;

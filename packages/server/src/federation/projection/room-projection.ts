@@ -1,0 +1,242 @@
+// The client-facing tables as a projection of the federation core's events.
+// The core (FederationHost) holds each room's control log and messages; what
+// clients read — the room rows, the membership index, the event stream and
+// per-device notices — is derived here from its events, in the order the
+// core emitted them:
+//
+// - `control-applied` (accepted): a control event in the room's stream,
+//   stream readers told who starts or stops reading, notices to local users
+//   who will not see the stream (invited, kicked, banned), and the
+//   membership index at the applied index;
+// - `state-restored` (a snapshot replaced the room's state: a leaf or a new
+//   sponsor catching up): the room row and the whole membership index from
+//   the restored state, readers, and invite notices for local invitees;
+// - `message-stored` with an allowed verdict: the message as an event in the
+//   stream, stored once (below).
+//
+// Idempotent and crash-safe: the core replays applied records after a
+// restart (from its last snapshot), so every write here is keyed — control
+// events by `control:<index>`, messages by (room, device, client id),
+// notices by `room:<room>:<index>`, the membership index by an applied index
+// that only grows.
+//
+// Store a message once: the federation message store keeps the stamped
+// message (what backfill and anti-entropy serve to peers), and the stream
+// keeps the event row (what devices read). Both exist because the first is
+// the federation storage's and the second is the changefeed devices follow;
+// the row holds the device's signed bytes, not a copy of the envelope.
+
+import { type FederationEvent, messageKey, type StoredMessage } from "@parley/federation";
+import {
+  type RoomId,
+  type ServerName,
+  type SignatureProvider,
+  type UserId,
+  userIdParts,
+  type VerifiedRoomMessage,
+  verifyRoomMessage,
+} from "@parley/protocol";
+import type { ControlEntry } from "@parley/room";
+import { encodeControlEntry, type Membership, type RoomState } from "@parley/room";
+import { membershipChangesMax } from "../../limits.ts";
+import type { Logger } from "../../observability/logger.ts";
+import { controlEvent } from "../../rooms/control-events.ts";
+import { toStoredMembership } from "../../rooms/membership-changes.ts";
+import type { DeviceNotices } from "../../rooms/notices.ts";
+import type { EventAppender, ReaderListener } from "../../rooms/room-service.ts";
+import type { AppendOutcome, MembershipChange } from "../../storage/records.ts";
+import type { Storage } from "../../storage/storage.ts";
+import { MessageArrivals } from "./message-arrivals.ts";
+
+export interface RoomProjectionDependencies {
+  readonly storage: Storage;
+  readonly events: EventAppender;
+  readonly notices: DeviceNotices;
+  readonly readers: ReaderListener;
+  readonly provider: SignatureProvider;
+  readonly serverName: () => ServerName;
+  /** The room's applied state in the core now (for a restored snapshot). */
+  readonly stateOf: (room: RoomId) => RoomState | undefined;
+  readonly logger: Logger;
+}
+
+type ControlApplied = Extract<FederationEvent, { type: "control-applied" }>;
+type StateRestored = Extract<FederationEvent, { type: "state-restored" }>;
+
+export class RoomProjection {
+  readonly #dependencies: RoomProjectionDependencies;
+  /** Messages verified at this server's edge, so projecting them does not verify twice. */
+  readonly #verified = new WeakMap<Uint8Array, VerifiedRoomMessage>();
+  readonly arrivals = new MessageArrivals();
+
+  constructor(dependencies: RoomProjectionDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  /** Remembers that this body (the exact object handed to the core) was verified. */
+  noteVerified(body: Uint8Array, message: VerifiedRoomMessage): void {
+    this.#verified.set(body, message);
+  }
+
+  async handle(events: readonly FederationEvent[]): Promise<void> {
+    const appends: Promise<void>[] = [];
+    for (const event of events) {
+      if (event.type === "control-applied") await this.#controlApplied(event);
+      else if (event.type === "state-restored") await this.#stateRestored(event);
+      else if (event.type === "message-stored" && event.stored.verdict === "allowed") {
+        // Not awaited one by one: the group committer stores a round's messages together, in order.
+        appends.push(this.#messageStored(event.room, event.stored));
+      }
+    }
+    await Promise.all(appends);
+  }
+
+  #isLocal(user: UserId): boolean {
+    return userIdParts(user).server === this.#dependencies.serverName();
+  }
+
+  async #messageStored(room: RoomId, stored: StoredMessage): Promise<void> {
+    const stamped = stored.message;
+    let message = this.#verified.get(stamped.body);
+    if (message === undefined) {
+      try {
+        message = verifyRoomMessage(this.#dependencies.provider, stamped.body);
+      } catch (error) {
+        // The accepting sponsor checked it; a body that fails here is that sponsor's fault.
+        this.#dependencies.logger.warn(
+          { err: error, room, message: messageKey(stamped) },
+          "a stored message does not verify; not shown",
+        );
+        return;
+      }
+    }
+    if (message.roomId !== room) return;
+    const outcome: AppendOutcome = await this.#dependencies.events.append({
+      roomId: room,
+      senderUserId: stamped.sender,
+      senderDeviceId: message.deviceId,
+      clientEventId: message.clientId,
+      contentType: message.contentType,
+      body: message.signedBytes,
+      signature: message.signature,
+      controlIndex: stamped.controlIndex,
+      acceptedAtMs: stamped.acceptedAtMs,
+    });
+    this.arrivals.arrived(room, message.deviceId, message.clientId, outcome);
+  }
+
+  async #ensureRoom(
+    room: RoomId,
+    fields: { kind: "plain" | "encrypted"; contentType: string; createdAtMs: number },
+  ): Promise<void> {
+    await this.#dependencies.storage.rooms.create({ roomId: room, ...fields });
+  }
+
+  async #controlApplied(event: ControlApplied): Promise<void> {
+    const entry: ControlEntry = event.record.entry;
+    const action = entry.action;
+    if (action.type === "create") {
+      await this.#ensureRoom(event.room, {
+        kind: action.kind,
+        contentType: action.contentType,
+        createdAtMs: entry.proposedAtMs,
+      });
+    }
+    if (event.outcome.verdict !== "accepted" || entry.actor.type !== "user") return;
+    const actor = entry.actor.user;
+    const { readers, events, storage } = this.#dependencies;
+    // Streams first: a joiner's sockets then receive the join event itself,
+    // and a banned user's sockets stop before anything else is sent.
+    for (const change of event.memberships) {
+      const reads = change.after === "joined";
+      if (reads !== (change.before === "joined") && this.#isLocal(change.user)) {
+        readers.readerChanged(event.room, change.user, reads);
+      }
+    }
+    await events.append(
+      controlEvent({
+        roomId: event.room,
+        actor,
+        index: event.index,
+        entryBytes: encodeControlEntry(entry),
+        acceptedAtMs: entry.proposedAtMs,
+      }),
+    );
+    const reason = "reason" in action ? action.reason : undefined;
+    for (const change of event.memberships) {
+      if (change.after === "joined" || !this.#isLocal(change.user)) continue;
+      await this.#notify(event.room, change.user, change.after, {
+        by: actor,
+        index: event.index,
+        name: event.roomName,
+        reason,
+      });
+    }
+    await storage.rooms.recordApplied({
+      roomId: event.room,
+      appliedIndex: event.index,
+      membershipChanges: event.memberships.map((change) => ({
+        userId: change.user,
+        membership: toStoredMembership(change.after),
+      })),
+    });
+  }
+
+  async #stateRestored(event: StateRestored): Promise<void> {
+    const state = this.#dependencies.stateOf(event.room);
+    if (state === undefined) return;
+    await this.#ensureRoom(event.room, {
+      kind: state.kind,
+      contentType: state.contentType,
+      createdAtMs: state.createdAtMs,
+    });
+    const changes: MembershipChange[] = [];
+    for (const [user, record] of state.members) {
+      if (changes.length >= membershipChangesMax) {
+        this.#dependencies.logger.warn({ room: event.room }, "membership index cut at the limit");
+        break;
+      }
+      changes.push({ userId: user, membership: toStoredMembership(record.membership) });
+      if (!this.#isLocal(user)) continue;
+      if (record.membership === "joined") {
+        this.#dependencies.readers.readerChanged(event.room, user, true);
+      } else if (record.membership === "invited") {
+        await this.#notify(event.room, user, "invited", {
+          by: null,
+          index: record.sinceIndex,
+          name: state.name,
+          reason: undefined,
+        });
+      }
+    }
+    await this.#dependencies.storage.rooms.recordApplied({
+      roomId: event.room,
+      appliedIndex: event.index,
+      membershipChanges: changes,
+    });
+  }
+
+  /** Users who will not see the control event in the room's stream hear of it in their queue. */
+  async #notify(
+    room: RoomId,
+    user: UserId,
+    membership: Membership,
+    about: { by: UserId | null; index: number; name: string; reason: string | undefined },
+  ): Promise<void> {
+    const invited = membership === "invited";
+    const body = {
+      type: invited ? "invite" : "membership",
+      roomId: room,
+      membership,
+      by: about.by,
+      logIndex: about.index,
+      name: about.name,
+      ...(about.reason === undefined ? {} : { reason: about.reason }),
+    };
+    await this.#dependencies.notices.send([user], {
+      id: `room:${room}:${about.index}`,
+      kind: invited ? "invite" : "membership",
+      body,
+    });
+  }
+}
