@@ -5,8 +5,13 @@
 // name is known (a name defaults to localhost:<bound port>).
 
 import { randomInt } from "node:crypto";
-import { FederationHost, MemoryFederationStorage } from "@parley/federation";
-import { ParleyError, type ServerName } from "@parley/protocol";
+import {
+  FederationHost,
+  MemoryFederationStorage,
+  type MessageId,
+  type StoredMessage,
+} from "@parley/federation";
+import { ParleyError, type RoomId, type ServerName } from "@parley/protocol";
 import type { Logger } from "../observability/logger.ts";
 import { FederationDriver, type FederationEventSink } from "./driver/federation-driver.ts";
 import {
@@ -26,7 +31,7 @@ export interface FederationRuntimeOptions {
   readonly logger: Logger;
   readonly nowMs: () => number;
   readonly tickIntervalMs?: number;
-  /** The core's storage; in memory (not durable) when absent. */
+  /** The core's storage (DatabaseFederationStorage); in memory, lost on restart, when absent. */
   readonly storage?: (self: ServerName) => Promise<FlushableFederationStorage>;
   /** Links to other servers; none (a server without federation) when absent. */
   readonly transport?: (self: ServerName, handlers: FederationLinkHandlers) => ClosableTransport;
@@ -37,8 +42,6 @@ export class VolatileFederationStorage
   extends MemoryFederationStorage
   implements FlushableFederationStorage
 {
-  readonly durable = false;
-
   async flush(): Promise<void> {}
 }
 
@@ -47,6 +50,7 @@ export class FederationRuntime {
   #driver: FederationDriver | null = null;
   #transport: ClosableTransport | null = null;
   #storage: FlushableFederationStorage | null = null;
+  #durable = false;
 
   constructor(options: FederationRuntimeOptions) {
     this.#options = options;
@@ -66,7 +70,19 @@ export class FederationRuntime {
 
   /** True when the core's storage survives a restart. */
   get durable(): boolean {
-    return this.#storage?.durable ?? false;
+    return this.#durable;
+  }
+
+  /** A stored message of a room this server takes part in (for the projection's repairs). */
+  storedMessage(room: RoomId, id: MessageId): StoredMessage | undefined {
+    return this.#storage?.messages(room).get(id);
+  }
+
+  /** Every room the core knows, with its message store (for the projection's repairs at start). */
+  roomMessages(): Array<{ room: RoomId; messages: Iterable<StoredMessage> }> {
+    const storage = this.#storage;
+    if (storage === null) return [];
+    return storage.rooms().map((room) => ({ room, messages: storage.messages(room).all() }));
   }
 
   /** Null while healthy (or not started); the error that stopped federation otherwise. */
@@ -76,8 +92,10 @@ export class FederationRuntime {
 
   async start(self: ServerName, sink: FederationEventSink): Promise<FederationDriver> {
     const { logger, nowMs } = this.#options;
-    const storage = (await this.#options.storage?.(self)) ?? new VolatileFederationStorage();
+    const durable = await this.#options.storage?.(self);
+    const storage = durable ?? new VolatileFederationStorage();
     this.#storage = storage;
+    this.#durable = durable !== undefined;
     const host = new FederationHost({
       self,
       clock: { nowMs },

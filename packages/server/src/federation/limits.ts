@@ -36,3 +36,11 @@ export const acceptedMessageArrivalTimeoutMs = 10_000;
 
 /** Servers named in a join's `via` list. */
 export const joinViaServersMax = 8;
+
+/**
+ * At start, messages the federation core holds that are at most this much
+ * older than their room's newest stream event are projected again (a crash
+ * between the core's flush and the projection loses the core's report of
+ * the newest messages; see RoomProjection.repairRecent).
+ */
+export const projectionRepairWindowMs = 60_000;

@@ -20,6 +20,7 @@ import type { AdminCredential } from "../administration/admin-token.ts";
 import type { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { FederationRuntime } from "../federation/federation-runtime.ts";
+import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -309,6 +310,11 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     },
     async startFederation() {
       await federation.start(currentIdentity().name, projection);
+      const repaired = await projection.repairRecent(
+        federation.roomMessages(),
+        projectionRepairWindowMs,
+      );
+      if (repaired > 0) logger.warn({ repaired }, "messages projected again after a crash");
     },
     closeSockets() {
       openStream.close();

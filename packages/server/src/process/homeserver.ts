@@ -15,6 +15,7 @@ import {
   FederationRuntime,
   type FederationRuntimeOptions,
 } from "../federation/federation-runtime.ts";
+import { DatabaseFederationStorage } from "../federation/storage/database-federation-storage.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import { bundledWebClientDirectory, registerWebClient } from "../http/web-client.ts";
 import {
@@ -95,8 +96,12 @@ export async function startHomeserver(
 /** The federation's storage and links: the environment's, else the defaults (see FederationRuntime). */
 function federationParts(
   environment: HomeserverEnvironment,
+  storage: Storage,
 ): Pick<FederationRuntimeOptions, "storage" | "transport"> {
-  return { ...environment.federation };
+  return {
+    storage: () => DatabaseFederationStorage.open(storage.database),
+    ...environment.federation,
+  };
 }
 
 async function listen(
@@ -111,11 +116,16 @@ async function listen(
   const metrics = createMetrics();
   const background = new InFlightWork();
   let shuttingDown = false;
+  const parts = federationParts(environment, storage);
   const federation = new FederationRuntime({
     logger,
     nowMs: environment.nowMs,
     tickIntervalMs: config.federation.tickIntervalMs,
-    ...(config.federation.enabled ? federationParts(environment) : {}),
+    ...(parts.storage === undefined ? {} : { storage: parts.storage }),
+    // Without federation the core still runs every room, alone: it has no links.
+    ...(config.federation.enabled && parts.transport !== undefined
+      ? { transport: parts.transport }
+      : {}),
   });
   const app = createProcessServer({
     storage,

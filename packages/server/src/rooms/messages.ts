@@ -3,6 +3,7 @@
 // the federation core (which stamps it with the control index at a sponsor),
 // answer with its event in this server's stream, and page a room's history.
 
+import type { MessageId } from "@parley/federation";
 import {
   ParleyError,
   type RoomId,
@@ -94,7 +95,7 @@ export class Messages {
         envelope,
       );
       if (outcome.kind !== "accepted") throw outcomeError(outcome);
-      const stored = await this.#storedEvent(roomId, message, arrival.arrived);
+      const stored = await this.#storedEvent(roomId, message, outcome, arrival.arrived);
       if (!sameBytes(stored.event.body, message.signedBytes)) {
         throw new ParleyError("conflict", "this client id was already used for another message");
       }
@@ -114,6 +115,7 @@ export class Messages {
   async #storedEvent(
     roomId: RoomId,
     message: VerifiedRoomMessage,
+    stamp: MessageId,
     arrived: Promise<AppendOutcome>,
   ): Promise<AppendOutcome> {
     const now = await Promise.race([arrived, Promise.resolve(null)]);
@@ -124,6 +126,12 @@ export class Messages {
       message.clientId,
     );
     if (before !== null) return { kind: "duplicate", event: before };
+    // Stored by the core but not in the stream: its report was lost in a
+    // crash between the core's flush and the projection. Project it now.
+    const { federation, projection } = this.#dependencies;
+    const stored = federation.storedMessage(roomId, stamp);
+    const repaired = stored === undefined ? null : await projection.project(roomId, stored);
+    if (repaired !== null) return repaired;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), acceptedMessageArrivalTimeoutMs);

@@ -42,6 +42,13 @@ export function describeEventContract(context: ContractContext): void {
       const otherRoom = await storage.events.append(newEvent("b", "same"));
       expect(otherDevice.kind).toBe("appended");
       expect(otherRoom.kind).toBe("appended");
+      expect(await storage.events.findByClientId("a", "alice-phone", "same")).toEqual(
+        original.event,
+      );
+      expect(await storage.events.findByClientId("a", "alice-laptop", "same")).toEqual(
+        otherDevice.event,
+      );
+      expect(await storage.events.findByClientId("a", "alice-phone", "other")).toBeNull();
     });
 
     it("appends a batch in one transaction, contiguous, with repeats as duplicates", async () => {

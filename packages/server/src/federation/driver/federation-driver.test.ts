@@ -17,7 +17,6 @@ const alice = makeUserId("alice", self);
 
 /** Storage that records the order of flushes among other happenings, and can be made to fail. */
 class RecordingStorage extends MemoryFederationStorage {
-  readonly durable = true;
   readonly log: string[];
   failNext = false;
 

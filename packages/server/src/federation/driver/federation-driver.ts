@@ -321,7 +321,7 @@ export class FederationDriver implements FederationLinkHandlers {
       events.push(...effects.events);
       settled.push({ input, error: null });
     }
-    if (mustSync) {
+    if (mustSync || this.#storage.flushWanted === true) {
       await this.#storage.flush();
       this.#flushes += 1;
     }

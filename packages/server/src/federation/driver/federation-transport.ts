@@ -35,8 +35,8 @@ export interface FederationLinkHandlers {
 /** Federation storage whose writes become durable when `flush` resolves. */
 export interface FlushableFederationStorage extends FederationStorage {
   flush(): Promise<void>;
-  /** False for in-memory storage: a restart then starts the federation core empty. */
-  readonly durable: boolean;
+  /** True when pending writes have grown large enough to flush even without `mustSync`. */
+  readonly flushWanted?: boolean;
 }
 
 /** A transport for a server without federation (`federation.enabled = false`): no peers, ever. */

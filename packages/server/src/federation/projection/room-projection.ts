@@ -85,17 +85,59 @@ export class RoomProjection {
       else if (event.type === "state-restored") await this.#stateRestored(event);
       else if (event.type === "message-stored" && event.stored.verdict === "allowed") {
         // Not awaited one by one: the group committer stores a round's messages together, in order.
-        appends.push(this.#messageStored(event.room, event.stored));
+        appends.push(this.#messageStored(event.room, event.stored).then(() => {}));
       }
     }
     await Promise.all(appends);
+  }
+
+  /**
+   * Projects a message the core already stored (a repair: the core reports a
+   * message once, and a crash between its flush and the projection loses
+   * that report). Null when it is not to be shown.
+   */
+  async project(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
+    if (stored.verdict !== "allowed") return null;
+    return this.#messageStored(room, stored);
+  }
+
+  /**
+   * At start: projects again the messages the core holds that are at most
+   * `windowMs` older than the newest event of their room in the stream (all
+   * of them for a room without events). The core's report of a message is
+   * lost only in a crash right after its flush, so such messages are the
+   * newest ones; appends of messages already projected change nothing.
+   */
+  async repairRecent(
+    rooms: ReadonlyArray<{ room: RoomId; messages: Iterable<StoredMessage> }>,
+    windowMs: number,
+  ): Promise<number> {
+    let repaired = 0;
+    for (const { room, messages } of rooms) {
+      if ((await this.#dependencies.storage.rooms.get(room)) === null) continue;
+      const newest = await this.#dependencies.storage.events.pageRoom({
+        roomId: room,
+        fromSequence: Number.MAX_SAFE_INTEGER,
+        direction: "backward",
+        limit: 1,
+      });
+      const since = (newest.items[0]?.acceptedAtMs ?? Number.NEGATIVE_INFINITY) - windowMs;
+      const appends: Promise<AppendOutcome | null>[] = [];
+      for (const stored of messages) {
+        if (stored.message.acceptedAtMs >= since) appends.push(this.project(room, stored));
+      }
+      for (const outcome of await Promise.all(appends)) {
+        if (outcome?.kind === "appended") repaired += 1;
+      }
+    }
+    return repaired;
   }
 
   #isLocal(user: UserId): boolean {
     return userIdParts(user).server === this.#dependencies.serverName();
   }
 
-  async #messageStored(room: RoomId, stored: StoredMessage): Promise<void> {
+  async #messageStored(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
     const stamped = stored.message;
     let message = this.#verified.get(stamped.body);
     if (message === undefined) {
@@ -107,10 +149,10 @@ export class RoomProjection {
           { err: error, room, message: messageKey(stamped) },
           "a stored message does not verify; not shown",
         );
-        return;
+        return null;
       }
     }
-    if (message.roomId !== room) return;
+    if (message.roomId !== room) return null;
     const outcome: AppendOutcome = await this.#dependencies.events.append({
       roomId: room,
       senderUserId: stamped.sender,
@@ -123,6 +165,7 @@ export class RoomProjection {
       acceptedAtMs: stamped.acceptedAtMs,
     });
     this.arrivals.arrived(room, message.deviceId, message.clientId, outcome);
+    return outcome;
   }
 
   async #ensureRoom(
