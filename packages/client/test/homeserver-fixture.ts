@@ -52,6 +52,7 @@ export async function startTestHomeserver(
       addressRequestsPerSecond: 10_000,
       authenticationAttemptsPerMinute: 10_000,
     },
+    federation: { enabled: true, tickIntervalMs: 20 },
     ...overrides,
   };
   const server = await startHomeserver(config, {
