@@ -48,6 +48,7 @@ describe("the well-known key document", () => {
           addressRequestsPerSecond: 200,
           authenticationAttemptsPerMinute: 30,
         },
+        federation: { enabled: true, tickIntervalMs: 100 },
       },
       { logger, nowMs: () => Date.now() },
     );
