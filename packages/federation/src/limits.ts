@@ -97,6 +97,18 @@ export const refusalReasonBytesMax = 512;
 /** A request id chosen by a submitting server. */
 export const requestIdMax = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Users named in one KeyPackage claim: a bulk invite of a team. The client
+ * API has the same bound, so one client request is one frame.
+ */
+export const keyPackageClaimUsersMax = 100;
+
+/** KeyPackages in one claim result: every device of 100 users, ten devices each. */
+export const keyPackageClaimPackagesMax = 1000;
+
+/** One encoded KeyPackage (docs/protocol.md §13.1). */
+export const keyPackageBytesMax = 4 * kibibyte;
+
 // ---------------------------------------------------------------------------
 // Routing
 // ---------------------------------------------------------------------------

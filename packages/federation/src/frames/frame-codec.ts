@@ -23,7 +23,13 @@ import {
   snapshotBytesMax,
 } from "../limits.ts";
 import type { StampedMessage } from "../message-lane/stamped-message.ts";
-import type { ControlSnapshot, Frame, Submission, SubmissionOutcome } from "./frame.ts";
+import type {
+  ControlSnapshot,
+  Frame,
+  KeyPackageClaimResultFrame,
+  Submission,
+  SubmissionOutcome,
+} from "./frame.ts";
 import { frameSchema } from "./frame-schemas.ts";
 import { raftMessageValue } from "./raft-message-codec.ts";
 
@@ -189,6 +195,24 @@ export function frameValue(frame: Frame): CborMap {
         requestId: frame.requestId,
         outcome: outcomeValue(frame.outcome),
       };
+    case "key-package-claim":
+      return { type: frame.type, requestId: frame.requestId, users: [...frame.users] };
+    case "key-package-claim-result":
+      return {
+        type: frame.type,
+        requestId: frame.requestId,
+        packages: frame.packages.map((claimed) => ({
+          user: claimed.user,
+          device: claimed.device,
+          keyPackage: claimed.keyPackage,
+          lastResort: claimed.lastResort,
+        })),
+        failures: frame.failures.map((failure) => ({
+          user: failure.user,
+          code: failure.code,
+          reason: failure.reason,
+        })),
+      };
   }
 }
 
@@ -271,6 +295,12 @@ function checkFrameRules(frame: Frame): void {
     case "control":
       checkControlRecords(frame.snapshot, frame.records);
       return;
+    case "key-package-claim":
+      requireDistinct(frame.users, "a claim names a user twice");
+      return;
+    case "key-package-claim-result":
+      checkClaimResult(frame);
+      return;
     default:
       return;
   }
@@ -303,6 +333,19 @@ function checkControlRecords(
       throw new ParleyError("bad_structure", "control records must be consecutive");
     }
     expected = record.index + 1;
+  }
+}
+
+function checkClaimResult(frame: KeyPackageClaimResultFrame): void {
+  requireDistinct(
+    frame.packages.map((claimed) => `${claimed.user} ${claimed.device}`),
+    "a claim result holds two packages for one device",
+  );
+  const failed = frame.failures.map((failure) => failure.user);
+  requireDistinct(failed, "a claim result names a failed user twice");
+  const failedUsers = new Set(failed);
+  if (frame.packages.some((claimed) => failedUsers.has(claimed.user))) {
+    throw new ParleyError("bad_structure", "a claim result both fails and serves a user");
   }
 }
 

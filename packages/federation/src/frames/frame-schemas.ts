@@ -5,6 +5,7 @@
  * Every object is strict: an unknown field is an error, not ignored.
  */
 import {
+  type DeviceId,
   type RoomId,
   roomMessageClientIdPattern,
   type ServerName,
@@ -18,6 +19,9 @@ import {
   controlRecordBytesMax,
   controlRecordsPerFrameMax,
   heartbeatsPerFrameMax,
+  keyPackageBytesMax,
+  keyPackageClaimPackagesMax,
+  keyPackageClaimUsersMax,
   linkStateAdvertisementsPerFrameMax,
   linkStatePeersMax,
   messageBodyBytesMax,
@@ -27,7 +31,13 @@ import {
   routedPathServersMax,
   snapshotBytesMax,
 } from "../limits.ts";
-import { isValidNodeId, isValidRoomId, isValidServerName, isValidUserId } from "./name-checks.ts";
+import {
+  isValidDeviceId,
+  isValidNodeId,
+  isValidRoomId,
+  isValidServerName,
+  isValidUserId,
+} from "./name-checks.ts";
 import { raftMessageSchema } from "./raft-message-codec.ts";
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, {
@@ -47,6 +57,7 @@ export const roomIdSchema = z.custom<RoomId>(isValidRoomId, "not a room id");
 export const serverNameSchema = z.custom<ServerName>(isValidServerName, "not a server name");
 const userIdSchema = z.custom<UserId>(isValidUserId, "not a user id");
 const nodeIdSchema = z.custom<NodeId>(isValidNodeId, "not a sponsor node id");
+const deviceIdSchema = z.custom<DeviceId>(isValidDeviceId, "not a device id");
 
 const hashSchema = bytes.refine((value) => value.length === 32, "must be 32 bytes");
 
@@ -214,6 +225,36 @@ const submitResultFrame = z.strictObject({
   outcome: outcomeSchema,
 });
 
+const keyPackageClaimFrame = z.strictObject({
+  type: z.literal("key-package-claim"),
+  requestId: count,
+  users: z.array(userIdSchema).min(1).max(keyPackageClaimUsersMax),
+});
+
+const keyPackageClaimResultFrame = z.strictObject({
+  type: z.literal("key-package-claim-result"),
+  requestId: count,
+  packages: z
+    .array(
+      z.strictObject({
+        user: userIdSchema,
+        device: deviceIdSchema,
+        keyPackage: bytesUpTo(keyPackageBytesMax),
+        lastResort: z.boolean(),
+      }),
+    )
+    .max(keyPackageClaimPackagesMax),
+  failures: z
+    .array(
+      z.strictObject({
+        user: userIdSchema,
+        code: z.enum(["not_found", "unavailable", "forbidden"]),
+        reason: z.string().max(refusalReasonBytesMax),
+      }),
+    )
+    .max(keyPackageClaimUsersMax),
+});
+
 /** The schema of any frame (before the cross-field checks of frame-codec.ts). */
 export const frameSchema = z.discriminatedUnion("type", [
   raftFrame,
@@ -230,4 +271,6 @@ export const frameSchema = z.discriminatedUnion("type", [
   controlFrame,
   submitFrame,
   submitResultFrame,
+  keyPackageClaimFrame,
+  keyPackageClaimResultFrame,
 ]);

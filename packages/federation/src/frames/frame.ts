@@ -5,7 +5,7 @@
  * (frame-codec.ts), validated with limits when decoded. docs/protocol.md, chapter 12, is the
  * specification; this file is its TypeScript mirror.
  */
-import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { DeviceId, RoomId, ServerName, UserId } from "@parley/protocol";
 import type { Message, NodeId } from "@parley/raft";
 import type { RoomRejectionCode } from "@parley/room";
 import type { StampedMessage } from "../message-lane/stamped-message.ts";
@@ -213,6 +213,44 @@ export interface SubmitResultFrame {
   readonly outcome: SubmissionOutcome;
 }
 
+/**
+ * A server asks another for one KeyPackage of every live device of some of
+ * its users (docs/protocol.md §13.4), to add them to an MLS group. Not about
+ * a room: it travels on the link between the two servers.
+ */
+export interface KeyPackageClaimFrame {
+  readonly type: "key-package-claim";
+  /** Chosen by the asking server, unique among its open claims to this peer. */
+  readonly requestId: number;
+  /** Users of the receiving server, distinct. */
+  readonly users: readonly UserId[];
+}
+
+/** One claimed KeyPackage. A one-time package is never handed out again. */
+export interface ClaimedKeyPackage {
+  readonly user: UserId;
+  readonly device: DeviceId;
+  /** The encoded KeyPackage (MLSMessage), to be verified by whoever uses it. */
+  readonly keyPackage: Uint8Array;
+  readonly lastResort: boolean;
+}
+
+/** A user of the claim that got nothing. */
+export interface KeyPackageClaimFailure {
+  readonly user: UserId;
+  /** `not_found`: no such user or no live device; `unavailable`: not a user here; `forbidden`: the asker is blocked. */
+  readonly code: "not_found" | "unavailable" | "forbidden";
+  readonly reason: string;
+}
+
+export interface KeyPackageClaimResultFrame {
+  readonly type: "key-package-claim-result";
+  readonly requestId: number;
+  /** At most one per (user, device); devices without a package are absent. */
+  readonly packages: readonly ClaimedKeyPackage[];
+  readonly failures: readonly KeyPackageClaimFailure[];
+}
+
 export type Frame =
   | RaftFrame
   | HeartbeatFrame
@@ -227,7 +265,9 @@ export type Frame =
   | NodeStatusFrame
   | ControlFrame
   | SubmitFrame
-  | SubmitResultFrame;
+  | SubmitResultFrame
+  | KeyPackageClaimFrame
+  | KeyPackageClaimResultFrame;
 
 export type FrameType = Frame["type"];
 
@@ -246,4 +286,6 @@ export const frameTypes: readonly FrameType[] = [
   "control",
   "submit",
   "submit-result",
+  "key-package-claim",
+  "key-package-claim-result",
 ];

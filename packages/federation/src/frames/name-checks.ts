@@ -1,4 +1,4 @@
-import { isServerName, isUserId, parseRoomId } from "@parley/protocol";
+import { isServerName, isUserId, parseDeviceId, parseRoomId } from "@parley/protocol";
 import { isSponsorNodeId } from "../identity/sponsor-node-id.ts";
 
 /**
@@ -27,6 +27,14 @@ export const isValidNodeId = remembering(isSponsorNodeId);
 export const isValidRoomId = remembering((text) => {
   try {
     parseRoomId(text);
+    return true;
+  } catch {
+    return false;
+  }
+});
+export const isValidDeviceId = remembering((text) => {
+  try {
+    parseDeviceId(text);
     return true;
   } catch {
     return false;

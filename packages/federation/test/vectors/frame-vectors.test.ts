@@ -24,6 +24,8 @@ describe("frame test vectors", () => {
         "control",
         "detach",
         "heartbeats",
+        "key-package-claim",
+        "key-package-claim-result",
         "link-state",
         "marks",
         "node-query",

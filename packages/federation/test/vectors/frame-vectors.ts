@@ -7,6 +7,7 @@
 import {
   type CborMap,
   type CborValue,
+  deviceIdFromPublicKey,
   encodeCanonical,
   encodeHex,
   type JsonValue,
@@ -29,6 +30,9 @@ const gamma = "gamma.example" as ServerName;
 const room = roomIdFromBytes(Uint8Array.from({ length: 16 }, (_, index) => index * 7));
 const alice = makeUserId("alice", alpha);
 const bob = makeUserId("bob", beta);
+const carol = makeUserId("carol", beta);
+const bobPhone = deviceIdFromPublicKey(new Uint8Array(32).fill(11));
+const bobLaptop = deviceIdFromPublicKey(new Uint8Array(32).fill(12));
 const alpha1 = sponsorNodeId(alpha, 1);
 const beta2 = sponsorNodeId(beta, 2);
 
@@ -272,6 +276,27 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
       },
     },
     {
+      name: "key package claim",
+      frame: { type: "key-package-claim", requestId: 3, users: [bob, carol] },
+    },
+    {
+      name: "key package claim result",
+      frame: {
+        type: "key-package-claim-result",
+        requestId: 3,
+        packages: [
+          {
+            user: bob,
+            device: bobPhone,
+            keyPackage: Uint8Array.from({ length: 24 }, (_, index) => index),
+            lastResort: false,
+          },
+          { user: bob, device: bobLaptop, keyPackage: new Uint8Array([1, 2, 3]), lastResort: true },
+        ],
+        failures: [{ user: carol, code: "not_found", reason: "no such user here" }],
+      },
+    },
+    {
       name: "submit result: refused",
       frame: {
         type: "submit-result",
@@ -305,6 +330,9 @@ export function invalidFrames(): Array<{
     ?.frame as Frame;
   const control = frames.find((vector) => vector.frame.type === "control")?.frame as Frame;
   const attach: Frame = { type: "attach", room, controlIndex: 0 };
+  const claim = frames.find((vector) => vector.frame.type === "key-package-claim")?.frame as Frame;
+  const claimResult = frames.find((vector) => vector.frame.type === "key-package-claim-result")
+    ?.frame as Frame;
   const encoded = (value: CborMap) => encodeHex(encodeCanonical(value));
   const routedPath = (path: CborValue) => encoded(withField(routed, ["path"], path));
   return [
@@ -376,6 +404,39 @@ export function invalidFrames(): Array<{
       error: "bad_structure",
     },
     {
+      name: "key package claim naming a user twice",
+      hex: encoded(withField(claim, ["users"], [bob, bob])),
+      error: "bad_structure",
+    },
+    {
+      name: "key package claim result with two packages for one device",
+      hex: encoded(
+        withField(claimResult, ["packages"], [
+          ...(packagesOf(frameValue(claimResult)) as CborValue[]),
+          ...(packagesOf(frameValue(claimResult)) as CborValue[]).slice(0, 1),
+        ] as CborValue),
+      ),
+      error: "bad_structure",
+    },
+    {
+      name: "key package over 4096 bytes",
+      hex: encoded(
+        withField(
+          claimResult,
+          ["packages"],
+          [
+            {
+              user: bob,
+              device: bobPhone,
+              keyPackage: new Uint8Array(4097),
+              lastResort: false,
+            },
+          ],
+        ),
+      ),
+      error: "bad_structure",
+    },
+    {
       name: "negative sequence",
       hex: encoded(withField(routed, ["message", "sequence"], -1)),
       error: "bad_structure",
@@ -386,6 +447,11 @@ export function invalidFrames(): Array<{
 function messagesOf(value: CborMap): CborValue | undefined {
   const { messages } = value;
   return messages;
+}
+
+function packagesOf(value: CborMap): CborValue | undefined {
+  const { packages } = value;
+  return packages;
 }
 
 function recordsOf(value: CborMap): CborValue | undefined {
