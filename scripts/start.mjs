@@ -1,8 +1,11 @@
 // `npm start`: runs a Parley homeserver on embedded SQLite (./parley-data),
 // exactly as `parley server` would; arguments after `npm start --` are passed
-// on (for example `npm start -- --config parley.toml`).
+// on (for example `npm start -- --config parley.toml`). The browser client it
+// serves at `/` is built first when missing or older than its sources.
 import { register } from "tsx/esm/api";
 
 register();
+const { ensureWebClientBuilt } = await import("../packages/web/scripts/ensure-built.ts");
+await ensureWebClientBuilt((line) => process.stdout.write(`${line}\n`));
 process.argv.splice(2, 0, "server");
 await import("../packages/cli/src/main.ts");

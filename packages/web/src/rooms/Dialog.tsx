@@ -1,0 +1,26 @@
+// A modal dialog on the native <dialog> element: focus is trapped, Escape
+// closes it, and screen readers announce it as a dialog.
+
+import { type ReactNode, useEffect, useRef } from "react";
+
+interface DialogProps {
+  readonly title: string;
+  readonly onClose: () => void;
+  readonly children: ReactNode;
+}
+
+export function Dialog({ title, onClose, children }: DialogProps) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  // No close() on clean-up: removing the element ends the modal, and a close()
+  // would fire `close` and so onClose, even for React's development re-mount.
+  useEffect(() => {
+    const element = dialog.current;
+    if (element !== null && !element.open) element.showModal();
+  }, []);
+  return (
+    <dialog ref={dialog} className="dialog" aria-label={title} onClose={onClose}>
+      <h2>{title}</h2>
+      {children}
+    </dialog>
+  );
+}

@@ -1,0 +1,206 @@
+// The browser client end to end: a real homeserver process serving the built
+// bundle, Debian's Chromium driven by playwright-core, two people in two
+// browser contexts. They sign up, one creates a room and invites the other,
+// who accepts; they chat both ways (Enter sends, Shift+Enter is a new line),
+// the sender sees its message accepted, an unread count appears and clears,
+// and a reload keeps the device, the session and the history. Screenshots go
+// to packages/web/test-results/ (not committed).
+//
+// In CI Chromium must be there (.ci/run installs it): without it this test
+// fails. Elsewhere it is skipped with the reason printed.
+
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { ensureWebClientBuilt } from "../scripts/ensure-built.ts";
+import { HomeserverProcess } from "./homeserver-process.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const screenshots = fileURLToPath(new URL("../test-results/", import.meta.url));
+const ciValue = process.env["CI"] ?? "";
+const inCi = ciValue !== "" && ciValue !== "false";
+/** Any one wait for the page; generous for a loaded two-core machine. */
+const stepTimeoutMs = 30_000;
+const desktop = { width: 1200, height: 800 };
+const phone = { width: 390, height: 760 };
+
+// Flags for a root user on a machine with no outside network: no sandbox (root),
+// and none of Chromium's own background connections.
+const chromiumArguments = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+async function signUp(page: Page, url: string, userName: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole("tab", { name: "Create account" }).click();
+  await page.getByLabel("User name").fill(userName);
+  await page.getByLabel("Password").fill(`${userName}'s long password`);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "New room" }).waitFor();
+  await page.locator('[data-connection="connected"]').waitFor();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByLabel("Message");
+  const [first, ...rest] = text.split("\n");
+  await box.fill(first ?? "");
+  for (const line of rest) {
+    await box.press("Shift+Enter");
+    await box.pressSequentially(line);
+  }
+  await box.press("Enter");
+}
+
+/** A message in the timeline whose body is exactly `text`. */
+function message(page: Page, text: string) {
+  return page.locator(".message[data-sequence]").filter({
+    has: page.locator(".message-body", { hasText: new RegExp(`^${text}$`) }),
+  });
+}
+
+const haveChromium = existsSync(chromiumPath);
+
+if (!haveChromium && !inCi) {
+  process.stderr.write(
+    `browser tests skipped: ${chromiumPath} is missing (apt-get install -y chromium to run them).\n`,
+  );
+}
+
+describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
+  let server: HomeserverProcess | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  /** Uncaught errors and console errors of every page: a test fails with them in view. */
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveChromium) {
+      throw new Error(`${chromiumPath} is missing: .ci/run must install Debian's chromium`);
+    }
+    await ensureWebClientBuilt((line) => process.stderr.write(`${line}\n`));
+    await mkdir(screenshots, { recursive: true });
+    server = await HomeserverProcess.start();
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArguments });
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function person(): Promise<Page> {
+    if (browser === undefined) throw new Error("the browser did not start");
+    const context = await browser.newContext({ viewport: desktop });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(stepTimeoutMs);
+    page.on("pageerror", (error) => pageErrors.push(`page error: ${error.message}`));
+    page.on("console", (entry) => {
+      if (entry.type() === "error") pageErrors.push(`console: ${entry.text()}`);
+    });
+    return page;
+  }
+
+  it("two people sign up, create a room, invite, chat both ways and keep history across a reload", {
+    timeout: 240_000,
+  }, async () => {
+    try {
+      await story();
+    } catch (error) {
+      for (const [index, context] of contexts.entries()) {
+        for (const page of context.pages()) {
+          await page
+            .screenshot({ path: `${screenshots}failure-${index}.png` })
+            .catch(() => undefined);
+        }
+      }
+      const details = pageErrors.length === 0 ? "no page errors" : pageErrors.join("\n");
+      throw new Error(`${String(error)}\n${details}\nserver output:\n${server?.output ?? ""}`);
+    }
+    if (pageErrors.length > 0)
+      throw new Error(`the pages reported errors:\n${pageErrors.join("\n")}`);
+  });
+
+  async function story(): Promise<void> {
+    if (server === undefined) throw new Error("the homeserver did not start");
+    const alice = await person();
+    const bob = await person();
+    await signUp(alice, server.url, "alice");
+    await signUp(bob, server.url, "bob");
+
+    // Alice creates an invite-only room and invites Bob by his user id.
+    await alice.getByRole("button", { name: "New room" }).click();
+    const dialog = alice.getByRole("dialog", { name: "New room" });
+    await dialog.getByLabel("Name").fill("general");
+    await dialog.getByLabel("Topic").fill("Everything and nothing");
+    await dialog.getByRole("button", { name: "Create room" }).click();
+    await alice.locator(".room-name", { hasText: "general" }).waitFor();
+    await alice.getByRole("button", { name: /^(\d+ members?|Details)$/ }).click();
+    const bobId = `bob@${server.serverName}`;
+    await alice.getByLabel("Invite by user id").fill(bobId);
+    await alice.getByRole("button", { name: "Invite", exact: true }).click();
+    await alice.getByText(`Invited ${bobId}.`).waitFor();
+    await alice.locator(`[data-member="${bobId}"]`).waitFor();
+
+    // Bob sees the invitation in his room list and accepts it.
+    const invitation = bob.locator(".room-item.invited", { hasText: "general" });
+    await invitation.waitFor();
+    await invitation.click();
+    await bob.getByText(`alice@${server.serverName} invited you to this room.`).waitFor();
+    await bob.getByRole("button", { name: "Accept" }).click();
+    await bob.getByLabel("Message").waitFor();
+
+    // Alice writes; her message reaches "accepted" and Bob sees it.
+    await send(alice, "hi bob");
+    await message(alice, "hi bob").locator('[data-delivery="accepted"]').waitFor();
+    await message(bob, "hi bob").waitFor();
+
+    // Bob answers on two lines (Shift+Enter); Alice sees both lines.
+    await send(bob, "hi alice\nhow are you?");
+    await message(bob, "hi alice\nhow are you\\?").locator('[data-delivery="accepted"]').waitFor();
+    await message(alice, "hi alice\nhow are you\\?").waitFor();
+    await alice.locator(".message .sender-name", { hasText: "bob" }).first().waitFor();
+
+    // On a phone-sized screen Bob goes back to his room list: Alice's next
+    // message shows as unread there, and clears when he opens the room.
+    await bob.setViewportSize(phone);
+    await bob.getByRole("button", { name: "Back to rooms" }).click();
+    await send(alice, "are you there?");
+    const bobRoom = bob.locator(".room-item", { hasText: "general" });
+    await bobRoom.locator('.badge[data-unread="1"]').waitFor();
+    await bob.screenshot({ path: `${screenshots}bob-phone-unread.png` });
+    await bobRoom.click();
+    await message(bob, "are you there\\?").waitFor();
+    await bob.screenshot({ path: `${screenshots}bob-phone-room.png` });
+    await bob.getByRole("button", { name: "Back to rooms" }).click();
+    await bobRoom.waitFor();
+    await bobRoom.locator(".badge").waitFor({ state: "detached" });
+    await bobRoom.click();
+    await bob.setViewportSize(desktop);
+    await alice.screenshot({ path: `${screenshots}alice-desktop.png` });
+
+    // A reload keeps the device key and session (no sign-in) and the history.
+    await bob.reload();
+    await bob.locator(".room-name", { hasText: "general" }).waitFor();
+    await message(bob, "hi bob").waitFor();
+    await message(bob, "hi alice\nhow are you\\?").waitFor();
+    await message(bob, "are you there\\?").waitFor();
+    await bob.locator('[data-connection="connected"]').waitFor();
+    await bob.locator(".day-separator", { hasText: "Today" }).waitFor();
+    await bob.screenshot({ path: `${screenshots}bob-after-reload.png` });
+
+    // And the conversation goes on after the reload, both ways.
+    await send(bob, "back again");
+    await message(alice, "back again").waitFor();
+    await message(bob, "back again").locator('[data-delivery="accepted"]').waitFor();
+  }
+});
