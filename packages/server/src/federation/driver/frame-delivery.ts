@@ -27,6 +27,10 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   control: "durable",
   submit: "durable",
   "submit-result": "durable",
+  // A claim result carries one-time KeyPackages that are spent once sent, and
+  // the asker's user waits for both frames.
+  "key-package-claim": "durable",
+  "key-package-claim-result": "durable",
 };
 
 export function frameDelivery(type: FrameType): FrameDelivery {
