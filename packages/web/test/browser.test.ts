@@ -202,5 +202,31 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await send(bob, "back again");
     await message(alice, "back again").waitFor();
     await message(bob, "back again").locator('[data-delivery="accepted"]').waitFor();
+
+    // Alice, the room's admin, renames it and makes Bob a moderator; Bob sees both.
+    await alice.getByLabel("Name", { exact: true }).fill("general chat");
+    await alice.getByRole("button", { name: "Save settings" }).click();
+    await bob.locator(".room-name", { hasText: "general chat" }).waitFor();
+    await alice.getByLabel(`Role of ${bobId}`).selectOption("moderator");
+    await bob.getByText(`alice@${server.serverName} made ${bobId} a moderator`).waitFor();
+
+    // Bob opens a room to anyone; Alice joins it by its id and they talk there.
+    await bob.getByRole("button", { name: "New room" }).click();
+    const bobDialog = bob.getByRole("dialog", { name: "New room" });
+    await bobDialog.getByLabel("Name").fill("lobby");
+    await bobDialog.getByLabel("Anyone with the room's id").check();
+    await bobDialog.getByRole("button", { name: "Create room" }).click();
+    await bob.locator(".room-name", { hasText: "lobby" }).waitFor();
+    const lobbyId = decodeURIComponent(new URL(bob.url()).pathname.slice("/rooms/".length));
+    await alice.getByRole("button", { name: "Join", exact: true }).click();
+    await alice.getByLabel("Room id").fill(lobbyId);
+    await alice
+      .getByRole("dialog", { name: "Join a room" })
+      .getByRole("button", { name: "Join" })
+      .click();
+    await alice.locator(".room-name", { hasText: "lobby" }).waitFor();
+    await send(alice, "hello lobby");
+    await message(bob, "hello lobby").waitFor();
+    await alice.screenshot({ path: `${screenshots}alice-lobby.png` });
   }
 });

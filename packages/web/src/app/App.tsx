@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from "react";
 import { AuthScreen } from "../account/AuthScreen.tsx";
 import { ChatScreen } from "../chat/ChatScreen.tsx";
 import { ChatModel } from "../chat/chat-model.ts";
-import { describeError } from "../errors/error-messages.ts";
+import { describeError, errorCode, UserFacingError } from "../errors/error-messages.ts";
 import { BrowserDatabase } from "../storage/browser-database.ts";
 import { RoomCache } from "../storage/room-cache.ts";
 
@@ -24,9 +24,12 @@ export function App() {
   const enter = useCallback(async (database: BrowserDatabase, client: ParleyClient) => {
     const model = new ChatModel(client, new RoomCache<TimelineEvent>(database, client.userId));
     setPhase({ kind: "signed-in", database, model });
-    await model.start().catch((error: unknown) => {
-      if (error instanceof Error && "code" in error && error.code === "unauthorized") {
-        setPhase({ kind: "signed-out", database, notice: describeError(error, "restore") });
+    // Other failures stay on the chat screen as its notice; the stream retries.
+    await model.start().catch(async (error: unknown) => {
+      if (errorCode(error) === "unauthorized" || errorCode(error) === "device_revoked") {
+        await model.stop().catch(() => undefined);
+        const cause = error instanceof UserFacingError ? error.cause : error;
+        setPhase({ kind: "signed-out", database, notice: describeError(cause, "restore") });
       }
     });
   }, []);

@@ -4,6 +4,7 @@
 
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 import { CreateRoomDialog } from "../rooms/CreateRoomDialog.tsx";
+import { JoinRoomDialog } from "../rooms/JoinRoomDialog.tsx";
 import { RoomList } from "../rooms/RoomList.tsx";
 import { RoomView } from "../rooms/RoomView.tsx";
 import { ConnectionBanner } from "./ConnectionBanner.tsx";
@@ -26,7 +27,7 @@ interface ChatScreenProps {
 
 export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
   const state = useSyncExternalStore(model.subscribe, model.snapshot);
-  const [creating, setCreating] = useState(false);
+  const [dialog, setDialog] = useState<"create" | "join" | undefined>();
 
   const open = useCallback(
     (roomId: string | undefined, how: "push" | "replace" | "none" = "push") => {
@@ -81,9 +82,12 @@ export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
           </button>
         </header>
         <ConnectionBanner connection={state.connection} onReconnect={() => model.client.start()} />
-        <div className="sidebar-actions">
-          <button type="button" className="primary wide" onClick={() => setCreating(true)}>
+        <div className="sidebar-actions row">
+          <button type="button" className="primary grow" onClick={() => setDialog("create")}>
             New room
+          </button>
+          <button type="button" onClick={() => setDialog("join")}>
+            Join
           </button>
         </div>
         <RoomList
@@ -115,12 +119,22 @@ export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
           />
         )}
       </main>
-      {creating && (
+      {dialog === "create" && (
         <CreateRoomDialog
           model={model}
-          onClose={() => setCreating(false)}
+          onClose={() => setDialog(undefined)}
           onCreated={(roomId) => {
-            setCreating(false);
+            setDialog(undefined);
+            open(roomId);
+          }}
+        />
+      )}
+      {dialog === "join" && (
+        <JoinRoomDialog
+          model={model}
+          onClose={() => setDialog(undefined)}
+          onJoined={(roomId) => {
+            setDialog(undefined);
             open(roomId);
           }}
         />

@@ -12,8 +12,8 @@ import type {
   TimelineEvent,
   UserRoomAction,
 } from "@parley/client";
-import { parseUserId, type RoomId } from "@parley/protocol";
-import { describeError, type UserTask } from "../errors/error-messages.ts";
+import { parseRoomId, parseUserId, type RoomId } from "@parley/protocol";
+import { describeError, UserFacingError, type UserTask } from "../errors/error-messages.ts";
 import type { RoomCache } from "../storage/room-cache.ts";
 import { newestSequence } from "../timeline/merge.ts";
 import {
@@ -39,9 +39,6 @@ const cacheWriteDelayMs = 400;
 
 /** Room changes after which the room's state (member count, this user's role) is fetched again. */
 const membershipActions = new Set(["invite", "join", "leave", "kick", "ban", "unban", "set-role"]);
-
-/** An error whose message is already a sentence for the user. */
-export class UserFacingError extends Error {}
 
 export class ChatModel {
   readonly client: ParleyClient;
@@ -86,9 +83,22 @@ export class ChatModel {
 
   // ---- life cycle ---------------------------------------------------------
 
-  /** Shows the cache at once, then syncs with the server and opens the stream. */
+  /**
+   * Shows the cache at once, then syncs with the server and opens the stream.
+   * A failure is shown as the notice and rethrown (an `unauthorized` one means
+   * the saved session is gone for good).
+   */
   async start(): Promise<void> {
     this.#stopListening = this.client.onEvent((event) => this.#handle(event));
+    try {
+      await this.#startSync();
+    } catch (error) {
+      this.#notice(error, "load");
+      throw error;
+    }
+  }
+
+  async #startSync(): Promise<void> {
     const markers = await this.#cache.readMarkers();
     const summaries = await this.#attempt("load", () => this.client.rooms());
     for (const summary of summaries.slice(0, roomsPreloadedMax)) {
@@ -203,11 +213,14 @@ export class ChatModel {
     await this.#attempt("invite", async () => this.client.invite(roomId as RoomId, await target));
   }
 
-  async acceptInvite(roomId: string): Promise<void> {
-    await this.#attempt("join", () => this.client.join(roomId as RoomId));
+  /** Joins a room: accepting an invitation, or entering an open room by its id. */
+  async join(roomIdText: string): Promise<string> {
+    const roomId = await this.#attempt("join", async () => parseRoomId(roomIdText.trim()));
+    await this.#attempt("join", () => this.client.join(roomId));
     this.#set(updateRoom(this.#state, roomId, (room) => ({ ...room, membership: "joined" })));
     await this.refreshRoom(roomId).catch(() => undefined);
     await this.#fetchNewest(roomId).catch(() => undefined);
+    return roomId;
   }
 
   async leave(roomId: string): Promise<void> {

@@ -97,8 +97,20 @@ function fieldOf(error: object, name: string): unknown {
   return (error as Record<string, unknown>)[name];
 }
 
+/** An error whose message is already a sentence for the user; its cause is the SDK's error. */
+export class UserFacingError extends Error {}
+
+/** The table code of an error, or of the SDK error behind a UserFacingError. */
+export function errorCode(error: unknown): ErrorCode | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = fieldOf(error, "code");
+  if (isErrorCode(code)) return code;
+  return error instanceof UserFacingError ? errorCode(error.cause) : undefined;
+}
+
 /** A sentence for the user; never a stack trace or an internal detail. */
 export function describeError(error: unknown, task?: UserTask): string {
+  if (error instanceof UserFacingError) return error.message;
   if (typeof error !== "object" || error === null) return internalMessage;
   const code = fieldOf(error, "code");
   if (!isErrorCode(code)) {

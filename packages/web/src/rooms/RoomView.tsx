@@ -48,7 +48,11 @@ function Invitation({ model, room, onBack }: Omit<RoomViewProps, "state">) {
           type="button"
           className="primary"
           disabled={busy}
-          onClick={() => run(() => model.acceptInvite(room.roomId))}
+          onClick={() =>
+            run(async () => {
+              await model.join(room.roomId);
+            })
+          }
         >
           Accept
         </button>
