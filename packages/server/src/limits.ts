@@ -310,3 +310,20 @@ export const keyPackageClaimDevicesMax = 1000;
 
 /** Users named in one claim (client route and federation frame). */
 export const keyPackageClaimUsersMax = 100;
+
+// ---------------------------------------------------------------------------
+// Signature verification on worker threads (src/verification).
+
+/** Signature verifications waiting or running in the pool before new ones are
+ * answered `unavailable`. At about 10,000 verifications a second per core,
+ * 4096 is under half a second of work: a client waiting longer is better told
+ * to retry than queued. */
+export const signatureQueueMax = 4096;
+
+/** The retry time a saturated pool answers with: about one batch's work. */
+export const signatureRetryAfterMs = 50;
+
+/** Signatures verified on the pool and not yet consumed by the message path.
+ * Each is consumed within the same request, so only requests in flight hold
+ * entries; the bound matches the pool's queue. */
+export const preverifiedSignaturesMax = 4096;

@@ -42,6 +42,8 @@ import { createServerIdentity, type ServerIdentity } from "./server-identity.ts"
 import { SessionChallenges } from "./session-challenges.ts";
 import { DeliveryHub } from "./stream/delivery-hub.ts";
 import { StreamServer } from "./stream/stream-server.ts";
+import { PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
+import { SignaturePool } from "../verification/signature-pool.ts";
 import { createVerifyingProvider } from "./verifying-provider.ts";
 import { errorReply, retryAfterSeconds } from "./wire-errors.ts";
 
@@ -123,7 +125,11 @@ function bearerToken(request: FastifyRequest): string {
 
 export async function createClientApi(dependencies: ClientApiDependencies): Promise<ClientApi> {
   const { storage, config, logger, metrics, nowMs } = dependencies;
-  const provider: SignatureProvider = createVerifyingProvider();
+  // Message signatures are verified on worker threads first (preverify below);
+  // the provider the message path calls then finds them verified.
+  const signaturePool = new SignaturePool();
+  const preverified = new PreverifiedSignatures();
+  const provider: SignatureProvider = createVerifyingProvider(preverified);
   let identity: ServerIdentity | undefined;
   const currentIdentity = (): ServerIdentity => {
     if (identity === undefined)
@@ -247,6 +253,25 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       scope.addHook("onRequest", async (request) => {
         addresses.take(request.ip, nowMs());
       });
+      scope.addHook("preHandler", async (request) => {
+        if (request.method !== "POST") return;
+        if (request.routeOptions.url?.endsWith("/rooms/:roomId/messages") !== true) return;
+        const message = (request.body as { message?: unknown } | null)?.message;
+        if (typeof message !== "string" || message.length > clientRequestBytesMax) return;
+        // Only a live session's envelopes take pool capacity; the route answers the rest.
+        const token = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(request.headers.authorization ?? "");
+        if (token?.[1] === undefined) return;
+        try {
+          await accounts.authenticate(token[1]);
+        } catch {
+          return;
+        }
+        await preverifyRoomMessage(
+          new Uint8Array(Buffer.from(message, "base64url")),
+          signaturePool,
+          preverified,
+        );
+      });
       scope.setErrorHandler(async (error: unknown, request, reply: FastifyReply) => {
         const answer = errorReply(error);
         metrics.errors.inc({ code: answer.body.code });
@@ -320,6 +345,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       openStream.close();
     },
     async close() {
+      await signaturePool.close();
       await federation.close();
       await committer.close();
       await hub.close();

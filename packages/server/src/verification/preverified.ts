@@ -1,0 +1,97 @@
+// Signatures a worker thread has verified, handed to the synchronous
+// provider the message path calls (rooms/messages.ts verifies with
+// `verifyRoomMessage(provider, ...)`, which cannot wait for a thread). The
+// client API verifies an envelope's signature on the pool first and records
+// it here; the provider's check then finds it and answers at once, without
+// repeating the work. An entry is used once and matched on all three of key,
+// message and signature, so nothing unverified can pass; anything not found
+// is verified on the spot as before.
+
+import { createHash } from "node:crypto";
+import { ParleyError, verifyRoomMessage } from "@parley/protocol";
+import { preverifiedSignaturesMax } from "../limits.ts";
+import type { SignatureCheck, SignaturePool } from "./signature-pool.ts";
+
+function keyOf(check: SignatureCheck): string {
+  return createHash("sha256")
+    .update(check.publicKey)
+    .update(check.signature)
+    .update(check.message)
+    .digest("base64url");
+}
+
+export class PreverifiedSignatures {
+  readonly #entries = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity = preverifiedSignaturesMax) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  add(check: SignatureCheck): void {
+    if (this.#entries.size >= this.#capacity) {
+      // The oldest entry's request is long answered or gone; it verifies again if not.
+      const oldest = this.#entries.values().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.add(keyOf(check));
+  }
+
+  /** Whether this exact check was verified on the pool; an entry answers once. */
+  take(check: SignatureCheck): boolean {
+    return this.#entries.delete(keyOf(check));
+  }
+}
+
+/** Records the checks a verification asks for, answering true, so they can be sent to the pool. */
+function checksOfEnvelope(envelope: Uint8Array): SignatureCheck[] | null {
+  const checks: SignatureCheck[] = [];
+  const recorder = {
+    name: "recorder",
+    generateKeyPair: () => {
+      throw new Error("the recorder only verifies");
+    },
+    publicKeyFromSeed: () => {
+      throw new Error("the recorder only verifies");
+    },
+    sign: () => {
+      throw new Error("the recorder only verifies");
+    },
+    verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
+      checks.push({ publicKey, message, signature });
+      return true;
+    },
+  };
+  try {
+    verifyRoomMessage(recorder, envelope);
+  } catch {
+    // Malformed: the message path refuses it with the right code on its own.
+    return null;
+  }
+  return checks;
+}
+
+/**
+ * Verifies a room message envelope's signature on the pool. Throws
+ * `signature_invalid` if it does not verify, `unavailable` if the pool is
+ * saturated; otherwise records it so the message path's provider accepts it
+ * without verifying again. Envelopes that do not decode are left to the
+ * message path, which refuses them with their own code.
+ */
+export async function preverifyRoomMessage(
+  envelope: Uint8Array,
+  pool: SignaturePool,
+  preverified: PreverifiedSignatures,
+): Promise<void> {
+  const checks = checksOfEnvelope(envelope);
+  if (checks === null) return;
+  const results = await Promise.all(checks.map((check) => pool.verify(check)));
+  if (results.some((valid) => !valid)) {
+    throw new ParleyError("signature_invalid", "the room message signature does not verify");
+  }
+  for (const check of checks) preverified.add(check);
+}
