@@ -121,6 +121,15 @@ export const clientRequestBytesMax = 128 * 1024;
  * `payload_too_large` close code. */
 export const clientFrameBytesMax = 16 * 1024;
 
+/** Bytes of one `send` frame (a room message on the stream socket): the
+ * same bound as the HTTP request that would otherwise carry the message. */
+export const clientSendFrameBytesMax = clientRequestBytesMax;
+
+/** Send frames of one socket accepted and not yet answered. A client that
+ * pipelines more is told to slow down (`rate_limited`) per frame; 256 keeps a
+ * group commit full without letting one socket hold the commit queue. */
+export const streamSendsInFlightMax = 256;
+
 /** The WebSocket library's own hard ceiling on one incoming frame, far above
  * clientFrameBytesMax, so an oversized frame is read and refused with our code
  * rather than cut by the library with a generic one. */

@@ -4,7 +4,7 @@
 // app would once it has stored them.
 
 import WebSocket from "ws";
-import { clientApiPath, type EventJson } from "./http-client.ts";
+import { type AcceptedMessage, ClientError, clientApiPath, type EventJson } from "./http-client.ts";
 
 /** A queue item's body: an invite or a membership notice (docs/protocol.md, Client API). */
 export interface NoticeBody {
@@ -36,7 +36,16 @@ export type ServerFrame =
       }>;
       readonly missed: { readonly count: number; readonly through: number } | null;
     }
-  | { readonly type: "pong" };
+  | { readonly type: "pong" }
+  | ({ readonly type: "sent"; readonly id: string } & AcceptedMessage)
+  | {
+      readonly type: "error";
+      readonly id: string;
+      readonly code: string;
+      readonly message: string;
+      readonly retryAfterMs?: number;
+      readonly roomCode?: string;
+    };
 
 export interface StreamClose {
   readonly code: number;
@@ -73,6 +82,11 @@ export class StreamClient {
   readonly closed: Promise<StreamClose>;
   through = 0;
   #waiters: Array<() => void> = [];
+  readonly #sends = new Map<
+    string,
+    { resolve: (answer: AcceptedMessage) => void; reject: (error: unknown) => void }
+  >();
+  #nextSendId = 1;
   #acknowledgeTimer: NodeJS.Timeout | undefined;
   readonly #autoAcknowledge: boolean;
 
@@ -82,6 +96,10 @@ export class StreamClient {
     this.closed = new Promise((resolve) => {
       socket.on("close", (code, reason) => {
         resolve({ code, reason: reason.toString("utf8") });
+        for (const pending of this.#sends.values()) {
+          pending.reject(new Error(`the stream closed (${code}) before the send was answered`));
+        }
+        this.#sends.clear();
         this.#wake();
       });
     });
@@ -131,6 +149,21 @@ export class StreamClient {
     this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
+  /**
+   * Sends a signed message envelope on the socket (a `send` frame) and
+   * resolves with the server's answer, as POST /rooms/{roomId}/messages would;
+   * a refusal rejects with ClientError. Sending the same envelope again is
+   * safe: the server answers the stored message with `duplicate: true`.
+   */
+  sendMessage(roomId: string, envelope: string, id?: string): Promise<AcceptedMessage> {
+    const frameId = id ?? `send-${this.#nextSendId}`;
+    this.#nextSendId += 1;
+    return new Promise((resolve, reject) => {
+      this.#sends.set(frameId, { resolve, reject });
+      this.send(`{"type":"send","id":"${frameId}","roomId":"${roomId}","message":"${envelope}"}`);
+    });
+  }
+
   /** Resolves when `condition` holds, checked after every frame; rejects after `timeoutMs`. */
   async waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -158,7 +191,12 @@ export class StreamClient {
   }
 
   #receive(frame: ServerFrame, options: StreamOptions): void {
-    if (frame.type === "events") {
+    if (frame.type === "sent" || frame.type === "error") {
+      const pending = this.#sends.get(frame.id);
+      this.#sends.delete(frame.id);
+      if (frame.type === "sent") pending?.resolve(frame);
+      else pending?.reject(new ClientError(0, frame));
+    } else if (frame.type === "events") {
       if (options.keepEvents !== false) this.events.push(...frame.events);
       this.through = frame.through;
       if (options.autoAcknowledge === true) this.#acknowledgeSoon(options);

@@ -31,10 +31,13 @@ import { DeviceNotices } from "../rooms/notices.ts";
 import { RoomService } from "../rooms/room-service.ts";
 import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
+import { PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
+import { SignaturePool } from "../verification/signature-pool.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
 import { registerAdminApi } from "./admin-routes.ts";
 import { registerKeyPackageRoutes } from "./key-package-routes.ts";
+import { base64urlBytes, parseBody, roomIdField } from "./json-fields.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { RateLimiter } from "./rate-limits.ts";
 import { registerRoomRoutes } from "./room-routes.ts";
@@ -42,12 +45,13 @@ import { createServerIdentity, type ServerIdentity } from "./server-identity.ts"
 import { SessionChallenges } from "./session-challenges.ts";
 import { DeliveryHub } from "./stream/delivery-hub.ts";
 import { StreamServer } from "./stream/stream-server.ts";
-import { PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
-import { SignaturePool } from "../verification/signature-pool.ts";
 import { createVerifyingProvider } from "./verifying-provider.ts";
 import { errorReply, retryAfterSeconds } from "./wire-errors.ts";
 
 export const clientApiPrefix = "/_parley/client/v1";
+
+/** A room message envelope in a send frame, as in POST /rooms/{roomId}/messages. */
+const envelopeField = base64urlBytes(65 * 1024);
 
 /** The encapsulated Fastify scope the routes are registered on. */
 export type ClientApiScope = FastifyInstance;
@@ -315,6 +319,14 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     logger,
     nowMs,
     admitAddress: (address) => addresses.take(address, nowMs()),
+    async acceptMessage(connection, roomIdText, messageText) {
+      devices.take(connection.deviceId, nowMs());
+      const roomId = parseBody(roomIdField, roomIdText, "send roomId");
+      const envelope = parseBody(envelopeField, messageText, "send message");
+      await preverifyRoomMessage(envelope, signaturePool, preverified);
+      const accepted = await messages.accept(connection, roomId, envelope);
+      return { ...accepted };
+    },
   });
   stream.listen(dependencies.app.server);
   const openStream = stream;

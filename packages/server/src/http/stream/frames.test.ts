@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientFrameBytesMax } from "../../limits.ts";
+import { clientFrameBytesMax, clientSendFrameBytesMax } from "../../limits.ts";
 import { parseClientFrame } from "./frames.ts";
 
 const frame = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -45,5 +45,21 @@ describe("client stream frames", () => {
   it("refuses frames over the size limit before parsing them", () => {
     const big = Buffer.alloc(clientFrameBytesMax + 1, 0x20);
     expect(() => parseClientFrame(big, false)).toThrow(refusedWith("payload_too_large"));
+  });
+
+  it("accepts a send frame up to its own larger limit, and only a send frame", () => {
+    const message = "A".repeat(clientFrameBytesMax * 2);
+    const send = { type: "send", id: "m-1", roomId: "!AAAAAAAAAAAAAAAAAAAAAA", message };
+    expect(parseClientFrame(frame(send), false)).toEqual(send);
+    const padded = { type: "ping", padding: message };
+    expect(() => parseClientFrame(frame(padded), false)).toThrow(refusedWith("payload_too_large"));
+    const huge = { ...send, message: "A".repeat(clientSendFrameBytesMax) };
+    expect(() => parseClientFrame(frame(huge), false)).toThrow(refusedWith("payload_too_large"));
+    expect(() => parseClientFrame(frame({ ...send, id: "has space" }), false)).toThrow(
+      refusedWith("bad_structure"),
+    );
+    expect(() => parseClientFrame(frame({ ...send, extra: 1 }), false)).toThrow(
+      refusedWith("bad_structure"),
+    );
   });
 });

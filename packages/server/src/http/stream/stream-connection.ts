@@ -41,6 +41,8 @@ export class StreamConnection {
   /** Newest stream position the device acknowledged, and the newest written. */
   acknowledged = 0;
   acknowledgedWritten = 0;
+  /** Send frames accepted and not yet answered (limits.streamSendsInFlightMax). */
+  sendsInFlight = 0;
   /** Set by the heartbeat, cleared by a pong; a socket silent for a whole interval is dead. */
   awaitingPong = false;
 

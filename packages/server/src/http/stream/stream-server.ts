@@ -7,13 +7,20 @@
 
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { type ErrorCode, errorCodeEntry, isParleyError, ParleyError } from "@parley/protocol";
+import {
+  type ErrorCode,
+  errorCodeEntry,
+  isParleyError,
+  ParleyError,
+  rateLimited,
+} from "@parley/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
 import {
   clientFrameBytesHardMax,
   streamAuthTimeoutMs,
   streamClientFramesPerSecond,
   streamHeartbeatIntervalMs,
+  streamSendsInFlightMax,
   streamSocketsMax,
   streamSocketsPerDeviceMax,
 } from "../../limits.ts";
@@ -22,6 +29,7 @@ import type { Accounts } from "../accounts.ts";
 import { toBase64url } from "../json-fields.ts";
 import { RateLimiter } from "../rate-limits.ts";
 import { federationPath } from "../server-identity.ts";
+import { errorReply } from "../wire-errors.ts";
 import type { DeliveryHub } from "./delivery-hub.ts";
 import { type ClientFrame, parseClientFrame } from "./frames.ts";
 import type { StreamConnection, StreamSocket } from "./stream-connection.ts";
@@ -34,6 +42,16 @@ export interface StreamServerDependencies {
   readonly nowMs: () => number;
   /** Per-address limiter shared with HTTP requests; throws `rate_limited`. */
   readonly admitAddress: (address: string) => void;
+  /**
+   * Accepts a room message sent on the socket (a `send` frame) as POST
+   * /rooms/{roomId}/messages would, with the socket's session; resolves with
+   * that route's answer or throws its error.
+   */
+  readonly acceptMessage: (
+    connection: StreamConnection,
+    roomId: string,
+    message: string,
+  ) => Promise<Record<string, unknown>>;
 }
 
 const goingAway = 1001;
@@ -158,8 +176,9 @@ export class StreamServer {
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       let frame: ClientFrame;
       try {
-        this.#frames.take(socketId, this.#dependencies.nowMs());
         frame = parseClientFrame(data, isBinary);
+        // Send frames answer their own limits per frame (#send); the rest are counted here.
+        if (frame.type !== "send") this.#frames.take(socketId, this.#dependencies.nowMs());
       } catch (error) {
         const refusal = isParleyError(error) ? error : new ParleyError("internal", "bad frame");
         closeWith(socket, refusal.toWire().code, refusal.message);
@@ -217,6 +236,10 @@ export class StreamServer {
       closeWith(socket, "bad_structure", "this socket is already authenticated");
       return;
     }
+    if (frame.type === "send") {
+      void this.#send(connection, frame);
+      return;
+    }
     if (frame.stream !== undefined && !hub.acknowledgeStream(connection, frame.stream)) {
       closeWith(socket, "bad_structure", "acknowledged a stream position that was not sent");
       return;
@@ -230,6 +253,30 @@ export class StreamServer {
         },
         (error: unknown) => logger.warn({ err: error }, "queue acknowledgement failed"),
       );
+    }
+  }
+
+  /** Answers one send frame with `sent` or `error`, both naming the frame's id. */
+  async #send(
+    connection: StreamConnection,
+    frame: Extract<ClientFrame, { type: "send" }>,
+  ): Promise<void> {
+    const { acceptMessage, logger } = this.#dependencies;
+    if (connection.sendsInFlight >= streamSendsInFlightMax) {
+      const refusal = rateLimited(50, `at most ${streamSendsInFlightMax} sends in flight`);
+      connection.sendJson({ type: "error", id: frame.id, ...refusal.toWire() });
+      return;
+    }
+    connection.sendsInFlight += 1;
+    try {
+      const answer = await acceptMessage(connection, frame.roomId, frame.message);
+      connection.sendJson({ type: "sent", id: frame.id, ...answer });
+    } catch (error) {
+      const reply = errorReply(error);
+      if (reply.isServerFault) logger.error({ err: error }, "a stream send failed");
+      connection.sendJson({ type: "error", id: frame.id, ...reply.body });
+    } finally {
+      connection.sendsInFlight -= 1;
     }
   }
 
