@@ -1,4 +1,5 @@
-// fanout: one room, 4 senders and 100 receivers on WebSockets, against a real
+// fanout: one room, 4 senders and 100 receivers on WebSockets (senders send
+// on their sockets too), against a real
 // homeserver process on loopback; every message is signature-checked and
 // durably stored before it is acknowledged and delivered. Reports delivered
 // messages per second at saturation, end-to-end latency at a fixed 1,000
@@ -82,6 +83,17 @@ async function measureFanout(
   for (const client of clients.slice(1)) await client.act(roomId, { type: "join" });
 
   const sentAtMs = new Map<string, number>();
+  // Senders send on their own stream sockets (protocol §10.8 send frames);
+  // they receive the room's events too, which are not counted.
+  const sockets = await Promise.all(
+    devices.slice(0, scale.senders).map((device) =>
+      StreamClient.connect(server.url, device.accessToken, {
+        autoAcknowledge: true,
+        keepEvents: false,
+        onEventsText: () => {},
+      }),
+    ),
+  );
   const receivers = await connectReceivers({
     baseUrl: server.url,
     tokens: devices.slice(scale.senders).map((device) => device.accessToken),
@@ -91,6 +103,7 @@ async function measureFanout(
     // Saturation: as many messages as the server takes, for a fixed time.
     const { accepted, startedAtMs: saturationStart } = await send({
       senders,
+      sockets,
       roomId,
       messagesMax: scale.saturationMessagesPerSender,
       durationMs: scale.saturationMs,
@@ -113,6 +126,7 @@ async function measureFanout(
       const before = receivers.delivered();
       const { accepted: fixed } = await send({
         senders,
+        sockets,
         roomId,
         messagesMax: Math.ceil((perSecond * scale.fixedRateMs) / 1000 / scale.senders),
         durationMs: scale.fixedRateMs + 5_000,
@@ -162,6 +176,7 @@ async function measureFanout(
     ];
   } finally {
     await receivers.close();
+    await Promise.all(sockets.map((socket) => socket.close()));
   }
 }
 

@@ -1,8 +1,9 @@
-// The load: senders posting signed messages over HTTP, receivers on
+// The load: senders sending signed messages (as `send` frames on their own
+// stream sockets, or over HTTP), receivers on
 // WebSockets counting what arrives. Every loop is bounded by a message count
 // and a deadline, so the benchmark always stops by itself.
 
-import { clientApiPath, type ParleyClient, StreamClient } from "@parley/cli/client";
+import { ClientError, clientApiPath, type ParleyClient, StreamClient } from "@parley/cli/client";
 import type { RoomId } from "@parley/protocol";
 import { postJson } from "./poster.ts";
 
@@ -72,6 +73,8 @@ export async function connectReceivers(input: {
 
 export interface SendPlan {
   readonly senders: readonly ParleyClient[];
+  /** One open stream per sender: messages go out as `send` frames; without, over HTTP. */
+  readonly sockets?: readonly StreamClient[];
   readonly roomId: RoomId;
   /** Per sender. */
   readonly messagesMax: number;
@@ -101,6 +104,21 @@ async function postWithRetries(sender: ParleyClient, url: URL, envelope: string)
   }
 }
 
+/** A `send` frame, retried with the same envelope when the server says to wait. */
+async function sendWithRetries(socket: StreamClient, roomId: string, envelope: string) {
+  const attemptsMax = 5;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await socket.sendMessage(roomId, envelope);
+      return;
+    } catch (error) {
+      const waitMs = error instanceof ClientError ? error.retryAfterMs : undefined;
+      if (waitMs === undefined || attempt >= attemptsMax) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
 /** Runs the plan; resolves with how many messages were accepted and when sending started. */
 export async function send(plan: SendPlan): Promise<{ accepted: number; startedAtMs: number }> {
   let accepted = 0;
@@ -118,10 +136,13 @@ export async function send(plan: SendPlan): Promise<{ accepted: number; startedA
       let next = 0;
       const url = new URL(`${sender.baseUrl}${clientApiPath}/rooms/${plan.roomId}/messages`);
       const startedAtMs = performance.now();
+      const socket = plan.sockets?.[senderIndex];
       const one = async (index: number) => {
         const clientId = `${plan.label}-${senderIndex}-${index}`;
+        const envelope = envelopes[senderIndex]?.[index] ?? "";
         plan.sentAtMs.set(`${sender.device.deviceId}/${clientId}`, Date.now());
-        await postWithRetries(sender, url, envelopes[senderIndex]?.[index] ?? "");
+        if (socket === undefined) await postWithRetries(sender, url, envelope);
+        else await sendWithRetries(socket, plan.roomId, envelope);
         accepted += 1;
       };
       if ("inFlight" in plan.pace) {

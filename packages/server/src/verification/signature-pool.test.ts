@@ -1,7 +1,14 @@
-import { isParleyError, ParleyError } from "@parley/protocol";
+import {
+  isParleyError,
+  ParleyError,
+  parseRoomId,
+  signRoomMessage,
+  verifyRoomMessage,
+} from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterEach, describe, expect, it } from "vitest";
-import { PreverifiedSignatures } from "./preverified.ts";
+import { createVerifyingProvider } from "../http/verifying-provider.ts";
+import { PreverifiedSignatures, preverifyRoomMessage } from "./preverified.ts";
 import { SignaturePool } from "./signature-pool.ts";
 
 const pools: SignaturePool[] = [];
@@ -80,5 +87,54 @@ describe("PreverifiedSignatures", () => {
     expect(preverified.size).toBe(2);
     expect(preverified.take(a)).toBe(false);
     expect(preverified.take(c)).toBe(true);
+  });
+});
+
+describe("SignaturePool inline turns", () => {
+  it("lets one caller per idle turn verify inline, and nobody while work is queued", async () => {
+    const pool = poolOf({ threads: 1 });
+    expect(pool.claimInlineTurn()).toBe(true);
+    expect(pool.claimInlineTurn()).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    const running = pool.verify(signed("busy"));
+    expect(pool.claimInlineTurn()).toBe(false);
+    expect(await running).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pool.claimInlineTurn()).toBe(true);
+  });
+});
+
+describe("preverifyRoomMessage", () => {
+  const keyPair = nodeSignatureProvider.generateKeyPair();
+  const envelope = signRoomMessage(nodeSignatureProvider, keyPair, {
+    roomId: parseRoomId("!AAAAAAAAAAAAAAAAAAAAAA"),
+    contentType: "text/plain",
+    body: new TextEncoder().encode("hello"),
+    clientId: "m1",
+    sentAtMs: 1_700_000_000_000,
+  });
+
+  it("verifies on the pool and hands the verdict to the message path's provider once", async () => {
+    const pool = poolOf({ threads: 1 });
+    const preverified = new PreverifiedSignatures();
+    await preverifyRoomMessage(envelope, pool, preverified, { always: true });
+    expect(preverified.size).toBe(1);
+    const provider = createVerifyingProvider(preverified);
+    expect(verifyRoomMessage(provider, envelope).clientId).toBe("m1");
+    expect(preverified.size).toBe(0);
+  });
+
+  it("refuses a bad signature from the pool with signature_invalid and records nothing", async () => {
+    const pool = poolOf({ threads: 1 });
+    const preverified = new PreverifiedSignatures();
+    const forged = new Uint8Array(envelope);
+    forged[forged.length - 1] = (forged.at(-1) ?? 0) ^ 1;
+    await expect(
+      preverifyRoomMessage(forged, pool, preverified, { always: true }),
+    ).rejects.toMatchObject({ code: "signature_invalid" });
+    expect(preverified.size).toBe(0);
+    // Undecodable bytes are left to the message path, which has their code.
+    await preverifyRoomMessage(new Uint8Array([1, 2, 3]), pool, preverified, { always: true });
+    expect(preverified.size).toBe(0);
   });
 });

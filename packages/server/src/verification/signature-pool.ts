@@ -56,6 +56,7 @@ export class SignaturePool {
   #inFlight = 0;
   #nextBatchId = 1;
   #flushScheduled = false;
+  #inlineClaimed = false;
   #closed = false;
 
   constructor(options: SignaturePoolOptions = {}) {
@@ -73,6 +74,20 @@ export class SignaturePool {
   /** Verifications waiting or running. */
   get queued(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * True for the first caller in an event-loop turn while the pool has nothing
+   * to do: that one verification is cheaper on the calling thread than two
+   * thread hops away. Every other caller should use `verify`.
+   */
+  claimInlineTurn(): boolean {
+    if (this.#inFlight > 0 || this.#inlineClaimed) return false;
+    this.#inlineClaimed = true;
+    setImmediate(() => {
+      this.#inlineClaimed = false;
+    });
+    return true;
   }
 
   /** Whether the signature verifies; `unavailable` when the pool is saturated or closed. */
