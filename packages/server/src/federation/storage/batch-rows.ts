@@ -25,10 +25,11 @@ export interface GroupRows {
   readonly room: string;
   readonly node: string;
   readonly row: FederationRaftGroupsTable;
-  /** Stored entries at or below the compaction point are deleted. */
-  readonly offsetIndex: number;
-  /** Stored entries from here on are deleted, then `entries` inserted. */
-  readonly rewriteFromIndex: number;
+  /** Stored entries at or below this index are deleted (the compaction point moved). */
+  readonly deleteThroughIndex: number | null;
+  /** Stored entries from this index on are deleted (a suffix was replaced). */
+  readonly deleteFromIndex: number | null;
+  /** Written (inserted or replaced) after the deletions. */
   readonly entries: readonly FederationRaftEntriesTable[];
 }
 
@@ -56,7 +57,7 @@ export interface MirrorView {
 
 export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
   const groups: GroupRows[] = [];
-  for (const { storage, rewriteFromIndex } of batch.groups.values()) {
+  for (const { storage, rewriteFromIndex, truncates, movesOffset } of batch.groups.values()) {
     const state = storage.state();
     const from = Math.max(rewriteFromIndex, state.offsetIndex + 1);
     const entries = Number.isFinite(from) ? storage.entriesFrom(from) : [];
@@ -64,8 +65,8 @@ export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
       room: storage.room,
       node: storage.node,
       row: { room_id: storage.room, node_id: storage.node, ...encodeGroupRow(state) },
-      offsetIndex: state.offsetIndex,
-      rewriteFromIndex: from,
+      deleteThroughIndex: movesOffset ? state.offsetIndex : null,
+      deleteFromIndex: truncates && Number.isFinite(from) ? from : null,
       entries: entries.map((entry) => ({
         room_id: storage.room,
         node_id: storage.node,

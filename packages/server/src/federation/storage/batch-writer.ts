@@ -38,28 +38,66 @@ async function deleteGroup(
     .execute();
 }
 
-async function writeGroup(transaction: FederationTransaction, group: GroupRows): Promise<void> {
-  const { room_id: _room, node_id: _node, ...columns } = group.row;
-  await transaction
-    .insertInto("federation_raft_groups")
-    .values(group.row)
-    .onConflict((conflict) => conflict.columns(["room_id", "node_id"]).doUpdateSet(columns))
-    .execute();
-  await transaction
-    .deleteFrom("federation_raft_entries")
-    .where("room_id", "=", group.room)
-    .where("node_id", "=", group.node)
-    .where((where) =>
-      Number.isFinite(group.rewriteFromIndex)
-        ? where.or([
-            where("log_index", "<=", group.offsetIndex),
-            where("log_index", ">=", group.rewriteFromIndex),
-          ])
-        : where("log_index", "<=", group.offsetIndex),
-    )
-    .execute();
-  for (const rows of chunks(group.entries)) {
-    await transaction.insertInto("federation_raft_entries").values(rows).execute();
+/**
+ * Deletes what the groups' writes removed, then writes every group's row in
+ * multi-row upserts and every new entry in multi-row inserts: a flush of a
+ * thousand groups' appends is a handful of statements, not thousands.
+ */
+async function writeGroups(
+  transaction: FederationTransaction,
+  groups: readonly GroupRows[],
+): Promise<void> {
+  for (const group of groups) {
+    const { deleteThroughIndex, deleteFromIndex } = group;
+    if (deleteThroughIndex === null && deleteFromIndex === null) continue;
+    await transaction
+      .deleteFrom("federation_raft_entries")
+      .where("room_id", "=", group.room)
+      .where("node_id", "=", group.node)
+      .where((where) => {
+        const conditions = [];
+        if (deleteThroughIndex !== null) {
+          conditions.push(where("log_index", "<=", deleteThroughIndex));
+        }
+        if (deleteFromIndex !== null) conditions.push(where("log_index", ">=", deleteFromIndex));
+        return where.or(conditions);
+      })
+      .execute();
+  }
+  for (const rows of chunks(groups.map((group) => group.row))) {
+    await transaction
+      .insertInto("federation_raft_groups")
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.columns(["room_id", "node_id"]).doUpdateSet((update) => ({
+          hard_term: update.ref("excluded.hard_term"),
+          hard_vote: update.ref("excluded.hard_vote"),
+          hard_commit: update.ref("excluded.hard_commit"),
+          snapshot_index: update.ref("excluded.snapshot_index"),
+          snapshot_term: update.ref("excluded.snapshot_term"),
+          snapshot_conf_state: update.ref("excluded.snapshot_conf_state"),
+          snapshot_data: update.ref("excluded.snapshot_data"),
+          offset_index: update.ref("excluded.offset_index"),
+          offset_term: update.ref("excluded.offset_term"),
+        })),
+      )
+      .execute();
+  }
+  // A retry of a batch whose commit was in fact durable finds its entries
+  // there already: replacing them keeps the retry harmless.
+  for (const rows of chunks(groups.flatMap((group) => group.entries))) {
+    await transaction
+      .insertInto("federation_raft_entries")
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.columns(["room_id", "node_id", "log_index"]).doUpdateSet((update) => ({
+          term: update.ref("excluded.term"),
+          entry_type: update.ref("excluded.entry_type"),
+          data: update.ref("excluded.data"),
+          change: update.ref("excluded.change"),
+        })),
+      )
+      .execute();
   }
 }
 
@@ -90,7 +128,7 @@ async function writeLeafLog(transaction: FederationTransaction, log: LeafLogRows
 export async function writeBatchRows(db: FederationDatabase, rows: BatchRows): Promise<void> {
   await db.transaction().execute(async (transaction) => {
     for (const { room, node } of rows.destroyedGroups) await deleteGroup(transaction, room, node);
-    for (const group of rows.groups) await writeGroup(transaction, group);
+    await writeGroups(transaction, rows.groups);
     for (const room of rows.rooms) {
       const { room_id: _room, ...columns } = room;
       await transaction

@@ -36,7 +36,7 @@ import { writeBatchRows } from "./batch-writer.ts";
 import { type FederationDatabase, federationDatabase } from "./federation-tables.ts";
 import { forEachStoredMessage, type LoadedMirror, loadMirror } from "./mirror-loader.ts";
 import { groupKey, PendingWrites } from "./pending-writes.ts";
-import { EMPTY_RAFT_GROUP_STATE, RaftGroupStorage } from "./raft-group-storage.ts";
+import { EMPTY_RAFT_GROUP_STATE, RaftGroupStorage, type RaftWrite } from "./raft-group-storage.ts";
 import { DatabaseMessageStore } from "./room-message-store.ts";
 
 export interface DatabaseFederationStorageOptions {
@@ -58,8 +58,8 @@ class DatabaseGroupStorageProvider implements GroupStorageProvider {
   }
 
   // The listener is looked up at each write: the batch is replaced at every flush.
-  readonly #written = (storage: RaftGroupStorage, rewriteFromIndex: number, bytes: number) =>
-    this.#pending().written(storage, rewriteFromIndex, bytes);
+  readonly #written = (storage: RaftGroupStorage, write: RaftWrite) =>
+    this.#pending().written(storage, write);
 
   open(room: RoomId, id: NodeId): WritableStorage {
     const key = groupKey(room, id);

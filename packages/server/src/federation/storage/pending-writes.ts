@@ -6,7 +6,7 @@
 
 import type { StoredMessage } from "@parley/federation";
 import type { RoomId } from "@parley/protocol";
-import type { RaftGroupStorage, RaftWriteListener } from "./raft-group-storage.ts";
+import type { RaftGroupStorage, RaftWrite, RaftWriteListener } from "./raft-group-storage.ts";
 
 export function groupKey(room: string, node: string): string {
   return `${room} ${node}`;
@@ -14,8 +14,12 @@ export function groupKey(room: string, node: string): string {
 
 export interface PendingGroup {
   readonly storage: RaftGroupStorage;
-  /** Stored entries from this index on are rewritten (0: all; Infinity: none). */
+  /** Entries from this index on are written (0: all; Infinity: none). */
   rewriteFromIndex: number;
+  /** Stored entries from `rewriteFromIndex` on may differ: delete them first. */
+  truncates: boolean;
+  /** The compaction point moved: delete stored entries at or before it. */
+  movesOffset: boolean;
 }
 
 export interface PendingLeafLog {
@@ -28,6 +32,16 @@ export interface PendingLeafLog {
 export interface PendingMessage {
   readonly room: RoomId;
   readonly stored: StoredMessage;
+}
+
+/** Rewriting from the lower index, deleting what either had to, covers both writes. */
+function mergeGroup(
+  into: PendingGroup,
+  from: Pick<PendingGroup, "rewriteFromIndex" | "truncates" | "movesOffset">,
+): void {
+  into.rewriteFromIndex = Math.min(into.rewriteFromIndex, from.rewriteFromIndex);
+  into.truncates ||= from.truncates;
+  into.movesOffset ||= from.movesOffset;
 }
 
 /** Bytes a message or record adds to the batch beyond its body: its row. */
@@ -61,15 +75,16 @@ export class PendingWrites implements RaftWriteListener {
     );
   }
 
-  written(storage: RaftGroupStorage, rewriteFromIndex: number, bytes: number): void {
+  written(storage: RaftGroupStorage, write: RaftWrite): void {
     const key = groupKey(storage.room, storage.node);
     const pending = this.groups.get(key);
     if (pending === undefined || pending.storage !== storage) {
-      this.groups.set(key, { storage, rewriteFromIndex });
+      const { rewriteFromIndex, truncates, movesOffset } = write;
+      this.groups.set(key, { storage, rewriteFromIndex, truncates, movesOffset });
     } else {
-      pending.rewriteFromIndex = Math.min(pending.rewriteFromIndex, rewriteFromIndex);
+      mergeGroup(pending, write);
     }
-    this.#grow(bytes);
+    this.#grow(write.bytes);
   }
 
   groupDestroyed(room: string, node: string): void {
@@ -110,7 +125,7 @@ export class PendingWrites implements RaftWriteListener {
     for (const [key, group] of older.groups) {
       const newer = this.groups.get(key);
       if (newer !== undefined) {
-        newer.rewriteFromIndex = Math.min(newer.rewriteFromIndex, group.rewriteFromIndex);
+        mergeGroup(newer, group);
       } else if (!destroyedSince.has(key)) {
         this.groups.set(key, group);
       }

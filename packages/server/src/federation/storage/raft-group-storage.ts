@@ -25,15 +25,28 @@ import {
 } from "@parley/raft";
 import { StorageError as ServerStorageError } from "../../storage/errors.ts";
 
-/** What a group storage reports about each write, for the pending batch. */
-export interface RaftWriteListener {
-  /**
-   * The group's row changed, and its stored entries from `rewriteFromIndex`
-   * on must be rewritten (0: all of them; Infinity: none). `bytes` is what
-   * the write adds to the batch.
-   */
-  written(storage: RaftGroupStorage, rewriteFromIndex: number, bytes: number): void;
+/** What one write changed, for the pending batch. */
+export interface RaftWrite {
+  /** Entries from this index on are new (0: all of them; Infinity: none). */
+  readonly rewriteFromIndex: number;
+  /** Entries that may be stored were replaced or dropped at or after `rewriteFromIndex`. */
+  readonly truncates: boolean;
+  /** The compaction point moved: stored entries at or before it go. */
+  readonly movesOffset: boolean;
+  /** What the write adds to the batch. */
+  readonly bytes: number;
 }
+
+/** Told about each write of a group storage (the pending batch). */
+export interface RaftWriteListener {
+  written(storage: RaftGroupStorage, write: RaftWrite): void;
+}
+
+const rowOnly = {
+  rewriteFromIndex: Number.POSITIVE_INFINITY,
+  truncates: false,
+  movesOffset: false,
+};
 
 /** The persisted form of a group: its row and its entries after the compaction point. */
 export interface RaftGroupState {
@@ -153,7 +166,7 @@ export class RaftGroupStorage implements WritableStorage {
 
   setHardState(hardState: HardState): void {
     this.#hardState = hardState;
-    this.#listener.written(this, Number.POSITIVE_INFINITY, groupRowBytes);
+    this.#listener.written(this, { ...rowOnly, bytes: groupRowBytes });
   }
 
   applySnapshot(snapshot: Snapshot): void {
@@ -166,7 +179,12 @@ export class RaftGroupStorage implements WritableStorage {
     this.#offsetIndex = index;
     this.#offsetTerm = snapshot.metadata.term;
     this.#log = [];
-    this.#listener.written(this, 0, groupRowBytes + snapshot.data.byteLength);
+    this.#listener.written(this, {
+      rewriteFromIndex: 0,
+      truncates: true,
+      movesOffset: true,
+      bytes: groupRowBytes + snapshot.data.byteLength,
+    });
   }
 
   createSnapshot(index: LogIndex, confState: ConfState, data: Uint8Array): Snapshot {
@@ -176,7 +194,7 @@ export class RaftGroupStorage implements WritableStorage {
     }
     assertCaller(index <= this.lastIndex(), `snapshot ${index} beyond last index`);
     this.#snapshot = { metadata: { index, term: this.term(index), confState }, data };
-    this.#listener.written(this, Number.POSITIVE_INFINITY, groupRowBytes + data.byteLength);
+    this.#listener.written(this, { ...rowOnly, bytes: groupRowBytes + data.byteLength });
     return this.#snapshot;
   }
 
@@ -191,7 +209,7 @@ export class RaftGroupStorage implements WritableStorage {
     this.#offsetTerm = this.term(index);
     this.#log = this.#log.slice(index - this.#offsetIndex);
     this.#offsetIndex = index;
-    this.#listener.written(this, Number.POSITIVE_INFINITY, groupRowBytes);
+    this.#listener.written(this, { ...rowOnly, movesOffset: true, bytes: groupRowBytes });
   }
 
   append(entries: readonly Entry[]): void {
@@ -208,12 +226,14 @@ export class RaftGroupStorage implements WritableStorage {
     const skip = Math.max(0, this.firstIndex() - first.index);
     if (skip >= entries.length) return;
     const kept = skip === 0 ? entries : entries.slice(skip);
-    this.#log.length = first.index + skip - this.firstIndex();
+    const rewriteFromIndex = first.index + skip;
+    const truncates = rewriteFromIndex <= this.lastIndex();
+    this.#log.length = rewriteFromIndex - this.firstIndex();
     let bytes = 0;
     for (const entry of kept) {
       this.#log.push(entry);
       bytes += entryBytes(entry);
     }
-    this.#listener.written(this, first.index + skip, bytes);
+    this.#listener.written(this, { rewriteFromIndex, truncates, movesOffset: false, bytes });
   }
 }
