@@ -1,4 +1,5 @@
 import { fanoutBenchmark } from "./fanout.ts";
+import { federationStorageBenchmark } from "./federation-storage.ts";
 import type { Benchmark } from "./harness.ts";
 import { mlsBenchmark } from "./mls.ts";
 import { protocolBenchmark } from "./protocol.ts";
@@ -10,4 +11,5 @@ export const benchmarks: readonly Benchmark[] = [
   fanoutBenchmark,
   raftBenchmark,
   mlsBenchmark,
+  federationStorageBenchmark,
 ];
