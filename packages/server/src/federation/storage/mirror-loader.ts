@@ -20,12 +20,13 @@ import {
   decodeLeafRecord,
   decodeLeafSnapshot,
   decodeMessage,
+  IdentifierCache,
   parseStoredJson,
   storedIdentifier,
   storedRoomId,
 } from "./row-codecs.ts";
 
-const loadPageRows = 1000;
+const loadPageRows = 4096;
 
 export interface LoadedGroup {
   readonly room: string;
@@ -128,6 +129,7 @@ export async function forEachStoredMessage(
 ): Promise<number> {
   let count = 0;
   let after: readonly [string, string, number] = ["", "", 0];
+  const identifiers = new IdentifierCache();
   for (;;) {
     const rows = await db
       .selectFrom("federation_messages")
@@ -139,7 +141,7 @@ export async function forEachStoredMessage(
       .limit(loadPageRows)
       .execute();
     for (const row of rows) {
-      const stored = decodeMessage(row);
+      const stored = decodeMessage(row, identifiers);
       each(stored.message.room, stored);
       after = [row.room_id, row.origin, row.sequence];
       count += 1;

@@ -198,16 +198,39 @@ export function encodeMessage(room: RoomId, stored: StoredMessage): FederationMe
   };
 }
 
-export function decodeMessage(row: FederationMessagesTable): StoredMessage {
+/**
+ * Parsed identifiers by their text, for reading many rows that repeat the
+ * same few rooms, senders and origins. Bounded: it starts over when full.
+ */
+export class IdentifierCache {
+  readonly #parsed = new Map<string, unknown>();
+  static readonly entriesMax = 4096;
+
+  get<T>(kind: string, text: string, parse: (text: string) => T): T {
+    const key = `${kind} ${text}`;
+    if (this.#parsed.has(key)) return this.#parsed.get(key) as T;
+    const value = parse(text);
+    if (this.#parsed.size >= IdentifierCache.entriesMax) this.#parsed.clear();
+    this.#parsed.set(key, value);
+    return value;
+  }
+}
+
+export function decodeMessage(
+  row: FederationMessagesTable,
+  cache: IdentifierCache = new IdentifierCache(),
+): StoredMessage {
   if (row.verdict !== "allowed" && row.verdict !== "refused") throw corrupt("message verdict");
   return {
     message: {
-      room: storedRoomId(row.room_id),
-      origin: nodeId(row.origin),
+      room: cache.get("room", row.room_id, storedRoomId),
+      origin: cache.get("node", row.origin, nodeId),
       sequence: row.sequence,
       controlIndex: row.control_index,
       acceptedAtMs: row.accepted_at_ms,
-      sender: storedIdentifier(parseUserId, row.sender, "user id"),
+      sender: cache.get("user", row.sender, (text) =>
+        storedIdentifier(parseUserId, text, "user id"),
+      ),
       clientMessageId: row.client_message_id,
       body: fromStoredBytes(row.body),
     },
