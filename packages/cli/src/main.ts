@@ -1,7 +1,9 @@
-// The `parley` command: `parley server` runs a homeserver; the other commands
-// are the client-side cryptography for trying the API by hand with curl.
+// The `parley` command: `parley server` runs a homeserver, `parley chat` is a
+// terminal client; the other commands are the client-side cryptography for
+// trying the API by hand with curl.
 
 import { parseArgs } from "node:util";
+import { runChat } from "./chat/chat-command.ts";
 import { runAdmin } from "./commands/admin/admin-command.ts";
 import {
   deviceRecord,
@@ -17,6 +19,8 @@ const usage = `usage: parley <command> [options]
 commands:
   server [--config FILE]     run a homeserver (parley server --help lists every setting)
   admin <command>            administer a running homeserver (parley admin --help lists the commands)
+  chat --server HOST:PORT --user NAME [--register] [--data DIR]
+                             chat from this terminal (parley chat --help for more)
   keygen                     make a device key: {"seed", "deviceId"} (keep the seed secret)
   device-record --seed S --user NAME --server HOST:PORT
                              sign a device identity record for register or login
@@ -56,6 +60,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "admin":
       return runAdmin(rest);
+    case "chat":
+      return runChat(rest, { input: process.stdin, output: process.stdout });
     case "keygen":
       return tool(rest, keygen);
     case "device-record":

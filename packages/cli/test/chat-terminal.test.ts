@@ -1,0 +1,143 @@
+// `parley chat` driven in a pseudo-terminal against a real homeserver on
+// loopback, with a second user on the SDK at the other end.
+
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { ParleyClient, type RoomMessageEvent } from "@parley/client";
+import { nodeClientOptions } from "@parley/client/node";
+import { parseRoomId } from "@parley/protocol";
+import { createLogger, type RunningHomeserver, startHomeserver } from "@parley/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TerminalSession } from "./terminal-session.ts";
+
+let server: RunningHomeserver;
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "parley-chat-"));
+  const silent = new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  server = await startHomeserver(
+    {
+      serverName: null,
+      dataDirectory: join(directory, "server"),
+      listen: { host: "127.0.0.1", port: 0 },
+      storage: { kind: "sqlite", path: ":memory:" },
+      logLevel: "silent",
+      inboxRetention: { maxAgeMs: 86_400_000, maxEvents: 10_000 },
+      deviceQueueItems: 100,
+      registration: { mode: "open" },
+      rateLimits: {
+        deviceRequestsPerSecond: 10_000,
+        addressRequestsPerSecond: 10_000,
+        authenticationAttemptsPerMinute: 10_000,
+      },
+      federation: { enabled: true, tickIntervalMs: 20 },
+    },
+    { logger: createLogger("silent", silent), nowMs: () => Date.now() },
+  );
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+const password = "a password nobody sees";
+
+describe("parley chat in a terminal", () => {
+  it("registers, creates a room, shows what another user sends, and delivers what is typed", async () => {
+    const address = server.url.replace("http://", "");
+    const environment = { XDG_CONFIG_HOME: join(directory, "config") };
+    const chat = new TerminalSession(
+      ["chat", "--server", address, "--user", "alice", "--register"],
+      environment,
+    );
+    try {
+      await chat.waitFor(/new password for alice@localhost:\d+: /);
+      chat.type(password);
+      await chat.waitFor(/the same password again: /);
+      chat.type(password);
+      await chat.waitFor(/signed in as alice@localhost:\d+/);
+      await chat.waitFor(/\* connected to http:\/\/127\.0\.0\.1:\d+/);
+
+      chat.type("/create lunch");
+      const created = await chat.waitFor(/created #lunch \((![A-Za-z0-9_-]{22})\)/);
+      const roomId = parseRoomId(created[1] ?? "");
+
+      const bob = await ParleyClient.register(
+        { baseUrl: server.url, userName: "bob", password },
+        nodeClientOptions(),
+      );
+      const bobHeard: RoomMessageEvent[] = [];
+      bob.on("message", (event) => bobHeard.push(event));
+      bob.on("invite", (event) => void bob.join(event.roomId));
+      await bob.start();
+      chat.type("/invite bob");
+      await chat.waitFor(/invited bob@localhost:\d+ to #lunch/);
+      await chat.waitFor(/\* bob joined #lunch/);
+
+      await bob.send(roomId, "hi alice, from the SDK");
+      await chat.waitFor(/\d\d:\d\d #lunch <bob> hi alice, from the SDK/);
+
+      const before = chat.screen.length;
+      chat.type("hello bob");
+      await chat.waitFor(/\d\d:\d\d #lunch <alice> hello bob {2}✓/, { after: before });
+      const fromAlice = () => bobHeard.filter((event) => !event.fromThisDevice);
+      for (let waited = 0; waited < 400 && fromAlice().length === 0; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const aliceId = `alice@${address.replace("127.0.0.1", "localhost")}`;
+      expect(fromAlice().map((event) => [event.text, event.sender])).toEqual([
+        ["hello bob", aliceId],
+      ]);
+
+      const historyStart = chat.screen.length;
+      chat.type("/history 5");
+      await chat.waitFor(
+        /history of #lunch, oldest first:[\s\S]*<bob> hi alice[\s\S]*<alice> hello bob/,
+        {
+          after: historyStart,
+        },
+      );
+      chat.type("/members");
+      await chat.waitFor(/2 in #lunch:[\s\S]*alice \(admin\)[\s\S]*bob/);
+      chat.type("/nonsense");
+      await chat.waitFor(/unknown command \/nonsense; \/help lists them/);
+      chat.type("/quit");
+      expect(await chat.exited).toBe(0);
+      expect(chat.screen).not.toContain(password);
+      await bob.stop();
+
+      const deviceFile = join(
+        directory,
+        "config",
+        "parley",
+        `alice@localhost_${address.split(":")[1]}.json`,
+      );
+      expect((await stat(deviceFile)).mode & 0o777).toBe(0o600);
+    } finally {
+      chat.kill();
+    }
+  });
+
+  it("resumes this machine's device without asking for the password again", async () => {
+    const address = server.url.replace("http://", "");
+    const environment = { XDG_CONFIG_HOME: join(directory, "config") };
+    const chat = new TerminalSession(["chat", "--server", address, "--user", "alice"], environment);
+    try {
+      await chat.waitFor(/signed in as alice@localhost:\d+/);
+      await chat.waitFor(/\*1 #lunch/);
+      expect(chat.screen).not.toContain("password");
+      chat.type("/quit");
+      expect(await chat.exited).toBe(0);
+    } finally {
+      chat.kill();
+    }
+  });
+});
