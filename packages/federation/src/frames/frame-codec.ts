@@ -159,6 +159,8 @@ export function frameValue(frame: Frame): CborMap {
       return { type: frame.type, room: frame.room, controlIndex: frame.controlIndex };
     case "detach":
       return { type: frame.type, room: frame.room };
+    case "invite":
+      return { type: frame.type, room: frame.room, sponsors: [...frame.sponsors] };
     case "node-query":
       return { type: frame.type, room: frame.room, node: frame.node };
     case "node-status":
@@ -300,6 +302,9 @@ function checkFrameRules(frame: Frame): void {
       return;
     case "key-package-claim-result":
       checkClaimResult(frame);
+      return;
+    case "invite":
+      requireSortedUnique(frame.sponsors, "sponsors must be sorted, once each");
       return;
     default:
       return;

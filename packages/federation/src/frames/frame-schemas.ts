@@ -12,7 +12,7 @@ import {
   type UserId,
 } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
-import { roomRejectionCodes } from "@parley/room";
+import { roomLimits, roomRejectionCodes } from "@parley/room";
 import { z } from "zod";
 import {
   backfillMessagesPerBatchMax,
@@ -146,6 +146,12 @@ const attachFrame = z.strictObject({
 
 const detachFrame = z.strictObject({ type: z.literal("detach"), room: roomIdSchema });
 
+const inviteFrame = z.strictObject({
+  type: z.literal("invite"),
+  room: roomIdSchema,
+  sponsors: z.array(serverNameSchema).min(1).max(roomLimits.sponsorsMax),
+});
+
 const nodeQueryFrame = z.strictObject({
   type: z.literal("node-query"),
   room: roomIdSchema,
@@ -266,6 +272,7 @@ export const frameSchema = z.discriminatedUnion("type", [
   backfillResponseFrame,
   attachFrame,
   detachFrame,
+  inviteFrame,
   nodeQueryFrame,
   nodeStatusFrame,
   controlFrame,

@@ -120,6 +120,19 @@ export interface DetachFrame {
   readonly room: RoomId;
 }
 
+/**
+ * A sponsor tells a server that one of its users was invited to a room the
+ * server does not take part in (neither sponsor nor attached leaf), naming
+ * the room's sponsors, so the server can follow the room as a leaf and tell
+ * its user. Sent once, by the group's leader, when the invite applies.
+ */
+export interface InviteFrame {
+  readonly type: "invite";
+  readonly room: RoomId;
+  /** The room's sponsors when the invite applied: sorted, without duplicates, at least one. */
+  readonly sponsors: readonly ServerName[];
+}
+
 /** A sponsor node asks a sponsor peer whether the room still counts it (see NodeStatusFrame). */
 export interface NodeQueryFrame {
   readonly type: "node-query";
@@ -261,6 +274,7 @@ export type Frame =
   | BackfillResponseFrame
   | AttachFrame
   | DetachFrame
+  | InviteFrame
   | NodeQueryFrame
   | NodeStatusFrame
   | ControlFrame
@@ -281,6 +295,7 @@ export const frameTypes: readonly FrameType[] = [
   "backfill-response",
   "attach",
   "detach",
+  "invite",
   "node-query",
   "node-status",
   "control",

@@ -12,7 +12,7 @@ import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
 import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
-import type { Frame } from "../frames/frame.ts";
+import type { Frame, InviteFrame } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
 import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import { roomsPerServerMax } from "../limits.ts";
@@ -166,6 +166,10 @@ export class FederationHost {
 
   /** A decoded, validated frame from `peer` (for callers that decoded already). */
   receiveFrame(peer: ServerName, frame: Frame): FederationEffects {
+    if (frame.type === "invite") {
+      this.#receiveInvite(peer, frame);
+      return this.#finish();
+    }
     try {
       dispatchFrame(this.#context, this.#sessions, peer, frame);
     } catch (thrown) {
@@ -306,6 +310,22 @@ export class FederationHost {
     });
     this.#sessions.set(room, session);
     return session;
+  }
+
+  /**
+   * A sponsor says one of our users was invited: follow the room as a leaf
+   * through its sponsors (the sender first). Only a sponsor the frame names
+   * may send it; a room we already take part in needs nothing. The
+   * sponsors' own checks (mayFollow) decide whether we are fed.
+   */
+  #receiveInvite(peer: ServerName, frame: InviteFrame): void {
+    if (!frame.sponsors.includes(peer) || frame.sponsors.includes(this.self)) return;
+    if (this.#sessions.has(frame.room)) return;
+    const contacts = [peer, ...frame.sponsors.filter((sponsor) => sponsor !== peer)];
+    const session = this.#openSession(frame.room, contacts);
+    this.#storage.saveRoom(frame.room, { contacts, node: null, retiredIncarnation: 0 });
+    this.#outbox.needSync();
+    leafDuties(this.#context, session);
   }
 
   #restore(room: RoomId): void {

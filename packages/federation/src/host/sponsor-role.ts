@@ -21,6 +21,7 @@ import {
   sponsorEffectsPendingMax,
 } from "../limits.ts";
 import { applyObserved } from "./applied-event.ts";
+import type { FederationEvent } from "./effects.ts";
 import type { HostContext } from "./host-context.ts";
 import type { RoomSession } from "./room-session.ts";
 
@@ -64,7 +65,10 @@ export function sponsorApplier(context: HostContext, session: RoomSession): Grou
 
 /** Applies one committed record on this server (sponsor or leaf) and reports it. */
 export function applyRecord(context: HostContext, session: RoomSession, bytes: Uint8Array): void {
-  const applied = applyObserved(session.replica, bytes, (event) => context.outbox.emit(event));
+  const applied = applyObserved(session.replica, bytes, (event) => {
+    context.outbox.emit(event);
+    if (event.type === "control-applied") announceInvites(context, session, event);
+  });
   session.newRecords.push(applied.at);
   const { record, outcome } = applied;
   if (record.proposer === context.self && session.pendingProposals.delete(record.proposalId)) {
@@ -85,13 +89,45 @@ export function applyRecord(context: HostContext, session: RoomSession, bytes: U
 }
 
 /**
+ * The group's leader tells the server of each newly invited user that takes
+ * no part in the room (neither sponsor nor attached leaf) where to find it.
+ * One sender is enough: the frame travels on the durable queue. A server the
+ * room's sponsor policy is bringing into the sponsor set (an admin's invite)
+ * needs no notice: it learns the room as a new Raft member.
+ */
+function announceInvites(
+  context: HostContext,
+  session: RoomSession,
+  applied: Extract<FederationEvent, { type: "control-applied" }>,
+): void {
+  if (!session.isSponsor || session.group?.role !== "leader") return;
+  const sponsors = [...session.replica.sponsors].sort();
+  const outcome = applied.outcome;
+  const wanted = new Set(
+    outcome.verdict === "accepted"
+      ? outcome.effects.filter((effect) => effect.type === "sponsor-wanted").map((e) => e.server)
+      : [],
+  );
+  for (const change of applied.memberships) {
+    if (change.after !== "invited") continue;
+    const server = serverOfUser(change.user);
+    if (server === context.self || sponsors.includes(server) || wanted.has(server)) continue;
+    if (session.attachedLeaves.has(server)) continue;
+    context.outbox.send(server, { type: "invite", room: session.room, sponsors });
+  }
+}
+
+/**
  * May `server` follow the room as a leaf? When the room's ACL allows it and
- * it has a member who is joined or invited (an invitee's server must learn
- * the room to accept). Anyone else gets nothing: a plain room's messages are
+ * the room is open, or it has a member who is joined or invited (an
+ * invitee's server must learn the room to accept). Anyone else gets nothing: a plain room's messages are
  * readable, and even an encrypted room's metadata is the members' business.
  */
 export function mayFollow(state: RoomState, server: ServerName): boolean {
   if (!isServerAllowed(state.serverAcl, server)) return false;
+  // Anyone may join an open room, so any server the ACL allows may follow it
+  // to let its users join (their join travels as a submission).
+  if (state.joinRule === "open") return true;
   for (const [user, record] of state.members) {
     if (
       (record.membership === "joined" || record.membership === "invited") &&

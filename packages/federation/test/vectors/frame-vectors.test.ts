@@ -24,6 +24,7 @@ describe("frame test vectors", () => {
         "control",
         "detach",
         "heartbeats",
+        "invite",
         "key-package-claim",
         "key-package-claim-result",
         "link-state",

@@ -227,6 +227,7 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
     },
     { name: "attach", frame: { type: "attach", room, controlIndex: 0 } },
     { name: "detach", frame: { type: "detach", room } },
+    { name: "invite", frame: { type: "invite", room, sponsors: [alpha, beta] } },
     { name: "node query", frame: { type: "node-query", room, node: beta2 } },
     {
       name: "node status: removed",
@@ -344,6 +345,16 @@ export function invalidFrames(): Array<{
       error: "bad_encoding",
     },
     { name: "unknown frame type", hex: encoded({ type: "gossip", room }), error: "bad_structure" },
+    {
+      name: "invite: sponsors not sorted",
+      hex: encoded({ type: "invite", room, sponsors: [beta, alpha] }),
+      error: "bad_structure",
+    },
+    {
+      name: "invite: no sponsor",
+      hex: encoded({ type: "invite", room, sponsors: [] }),
+      error: "bad_structure",
+    },
     {
       name: "unknown field",
       hex: encoded(withField(attach, ["extra"], 1)),

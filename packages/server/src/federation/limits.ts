@@ -44,3 +44,9 @@ export const joinViaServersMax = 8;
  * the newest messages; see RoomProjection.repairRecent).
  */
 export const projectionRepairWindowMs = 60_000;
+
+/**
+ * Every this many ticks (5 s at the default tick) the driver dials the
+ * servers of every room it takes part in whose link is down.
+ */
+export const linkUpkeepTicks = 50;

@@ -4,6 +4,7 @@
 import type { RoomId, UserId } from "@parley/protocol";
 import { joinRules, type RoomState } from "@parley/room";
 import { z } from "zod";
+import { joinViaServersMax } from "../federation/limits.ts";
 import { historyPageSizeDefault, membersPageSizeDefault, pageSizeMax } from "../limits.ts";
 import { eventJson } from "../rooms/event-json.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
@@ -20,7 +21,12 @@ const createBody = z.strictObject({
   joinRule: z.enum(joinRules),
 });
 const roomParams = z.strictObject({ roomId: roomIdField });
-const actionBody = z.strictObject({ clientId: clientIdField.optional(), action: z.unknown() });
+const actionBody = z.strictObject({
+  clientId: clientIdField.optional(),
+  action: z.unknown(),
+  /** Servers taking part in a room this server does not know yet (a join of an open room). */
+  via: z.array(z.string().min(1).max(255)).max(joinViaServersMax).optional(),
+});
 const messageBody = z.strictObject({ message: envelopeField });
 const sequence = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const historyQuery = z.strictObject({
@@ -132,7 +138,7 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
     const { roomId } = parseBody(roomParams, request.params, "path");
     const body = parseBody(actionBody, request.body, "action");
     return context.rememberOutcome(session.deviceId, roomId, body.clientId, () =>
-      rooms.act(session, roomId, body.action),
+      rooms.act(session, roomId, body.action, body.via ?? []),
     );
   });
 

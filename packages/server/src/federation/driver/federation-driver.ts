@@ -42,6 +42,7 @@ import {
   driverInputsPerFlushMax,
   driverInputsQueuedMax,
   driverRequestsPendingMax,
+  linkUpkeepTicks,
 } from "../limits.ts";
 import type {
   FederationLinkHandlers,
@@ -172,8 +173,11 @@ export class FederationDriver implements FederationLinkHandlers {
     return this.#enqueue((host) => host.createRoom(entry, requestId));
   }
 
-  /** Follows a room as a leaf through `contacts` (idempotent). */
+  /** Follows a room as a leaf through `contacts` (idempotent); dials them first. */
   followRoom(room: RoomId, contacts: readonly ServerName[]): Promise<void> {
+    for (const contact of contacts) {
+      if (contact !== this.self) this.#transport.connect(contact);
+    }
     return this.#enqueue((host) => host.followRoom(room, contacts));
   }
 
@@ -252,8 +256,29 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#tickQueued = true;
     this.#enqueue((host) => {
       this.#tickQueued = false;
+      if (host.currentTick % linkUpkeepTicks === 0) this.#dialRoomServers(host);
       return host.tick();
     }).catch(() => {});
+  }
+
+  /**
+   * A leaf attaches only over a live link, and a link exists only once
+   * someone dials it: so the driver keeps links to the servers of every room
+   * it takes part in (its sponsors, and the contacts a leaf started from)
+   * dialled. `connect` is idempotent; the transport backs off by itself.
+   */
+  #dialRoomServers(host: FederationHost): void {
+    const peers = new Set<ServerName>();
+    for (const room of host.rooms()) {
+      const session = host.session(room);
+      if (session === undefined) continue;
+      for (const server of session.replica.sponsors) peers.add(server);
+      for (const server of session.contacts) peers.add(server);
+    }
+    peers.delete(this.self);
+    for (const peer of peers) {
+      if (!this.#transport.isUp(peer)) this.#transport.connect(peer);
+    }
   }
 
   #enqueue(run: (host: FederationHost) => FederationEffects): Promise<void> {

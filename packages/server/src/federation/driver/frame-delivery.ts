@@ -22,6 +22,7 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   "backfill-response": "durable",
   attach: "best-effort",
   detach: "best-effort",
+  invite: "durable",
   "node-query": "best-effort",
   "node-status": "best-effort",
   control: "durable",

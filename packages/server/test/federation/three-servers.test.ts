@@ -1,0 +1,192 @@
+// Three homeservers in one process, each with its own SQLite database, linked
+// by the in-process network (the transport contract without sockets). A room
+// created on A; bob of B invited by its admin (B becomes a sponsor); carol of
+// C joins the open room through A (C follows as a leaf). Messages from each
+// reach every server exactly once, state changes are visible everywhere, and a
+// restart of B in the middle loses nothing.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { type EventJson, newDevice, ParleyClient } from "@parley/cli/client";
+import {
+  decodeBase64url,
+  parseServerName,
+  type RoomId,
+  type ServerName,
+  verifyStoredRoomMessage,
+} from "@parley/protocol";
+import { nodeSignatureProvider } from "@parley/protocol/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HomeserverConfig } from "../../src/config/load.ts";
+import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+
+const password = "correct horse battery staple";
+const network = new InProcessNetwork();
+let directory: string;
+const servers = new Map<ServerName, RunningHomeserver>();
+
+function configFor(name: ServerName): HomeserverConfig {
+  return {
+    serverName: name,
+    dataDirectory: join(directory, name),
+    listen: { host: "127.0.0.1", port: 0 },
+    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
+    logLevel: "silent",
+    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
+    deviceQueueItems: 100,
+    registration: { mode: "open" },
+    rateLimits: {
+      deviceRequestsPerSecond: 10_000,
+      addressRequestsPerSecond: 10_000,
+      authenticationAttemptsPerMinute: 10_000,
+    },
+    federation: { enabled: true, tickIntervalMs: 20 },
+  };
+}
+
+async function start(name: ServerName): Promise<RunningHomeserver> {
+  const silent = new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  const server = await startHomeserver(configFor(name), {
+    logger: createLogger("silent", silent),
+    nowMs: () => Date.now(),
+    federation: { transport: (self, handlers) => network.join(self, handlers) },
+  });
+  servers.set(name, server);
+  return server;
+}
+
+function serverOf(name: ServerName): RunningHomeserver {
+  const server = servers.get(name);
+  if (server === undefined) throw new Error(`${name} is not running`);
+  return server;
+}
+
+/** A client of `server`'s user; `baseUrl` follows the server across restarts. */
+async function user(name: string, serverName: ServerName): Promise<ParleyClient> {
+  const client = new ParleyClient({
+    baseUrl: serverOf(serverName).url,
+    serverName,
+    device: newDevice(),
+  });
+  await client.register(name, password);
+  return client;
+}
+
+/** Polls `check` until it returns true (bounded by `timeoutMs`). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the condition did not hold in time");
+}
+
+function textOf(event: EventJson): string {
+  const verified = verifyStoredRoomMessage(
+    nodeSignatureProvider,
+    decodeBase64url(event.signed),
+    decodeBase64url(event.signature ?? ""),
+  );
+  return new TextDecoder().decode(verified.body);
+}
+
+async function messagesSeenBy(client: ParleyClient, roomId: RoomId): Promise<string[]> {
+  const history = await client.history(roomId, { direction: "forward", limit: 1000 });
+  return history.events.filter((event) => event.kind === "message").map(textOf);
+}
+
+const a = parseServerName("a.test");
+const b = parseServerName("b.test");
+const c = parseServerName("c.test");
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "parley-federation-"));
+  for (const name of [a, b, c]) await start(name);
+});
+
+afterAll(async () => {
+  for (const server of servers.values()) await server.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe("a room across three servers", () => {
+  it("invites a sponsor, lets a leaf join, carries messages and state everywhere, survives a restart", async () => {
+    const alice = await user("alice", a);
+    const bob = await user("bob", b);
+    const carol = await user("carol", c);
+    const { roomId } = await alice.createRoom({
+      clientId: "room-1",
+      name: "across",
+      joinRule: "open",
+    });
+
+    // Alice (the room's admin) invites bob: B joins the sponsor set and bob hears of it.
+    await alice.act(roomId, { type: "invite", target: "bob@b.test" });
+    await eventually(async () => {
+      const rooms = await bob.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
+        "GET",
+        "/rooms",
+      );
+      return rooms.rooms.some((room) => room.roomId === roomId && room.membership === "invited");
+    });
+    await bob.act(roomId, { type: "join" });
+    await eventually(async () => {
+      const state = await alice.request<{ sponsors: string[] }>("GET", `/rooms/${roomId}`);
+      return state.sponsors.includes(b);
+    });
+
+    // Carol joins the open room through A: C follows it as a leaf.
+    await carol.request("POST", `/rooms/${roomId}/actions`, {
+      action: { type: "join" },
+      via: [a],
+    });
+    const carolState = await carol.request<{ membership: string; sponsors: string[] }>(
+      "GET",
+      `/rooms/${roomId}`,
+    );
+    expect(carolState.membership).toBe("joined");
+    expect(carolState.sponsors).not.toContain(c);
+
+    await alice.send(roomId, "hello from a", { clientId: "a1" });
+    await bob.send(roomId, "hello from b", { clientId: "b1" });
+    await carol.send(roomId, "hello from c", { clientId: "c1" });
+    const expected = ["hello from a", "hello from b", "hello from c"];
+    for (const client of [alice, bob, carol]) {
+      await eventually(async () => (await messagesSeenBy(client, roomId)).length === 3);
+      expect((await messagesSeenBy(client, roomId)).sort()).toEqual(expected);
+    }
+
+    // A state change made on the leaf's side is visible everywhere.
+    await alice.act(roomId, { type: "set-topic", topic: "federated" });
+    for (const client of [bob, carol]) {
+      await eventually(async () => {
+        const state = await client.request<{ topic: string }>("GET", `/rooms/${roomId}`);
+        return state.topic === "federated";
+      });
+    }
+
+    // B restarts while the others keep talking; nothing is lost or doubled.
+    await serverOf(b).close();
+    servers.delete(b);
+    await alice.send(roomId, "while b was away", { clientId: "a2" });
+    await carol.send(roomId, "c too", { clientId: "c2" });
+    const restarted = await start(b);
+    const bobAgain = new ParleyClient({ baseUrl: restarted.url, serverName: b, device: newDevice() });
+    await bobAgain.login("bob", password);
+    await bobAgain.send(roomId, "b is back", { clientId: "b2" });
+    const all = [...expected, "while b was away", "c too", "b is back"].sort();
+    for (const client of [alice, bobAgain, carol]) {
+      await eventually(async () => (await messagesSeenBy(client, roomId)).length === all.length);
+      expect((await messagesSeenBy(client, roomId)).sort()).toEqual(all);
+    }
+  });
+});
