@@ -1,17 +1,9 @@
-// A device's identity on the client side: its Ed25519 key pair (made on the
-// device, never sent anywhere), its id (the public key in base64url), and the
-// device identity record it signs for its homeserver to attest.
+// A device's identity for the command's tools and the tests: the SDK's
+// device keys (@parley/client) with the signature provider they use, so the
+// records and signatures here are exactly the SDK's.
 
-import {
-  type DeviceId,
-  deviceIdFromPublicKey,
-  encodeBase64url,
-  type KeyPair,
-  keyPairFromSeed,
-  type SignatureProvider,
-  signDeviceRecord,
-  type UserId,
-} from "@parley/protocol";
+import { deviceKeysFromSeed, generateDeviceKeys, signDeviceRecordRequest } from "@parley/client";
+import type { DeviceId, KeyPair, SignatureProvider, UserId } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 
 export interface Device {
@@ -20,20 +12,15 @@ export interface Device {
   readonly deviceId: DeviceId;
 }
 
-/** One year, inside the protocol's 366-day bound for a record's validity. */
-const recordValidityMs = 365 * 24 * 60 * 60 * 1000;
-
 export function newDevice(provider: SignatureProvider = nodeSignatureProvider): Device {
-  const keyPair = provider.generateKeyPair();
-  return { provider, keyPair, deviceId: deviceIdFromPublicKey(keyPair.publicKey) };
+  return { provider, ...generateDeviceKeys(provider) };
 }
 
 export function deviceFromSeed(
   secretSeed: Uint8Array,
   provider: SignatureProvider = nodeSignatureProvider,
 ): Device {
-  const keyPair = keyPairFromSeed(provider, secretSeed);
-  return { provider, keyPair, deviceId: deviceIdFromPublicKey(keyPair.publicKey) };
+  return { provider, ...deviceKeysFromSeed(provider, secretSeed) };
 }
 
 /** The signed record request (base64url) a device sends with register or login. */
@@ -42,13 +29,9 @@ export function deviceRecordRequest(
   user: UserId,
   options: { readonly nowMs: number; readonly sequence?: number },
 ): string {
-  const bytes = signDeviceRecord(device.provider, device.keyPair, {
+  return signDeviceRecordRequest(device.provider, device, {
     user,
     sequence: options.sequence ?? 1,
-    linkedDeviceKeys: [],
-    // A minute back, so a server whose clock runs slightly behind accepts it.
-    validFromMs: options.nowMs - 60_000,
-    validUntilMs: options.nowMs - 60_000 + recordValidityMs,
+    nowMs: options.nowMs,
   });
-  return encodeBase64url(bytes);
 }

@@ -3,6 +3,7 @@
 // errors as ClientError with the wire code. It keeps no state beyond the
 // base URL and the access token.
 
+import { ServerError, signSessionChallenge } from "@parley/client";
 import {
   decodeBase64url,
   encodeBase64url,
@@ -13,27 +14,27 @@ import {
   type UserId,
 } from "@parley/protocol";
 import type { EventJson } from "@parley/server";
-import { signSessionChallenge } from "@parley/server/session-proof";
 import { type Device, deviceRecordRequest } from "./device.ts";
 
 export const clientApiPath = "/_parley/client/v1";
 
-export class ClientError extends Error {
-  override readonly name = "ClientError";
-  readonly status: number;
-  readonly code: string;
-  readonly roomCode: string | undefined;
-  readonly retryAfterMs: number | undefined;
-
+/**
+ * An error answer of the API: the SDK's ServerError (code from the table,
+ * HTTP status, `roomCode`, `retryAfterMs`), built from a status and a body,
+ * with the code at the front of its message.
+ */
+export class ClientError extends ServerError {
   constructor(
     status: number,
     body: { code?: unknown; message?: unknown; roomCode?: unknown; retryAfterMs?: unknown },
   ) {
-    super(`${String(body.code)}: ${String(body.message)}`);
-    this.status = status;
-    this.code = typeof body.code === "string" ? body.code : "unknown";
-    this.roomCode = typeof body.roomCode === "string" ? body.roomCode : undefined;
-    this.retryAfterMs = typeof body.retryAfterMs === "number" ? body.retryAfterMs : undefined;
+    const parsed = ServerError.fromBody(status, body);
+    // "code: message", as the command's tools print it.
+    super(parsed.code, `${parsed.code}: ${parsed.message}`, {
+      status,
+      roomCode: parsed.roomCode,
+      retryAfterMs: parsed.retryAfterMs,
+    });
   }
 }
 
@@ -101,9 +102,8 @@ export class ParleyClient {
     const { challenge } = await this.request<{ challenge: string }>("POST", "/session/challenge", {
       deviceId: this.device.deviceId,
     });
-    const signature = signSessionChallenge(this.device.provider, this.device.keyPair, {
+    const signature = signSessionChallenge(this.device.provider, this.device, {
       challenge: decodeBase64url(challenge),
-      deviceId: this.device.deviceId,
       server: this.serverName,
     });
     const grant = await this.request<{ accessToken: string; expiresAtMs: number; userId: string }>(

@@ -1,8 +1,10 @@
 /**
- * @parley/cli/client: the small client the `parley` command, the story tests
- * and the benchmarks use to talk to a homeserver — device keys and records,
- * the HTTP client API, and the live stream. A full client SDK (MLS, local
- * store, sync) is a separate package to come; this one only speaks the API.
+ * @parley/cli/client: the raw protocol client the `parley` tools, the
+ * server's story tests and the benchmarks use to talk to a homeserver — one
+ * request at a time, frames as they come, no retries, no reconnects — so a
+ * test sees exactly what the server does. Device keys, records, session
+ * proofs and errors are the SDK's (@parley/client); applications use the
+ * SDK itself.
  */
 export { type Device, deviceFromSeed, deviceRecordRequest, newDevice } from "./device.ts";
 export {
