@@ -27,7 +27,7 @@ import {
   type KeyPackageBundle,
   loadSponsorGroup,
   type MlsCrypto,
-  type MlsCryptoProviderName,
+  type MlsCryptoOptions,
   type MlsMember,
   openMemberState,
   type PendingCommit,
@@ -37,9 +37,50 @@ import {
   type SponsorGroup,
   sealMemberState,
 } from "@parley/mls";
+import { nodePrimitives } from "@parley/mls/node";
 import { keyPairFromSeed, parseUserId, roomIdFromBytes, sha256 } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { type Benchmark, type BenchmarkOptions, type Figure, median } from "./harness.ts";
+
+/** One way of running the cipher suite: a ts-mls provider, with or without Parley's node:crypto primitives. */
+interface CryptoVariant {
+  readonly label: string;
+  readonly options: Omit<MlsCryptoOptions, "signatureProvider">;
+}
+
+const variants: readonly CryptoVariant[] = [
+  { label: "webcrypto", options: { provider: "webcrypto" } },
+  { label: "noble", options: { provider: "noble" } },
+  { label: "node:crypto", options: { provider: "webcrypto", primitives: nodePrimitives } },
+];
+
+/** A median with the smallest and largest of the rounds it was taken from. */
+interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+}
+
+function spreadOf(values: readonly number[]): Spread {
+  return {
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    rounds: values.length,
+  };
+}
+
+function spreadNote(spread: Spread, unit: string): string {
+  const digits = (value: number) => (value >= 100 ? value.toFixed(0) : value.toPrecision(3));
+  return `median of ${spread.rounds}, min–max ${digits(spread.min)}–${digits(spread.max)} ${unit}`;
+}
+
+/** CPU time of this process (every thread, so WebCrypto's pool counts too), in milliseconds. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
 
 const roomId = roomIdFromBytes(
   sha256(new TextEncoder().encode("parley bench room")).subarray(0, 16),
@@ -62,19 +103,22 @@ function identity(index: number): DeviceIdentity {
   };
 }
 
+/**
+ * Runs `operation` once to warm up (JIT, caches), then `rounds` times, and
+ * returns the spread of the timed rounds with the last result.
+ */
 async function timed<Result>(
   rounds: number,
   operation: () => Promise<Result>,
-): Promise<[number, Result]> {
+): Promise<[Spread, Result]> {
+  let result = await operation();
   const times: number[] = [];
-  let result: Result | undefined;
   for (let round = 0; round < rounds; round += 1) {
     const start = performance.now();
     result = await operation();
     times.push(performance.now() - start);
   }
-  if (result === undefined) throw new Error("no rounds");
-  return [median(times), result];
+  return [spreadOf(times), result];
 }
 
 function expectKind<Value extends { readonly kind: string }, Kind extends Value["kind"]>(
@@ -135,15 +179,15 @@ class BenchGroup {
     figures.push(
       {
         name: `${label}: add N devices in one commit`,
-        value: addMs,
+        value: addMs.median,
         unit: "ms",
-        note: "committer side",
+        note: `committer side; ${spreadNote(addMs, "ms")}`,
       },
       {
         name: `${label}: join from the Welcome`,
-        value: joinMs,
+        value: joinMs.median,
         unit: "ms",
-        note: `Welcome + tree ${kilobytes.toFixed(0)} KB`,
+        note: `Welcome + tree ${kilobytes.toFixed(0)} KB; ${spreadNote(joinMs, "ms")}`,
       },
     );
     return new BenchGroup(
@@ -180,21 +224,21 @@ class BenchGroup {
     figures.push(
       {
         name: `${label}: process a commit as a member (${tree})`,
-        value: processMs,
+        value: processMs.median,
         unit: "ms",
-        ...(target === undefined ? {} : { note: target }),
+        note: `${target === undefined ? "" : `${target}; `}${spreadNote(processMs, "ms")}`,
       },
       {
         name: `${label}: sponsor checks the commit (${tree})`,
-        value: sponsorMs,
+        value: sponsorMs.median,
         unit: "ms",
-        note: "public view, no secrets",
+        note: `public view, no secrets; ${spreadNote(sponsorMs, "ms")}`,
       },
       {
         name: `${label}: create the commit (${tree})`,
-        value: prepareMs,
+        value: prepareMs.median,
         unit: "ms",
-        note: `${pending.commit.length} bytes`,
+        note: `${pending.commit.length} bytes; ${spreadNote(prepareMs, "ms")}`,
       },
     );
   }
@@ -233,58 +277,67 @@ class BenchGroup {
     }
   }
 
-  async measureMessages(figures: Figure[], label: string, library: MlsCrypto): Promise<void> {
-    const measured = await this.exchange(this.crypto);
-    const withLibrary = await this.exchange(library);
+  /**
+   * Alice encrypts and the receiver decrypts 200-byte messages, after a
+   * warm-up of `warmUpMessages`. Each round's rate is measured on the wall
+   * clock and on this process's CPU time; the CPU figure moves less with
+   * the machine's load.
+   */
+  async measureMessages(figures: Figure[], label: string): Promise<void> {
+    const warmUpMessages = Math.min(20, this.scale.messages);
+    await this.exchange(warmUpMessages);
+    const pairRates: number[] = [];
+    const cpuRates: number[] = [];
+    let encryptMs = 0;
+    let decryptMs = 0;
+    for (let round = 0; round < Math.max(5, this.scale.rounds); round += 1) {
+      const startMs = performance.now();
+      const startCpuMs = cpuMs();
+      const split = await this.exchange(this.scale.messages);
+      encryptMs += split.encryptMs;
+      decryptMs += split.decryptMs;
+      pairRates.push((this.scale.messages * 1000) / (performance.now() - startMs));
+      cpuRates.push((this.scale.messages * 1000) / Math.max(cpuMs() - startCpuMs, 0.001));
+    }
+    const pairs = spreadOf(pairRates);
+    const cpu = spreadOf(cpuRates);
+    const count = this.scale.messages * pairRates.length;
     figures.push(
       {
         name: `${label}: encrypt + decrypt (200 B)`,
-        value: measured.pairsPerSecond,
+        value: pairs.median,
         unit: "msg/s",
-        note: "one client encrypts, one decrypts; target 2,000 msg/s",
+        note: `one client encrypts, one decrypts; target 2,000 msg/s; ${spreadNote(pairs, "msg/s")}`,
       },
-      { name: `${label}: encrypt alone`, value: measured.encryptsPerSecond, unit: "msg/s" },
-      { name: `${label}: decrypt alone`, value: measured.decryptsPerSecond, unit: "msg/s" },
       {
-        name: `${label}: encrypt + decrypt, ts-mls's own Ed25519 adapter`,
-        value: withLibrary.pairsPerSecond,
+        name: `${label}: encrypt + decrypt per CPU second`,
+        value: cpu.median,
         unit: "msg/s",
-        note: "imports the key for every signature",
+        note: `process CPU time, all threads; ${spreadNote(cpu, "msg/s")}`,
       },
+      { name: `${label}: encrypt alone`, value: (count * 1000) / encryptMs, unit: "msg/s" },
+      { name: `${label}: decrypt alone`, value: (count * 1000) / decryptMs, unit: "msg/s" },
     );
   }
 
-  /** Alice encrypts and the receiver decrypts, with `crypto`; median rate of the rounds. */
-  private async exchange(crypto: MlsCrypto) {
-    const pairRates: number[] = [];
+  /** `messages` encrypt-then-decrypt pairs; the time spent in each half. */
+  private async exchange(messages: number) {
     let encryptMs = 0;
     let decryptMs = 0;
-    for (let round = 0; round < Math.max(3, this.scale.rounds); round += 1) {
-      const start = performance.now();
-      for (let index = 0; index < this.scale.messages; index += 1) {
-        const before = performance.now();
-        const encrypted = expectKind(
-          await encryptMessage({ ...this.alice, crypto }, payload),
-          "encrypted",
-        );
-        const between = performance.now();
-        const decrypted = expectKind(
-          await processMessage({ ...this.receiver, crypto }, encrypted.message),
-          "application",
-        );
-        decryptMs += performance.now() - between;
-        encryptMs += between - before;
-        this.alice = { ...encrypted.member, crypto: this.crypto };
-        this.receiver = { ...decrypted.member, crypto: this.crypto };
-      }
-      pairRates.push((this.scale.messages * 1000) / (performance.now() - start));
+    for (let index = 0; index < messages; index += 1) {
+      const before = performance.now();
+      const encrypted = expectKind(await encryptMessage(this.alice, payload), "encrypted");
+      const between = performance.now();
+      const decrypted = expectKind(
+        await processMessage(this.receiver, encrypted.message),
+        "application",
+      );
+      decryptMs += performance.now() - between;
+      encryptMs += between - before;
+      this.alice = encrypted.member;
+      this.receiver = decrypted.member;
     }
-    const count = this.scale.messages * pairRates.length;
-    return {
-      pairsPerSecond: median(pairRates),
-      encryptsPerSecond: (count * 1000) / encryptMs,
-      decryptsPerSecond: (count * 1000) / decryptMs,
-    };
+    return { encryptMs, decryptMs };
   }
 
   async measureSealing(figures: Figure[], label: string): Promise<void> {
@@ -296,16 +349,19 @@ class BenchGroup {
     );
     figures.push({
       name: `${label}: seal + open member state`,
-      value: sealMs + openMs,
+      value: sealMs.median + openMs.median,
       unit: "ms",
       note: `${(sealed.length / 1024).toFixed(0)} KB sealed, past epochs included`,
     });
   }
 }
 
-async function measure(provider: MlsCryptoProviderName, scale: Scale): Promise<Figure[]> {
-  const crypto = await createMlsCrypto({ signatureProvider: nodeSignatureProvider, provider });
-  const label = `${provider}, N=${scale.members}`;
+async function measure(variant: CryptoVariant, scale: Scale): Promise<Figure[]> {
+  const crypto = await createMlsCrypto({
+    signatureProvider: nodeSignatureProvider,
+    ...variant.options,
+  });
+  const label = `${variant.label}, N=${scale.members}`;
   const figures: Figure[] = [];
   const group = await BenchGroup.addEveryone(crypto, scale, figures, label);
   const target = scale.members === 100 ? "target < 100 ms" : undefined;
@@ -314,12 +370,7 @@ async function measure(provider: MlsCryptoProviderName, scale: Scale): Promise<F
     await group.fillTree();
     await group.measureUpdate(figures, label, "tree filled", target);
   }
-  const library = await createMlsCrypto({
-    signatureProvider: nodeSignatureProvider,
-    provider,
-    reuseImportedSignatureKeys: false,
-  });
-  await group.measureMessages(figures, label, library);
+  await group.measureMessages(figures, label);
   await group.measureSealing(figures, label);
   return figures;
 }
@@ -336,8 +387,8 @@ export const mlsBenchmark: Benchmark = {
           { members: 500, rounds: 3, messages: 100, fill: false },
         ];
     const figures: Figure[] = [];
-    for (const provider of ["webcrypto", "noble"] as const) {
-      for (const scale of scales) figures.push(...(await measure(provider, scale)));
+    for (const variant of variants) {
+      for (const scale of scales) figures.push(...(await measure(variant, scale)));
     }
     return figures;
   },

@@ -51,6 +51,7 @@ export {
   type MlsCryptoProviderName,
   parleyCipherSuiteName,
 } from "./crypto/mls-crypto.ts";
+export type { MlsPrimitives } from "./crypto/primitives.ts";
 export {
   type MlsFailure,
   type MlsFailureCode,

@@ -13,6 +13,7 @@ import {
   type MlsCrypto,
   type MlsCryptoProviderName,
 } from "../src/crypto/mls-crypto.ts";
+import { nodePrimitives } from "../src/crypto/node-primitives.ts";
 
 /** Deterministic device identities for tests: the same label gives the same key. */
 export function deviceIdentity(user: string, label = "phone"): DeviceIdentity {
@@ -38,12 +39,18 @@ export function testNowMs(): number {
   return Math.floor(Date.now() / 1000) * 1000;
 }
 
-const cryptoByProvider = new Map<MlsCryptoProviderName, Promise<MlsCrypto>>();
+/** A ts-mls provider, or "node": the default provider with Parley's node:crypto primitives. */
+export type TestCryptoName = MlsCryptoProviderName | "node";
 
-export function testCrypto(provider: MlsCryptoProviderName = "webcrypto"): Promise<MlsCrypto> {
+const cryptoByProvider = new Map<TestCryptoName, Promise<MlsCrypto>>();
+
+export function testCrypto(provider: TestCryptoName = "webcrypto"): Promise<MlsCrypto> {
   let crypto = cryptoByProvider.get(provider);
   if (crypto === undefined) {
-    crypto = createMlsCrypto({ signatureProvider: nobleSignatureProvider, provider });
+    crypto =
+      provider === "node"
+        ? createMlsCrypto({ signatureProvider: nobleSignatureProvider, primitives: nodePrimitives })
+        : createMlsCrypto({ signatureProvider: nobleSignatureProvider, provider });
     cryptoByProvider.set(provider, crypto);
   }
   return crypto;

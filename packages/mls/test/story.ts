@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { DeviceIdentity } from "../src/credential/identity.ts";
-import type { MlsCrypto, MlsCryptoProviderName } from "../src/crypto/mls-crypto.ts";
+import type { MlsCrypto } from "../src/crypto/mls-crypto.ts";
 import { generateKeyPackages, type KeyPackageBundle } from "../src/key-package/generate.ts";
 import { encryptMessage } from "../src/member/application.ts";
 import { type CommitIntent, type PendingCommit, prepareCommit } from "../src/member/commit.ts";
@@ -12,7 +12,15 @@ import { type ProcessOutcome, processMessage } from "../src/member/process.ts";
 import { checkCommit } from "../src/sponsor/commit-check.ts";
 import { checkProposal, loadSponsorGroup, type SponsorGroup } from "../src/sponsor/public-group.ts";
 import { encodeContext } from "../src/ts-mls-internals.ts";
-import { deviceIdentity, readText, testCrypto, testNowMs, testRoom, text } from "./devices.ts";
+import {
+  deviceIdentity,
+  readText,
+  type TestCryptoName,
+  testCrypto,
+  testNowMs,
+  testRoom,
+  text,
+} from "./devices.ts";
 
 interface Device {
   readonly identity: DeviceIdentity;
@@ -35,7 +43,7 @@ export class GroupStory {
 
   private constructor(readonly crypto: MlsCrypto) {}
 
-  static async createdBy(name: string, provider?: MlsCryptoProviderName): Promise<GroupStory> {
+  static async createdBy(name: string, provider?: TestCryptoName): Promise<GroupStory> {
     const story = new GroupStory(await testCrypto(provider));
     const device = story.device(name);
     const created = await createRoomGroup(story.crypto, device.identity, {

@@ -20,6 +20,7 @@ import {
 } from "ts-mls";
 import { credentialOf, verifyCredential } from "../credential/identity.ts";
 import { mlsLimits } from "../limits.ts";
+import type { MlsPrimitives } from "./primitives.ts";
 import { reuseImportedKeys } from "./signature-keys.ts";
 
 /**
@@ -56,11 +57,20 @@ export interface MlsCryptoOptions {
    * adapter unchanged, for comparison.
    */
   readonly reuseImportedSignatureKeys?: boolean;
+  /**
+   * Hash, HKDF, AES-GCM and Ed25519 to use instead of the provider's: on
+   * Node, `nodePrimitives` from `@parley/mls/node` (synchronous OpenSSL; see
+   * crypto/node-primitives.ts for why). HPKE and key generation stay the
+   * provider's. Overrides `reuseImportedSignatureKeys`.
+   */
+  readonly primitives?: MlsPrimitives;
 }
 
 /** Everything cryptographic the MLS layer uses, made once and passed to every call. */
 export interface MlsCrypto {
   readonly providerName: MlsCryptoProviderName;
+  /** The name of the replacement primitives in use, or null for the provider's own. */
+  readonly primitivesName: string | null;
   readonly cipherSuite: CiphersuiteImpl;
   readonly clientConfig: ClientConfig;
   readonly signatureProvider: SignatureProvider;
@@ -79,19 +89,49 @@ export async function createMlsCrypto(options: MlsCryptoOptions): Promise<MlsCry
     getCiphersuiteFromName(parleyCipherSuiteName),
     providerName === "noble" ? nobleCryptoProvider : defaultCryptoProvider,
   );
-  const signature =
-    options.reuseImportedSignatureKeys === false
-      ? library.signature
-      : reuseImportedKeys(library.signature);
-  const cipherSuite: CiphersuiteImpl = { ...library, signature, rng: { randomBytes } };
+  const cipherSuite = withPrimitives(library, options, randomBytes);
   const clientConfig = makeClientConfig(options.signatureProvider, pastEpochWindow);
   return {
     providerName,
+    primitivesName: options.primitives?.name ?? null,
     cipherSuite,
     clientConfig,
     signatureProvider: options.signatureProvider,
     randomBytes,
     pastEpochWindow,
+  };
+}
+
+/** The provider's suite with our randomness and, if given, the replacement primitives. */
+function withPrimitives(
+  library: CiphersuiteImpl,
+  options: MlsCryptoOptions,
+  randomBytes: RandomBytes,
+): CiphersuiteImpl {
+  const rng = { randomBytes };
+  const primitives = options.primitives;
+  if (primitives === undefined) {
+    const signature =
+      options.reuseImportedSignatureKeys === false
+        ? library.signature
+        : reuseImportedKeys(library.signature);
+    return { ...library, signature, rng };
+  }
+  return {
+    ...library,
+    rng,
+    hash: primitives.hash,
+    kdf: primitives.kdf,
+    hpke: {
+      ...library.hpke,
+      encryptAead: primitives.aead.encrypt,
+      decryptAead: primitives.aead.decrypt,
+    },
+    signature: {
+      keygen: () => library.signature.keygen(),
+      sign: primitives.ed25519.sign,
+      verify: primitives.ed25519.verify,
+    },
   };
 }
 

@@ -2,8 +2,8 @@ import { describe, expect, test } from "vitest";
 import { GroupStory } from "../story.ts";
 
 describe("three members create a group, chat, add a fourth, remove one", () => {
-  test("the story", async () => {
-    const story = await GroupStory.createdBy("alice");
+  test.each(["webcrypto", "node"] as const)("the story, %s primitives", async (primitives) => {
+    const story = await GroupStory.createdBy("alice", primitives);
     await story.add("alice", "bob", "carol");
 
     const hello = await story.send("alice", "hello bob and carol");
