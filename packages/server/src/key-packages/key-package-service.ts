@@ -6,6 +6,7 @@
 // claim handler both answer through `claimForUsers`.
 
 import { createMlsCrypto, type MlsCrypto, mlsLimits, verifyKeyPackageBytes } from "@parley/mls";
+import { nodePrimitives } from "@parley/mls/node";
 import {
   type DeviceId,
   ParleyError,
@@ -59,7 +60,10 @@ export class KeyPackageService {
   constructor(dependencies: KeyPackageServiceDependencies) {
     this.#storage = dependencies.storage;
     this.#nowMs = dependencies.nowMs;
-    this.#crypto = createMlsCrypto({ signatureProvider: dependencies.signatureProvider });
+    this.#crypto = createMlsCrypto({
+      signatureProvider: dependencies.signatureProvider,
+      primitives: nodePrimitives,
+    });
   }
 
   /**
