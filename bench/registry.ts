@@ -1,6 +1,7 @@
 import { fanoutBenchmark } from "./fanout.ts";
 import { federationStorageBenchmark } from "./federation-storage.ts";
 import type { Benchmark } from "./harness.ts";
+import { linksBenchmark } from "./links.ts";
 import { mlsBenchmark } from "./mls.ts";
 import { protocolBenchmark } from "./protocol.ts";
 import { raftBenchmark } from "./raft.ts";
@@ -12,4 +13,5 @@ export const benchmarks: readonly Benchmark[] = [
   raftBenchmark,
   mlsBenchmark,
   federationStorageBenchmark,
+  linksBenchmark,
 ];

@@ -26,6 +26,27 @@ export {
 } from "./config/load.ts";
 export { environmentVariableName, settingPaths } from "./config/settings.ts";
 export {
+  type DocumentFetcher,
+  keyDocumentUrl,
+  PeerDirectory,
+  type PeerDirectoryOptions,
+  type PeerKeys,
+  wellKnownDocumentPath,
+} from "./federation/discovery/peer-directory.ts";
+export { registerKeyDocumentRoute } from "./federation/discovery/well-known-route.ts";
+export {
+  InProcessLinks,
+  InProcessNetwork,
+  type InProcessNetworkOptions,
+} from "./federation/links/in-process-links.ts";
+export { defaultLinkLimits, type LinkLimits } from "./federation/links/limits.ts";
+export type { Delivery, FederationLinks, LinkHandlers } from "./federation/links/link-api.ts";
+export {
+  federationLinkPath,
+  LinkManager,
+  type LinkManagerOptions,
+} from "./federation/links/link-manager.ts";
+export {
   DatabaseFederationStorage,
   type DatabaseFederationStorageOptions,
 } from "./federation/storage/database-federation-storage.ts";

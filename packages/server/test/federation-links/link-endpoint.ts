@@ -33,8 +33,9 @@ export const provider = nodeSignatureProvider;
 /** Short timers, so link tests see heartbeats, timeouts and back-off within a second. */
 export const fastLimits: Partial<LinkLimits> = {
   handshakeTimeoutMs: 2_000,
-  heartbeatIntervalMs: 100,
-  heartbeatTimeoutMs: 400,
+  heartbeatIntervalMs: 200,
+  // Long enough that a loaded machine's event-loop stalls do not drop links.
+  heartbeatTimeoutMs: 2_000,
   retransmitTimeoutMs: 2_000,
   reconnectDelayMinMs: 20,
   reconnectDelayMaxMs: 200,

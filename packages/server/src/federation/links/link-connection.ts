@@ -266,10 +266,10 @@ export class LinkConnection {
 
   async #onHello(hello: HelloFrame): Promise<void> {
     const { identity, directory, clock, provider } = this.#dependencies;
-    const initiator = parseServerName(hello.initiator);
     if (hello.responder !== identity.name) {
       throw new ParleyError("server_mismatch", `this is ${identity.name}, not ${hello.responder}`);
     }
+    const initiator = parseServerName(hello.initiator);
     if (initiator === identity.name)
       throw new ParleyError("forbidden", "a server does not link to itself");
     const version = chooseVersion(hello.versions, linkVersions);

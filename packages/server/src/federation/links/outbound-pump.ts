@@ -41,6 +41,12 @@ export class OutboundPump {
   /** A new link to the peer: what it says it received is acknowledged, and sending starts after it. */
   linkStarted(outbound: PeerOutbound, peerReceivedSequence: number): void {
     const nowMs = this.#dependencies.clock.nowMs();
+    // A peer that received more than this server ever numbered saw an earlier
+    // life of it (storage lost): numbering continues after the peer's mark, or
+    // new frames would look like duplicates to it.
+    if (peerReceivedSequence > outbound.lastSequence && outbound.queuedFrames === 0) {
+      outbound.skipTo(peerReceivedSequence);
+    }
     const received = Math.min(peerReceivedSequence, outbound.lastSequence);
     if (outbound.acknowledge(received, nowMs)) this.acknowledged(outbound);
     outbound.nextToSend = outbound.acknowledged + 1;

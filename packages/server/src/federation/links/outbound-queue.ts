@@ -95,6 +95,14 @@ export class PeerOutbound {
     return true;
   }
 
+  /** Continues numbering after `sequence`; only for an empty queue. */
+  skipTo(sequence: number): void {
+    if (this.queuedFrames + this.pendingFrames !== 0 || sequence <= this.lastSequence) return;
+    this.lastSequence = sequence;
+    this.acknowledged = sequence;
+    this.nextToSend = sequence + 1;
+  }
+
   /** Sent on the current link and not acknowledged. */
   get inFlightFrames(): number {
     return this.nextToSend - 1 - this.acknowledged;
