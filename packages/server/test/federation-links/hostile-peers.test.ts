@@ -109,7 +109,7 @@ describe("hostile peers", () => {
     await waitUntil(
       "declared down",
       () => beta.handlers.events.includes(`down ${identity.name}`),
-      5_000,
+      10_000,
     );
     expect(beta.requireLinks().isUp(identity.name)).toBe(false);
   });
