@@ -97,6 +97,13 @@ export class LinkEndpoint {
     return new LinkEndpoint(label, await mkdtemp(join(tmpdir(), `parley-links-${label}-`)));
   }
 
+  /** An endpoint over an existing directory, on a given port (0: any), for a process restarted by a test. */
+  static at(label: string, directory: string, port: number): LinkEndpoint {
+    const endpoint = new LinkEndpoint(label, directory);
+    endpoint.#port = port;
+    return endpoint;
+  }
+
   get running(): boolean {
     return this.links !== null;
   }
