@@ -6,6 +6,11 @@ import { register } from "tsx/esm/api";
 
 register();
 const { ensureWebClientBuilt } = await import("../packages/web/scripts/ensure-built.ts");
-await ensureWebClientBuilt((line) => process.stdout.write(`${line}\n`));
+try {
+  await ensureWebClientBuilt((line) => process.stdout.write(`${line}\n`));
+} catch (error) {
+  // The server runs without it; its page at / says how to build the client.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+}
 process.argv.splice(2, 0, "server");
 await import("../packages/cli/src/main.ts");

@@ -21,8 +21,8 @@ const chromiumPath = "/usr/bin/chromium";
 const screenshots = fileURLToPath(new URL("../test-results/", import.meta.url));
 const ciValue = process.env["CI"] ?? "";
 const inCi = ciValue !== "" && ciValue !== "false";
-/** Any one wait for the page; generous for a loaded two-core machine. */
-const stepTimeoutMs = 30_000;
+/** Any one wait for the page; generous for a loaded two-core machine running every suite. */
+const stepTimeoutMs = 60_000;
 const desktop = { width: 1200, height: 800 };
 const phone = { width: 390, height: 760 };
 
@@ -111,7 +111,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
   }
 
   it("two people sign up, create a room, invite, chat both ways and keep history across a reload", {
-    timeout: 240_000,
+    timeout: 600_000,
   }, async () => {
     try {
       await story();
