@@ -81,7 +81,13 @@ export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
             Sign out
           </button>
         </header>
-        <ConnectionBanner connection={state.connection} onReconnect={() => model.client.start()} />
+        <ConnectionBanner
+          connection={state.connection}
+          onReconnect={() => {
+            // Syncs the room list again too, in case the first start failed.
+            model.start().catch(() => undefined);
+          }}
+        />
         <div className="sidebar-actions row">
           <button type="button" className="primary grow" onClick={() => setDialog("create")}>
             New room

@@ -15,7 +15,7 @@ import type {
 import { parseRoomId, parseUserId, type RoomId } from "@parley/protocol";
 import { describeError, UserFacingError, type UserTask } from "../errors/error-messages.ts";
 import type { RoomCache } from "../storage/room-cache.ts";
-import { newestSequence } from "../timeline/merge.ts";
+import { mergeTimeline, newestSequence } from "../timeline/merge.ts";
 import {
   addEvents,
   type ChatState,
@@ -89,7 +89,8 @@ export class ChatModel {
    * the saved session is gone for good).
    */
   async start(): Promise<void> {
-    this.#stopListening = this.client.onEvent((event) => this.#handle(event));
+    // Starting again (after a failed start) keeps the one subscription.
+    this.#stopListening ??= this.client.onEvent((event) => this.#handle(event));
     try {
       await this.#startSync();
     } catch (error) {
@@ -110,8 +111,11 @@ export class ChatModel {
           (room) => ({
             ...room,
             membership: summary.membership,
-            events: cached,
-            readThrough: markers[summary.roomId] ?? newestSequence(cached),
+            events: mergeTimeline(room.events, cached),
+            readThrough: Math.max(
+              room.readThrough,
+              markers[summary.roomId] ?? newestSequence(cached),
+            ),
           }),
           summary.membership,
         ),
@@ -133,6 +137,7 @@ export class ChatModel {
 
   async stop(): Promise<void> {
     this.#stopListening?.();
+    this.#stopListening = undefined;
     for (const [roomId, timer] of this.#cacheTimers) {
       clearTimeout(timer);
       await this.#writeCache(roomId);
