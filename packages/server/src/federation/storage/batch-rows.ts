@@ -58,7 +58,7 @@ export interface MirrorView {
 export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
   const groups: GroupRows[] = [];
   for (const { storage, rewriteFromIndex, truncates, movesOffset } of batch.groups.values()) {
-    const state = storage.state();
+    const state = storage.row();
     const from = Math.max(rewriteFromIndex, state.offsetIndex + 1);
     const entries = Number.isFinite(from) ? storage.entriesFrom(from) : [];
     groups.push({

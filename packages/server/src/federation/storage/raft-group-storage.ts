@@ -97,14 +97,13 @@ export class RaftGroupStorage implements WritableStorage {
     }
   }
 
-  /** The state to persist; the entries array is a copy, the entries are shared. */
-  state(): RaftGroupState {
+  /** The group's row as of now: everything but the entries (a flush reads those apart). */
+  row(): Omit<RaftGroupState, "entries"> {
     return {
       hardState: this.#hardState,
       snapshot: this.#snapshot,
       offsetIndex: this.#offsetIndex,
       offsetTerm: this.#offsetTerm,
-      entries: [...this.#log],
     };
   }
 

@@ -145,7 +145,7 @@ export function decodeEntry(row: EntryColumns): Entry {
 
 type GroupColumns = Omit<FederationRaftGroupsTable, "room_id" | "node_id">;
 
-export function encodeGroupRow(state: RaftGroupState): GroupColumns {
+export function encodeGroupRow(state: Omit<RaftGroupState, "entries">): GroupColumns {
   const { hardState, snapshot } = state;
   return {
     hard_term: hardState.term,
