@@ -12,7 +12,7 @@
 import type { Benchmark, BenchmarkOptions, Figure } from "./harness.ts";
 import { measureIdleGroups } from "./raft/idle-groups.ts";
 import { InProcessGroup } from "./raft/in-process.ts";
-import { etcd, failover, loopback } from "./raft/loopback-sections.ts";
+import { etcd, failover, latencyWithoutEarlyMessages, loopback } from "./raft/loopback-sections.ts";
 import { spreadOf } from "./raft/rounds.ts";
 import {
   figure,
@@ -107,7 +107,10 @@ export const raftBenchmark: Benchmark = {
     const figures = inProcess(settings);
     const ours = await loopback(settings, true);
     figures.push(...ours.figures);
-    if (!options.smoke) figures.push(...(await loopback(settings, false)).figures);
+    if (!options.smoke) {
+      figures.push(...(await latencyWithoutEarlyMessages(settings)));
+      figures.push(...(await loopback(settings, false)).figures);
+    }
     figures.push(...(await failover(settings)));
     figures.push(...(await idle(settings)));
     figures.push(...(await etcd(settings, ours.throughput, options.smoke)));

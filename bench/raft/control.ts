@@ -20,6 +20,11 @@ export interface NodeProcessOptions {
    * instead of blocking the loop.
    */
   readonly overlapSync: boolean;
+  /**
+   * Send each Ready's early messages (the leader's appends) before its
+   * write; without, they wait for the sync like the rest (for comparison).
+   */
+  readonly earlyMessages: boolean;
 }
 
 export type ParentCommand =

@@ -104,7 +104,9 @@ function turn(): void {
     const ready = node.ready();
     // The leader's appends leave at once, in parallel with its own write
     // (README, "The caller's loop"); everything else waits for the sync.
-    for (const peer of transport.send(ready.earlyMessages)) node.reportUnreachable(peer);
+    if (options.earlyMessages) {
+      for (const peer of transport.send(ready.earlyMessages)) node.reportUnreachable(peer);
+    }
     // Persist: one record, one fdatasync for the whole batch.
     if (options.overlapSync && ready.mustSync) {
       persisting = true;
@@ -127,7 +129,10 @@ function finishReady(ready: Ready): void {
   if (ready.snapshot !== null) storage.applySnapshot(ready.snapshot);
   storage.append(ready.entries);
   if (ready.hardState !== null) storage.setHardState(ready.hardState);
-  for (const peer of transport.send(ready.messages)) node.reportUnreachable(peer);
+  const messages = options.earlyMessages
+    ? ready.messages
+    : [...ready.earlyMessages, ...ready.messages];
+  for (const peer of transport.send(messages)) node.reportUnreachable(peer);
   if (ready.softState !== null && ready.softState.role !== role) {
     role = ready.softState.role;
     term = node.status().hardState.term;

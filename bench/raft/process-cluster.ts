@@ -35,6 +35,8 @@ export interface ProcessClusterOptions {
   readonly electionTimeoutTicks: number;
   readonly heartbeatIntervalTicks: number;
   readonly overlapSync: boolean;
+  /** Whether the nodes send early messages before their write (NodeProcessOptions). */
+  readonly earlyMessages: boolean;
 }
 
 interface Member {
@@ -84,6 +86,7 @@ export class ProcessCluster {
         electionTimeoutTicks: options.electionTimeoutTicks,
         heartbeatIntervalTicks: options.heartbeatIntervalTicks,
         overlapSync: options.overlapSync,
+        earlyMessages: options.earlyMessages,
       };
       const child = fork(nodeProcessPath, [JSON.stringify(nodeOptions)], {
         cwd: repositoryRoot,
