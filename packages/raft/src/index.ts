@@ -90,6 +90,7 @@ export type {
   Term,
 } from "./types.ts";
 export {
+  confStatesEqual,
   EMPTY_BYTES,
   EMPTY_CONF_STATE,
   EMPTY_HARD_STATE,

@@ -71,6 +71,13 @@ export interface ConfChange {
   readonly changes: readonly ConfChangeSingle[];
   /** Opaque application bytes carried along (for example who asked for the change). */
   readonly context: Uint8Array;
+  /**
+   * A condition (compare-and-set): the leader accepts the change only if the
+   * active configuration equals this one, so a change decided against a
+   * configuration that has since changed (a late retry, a stale view) is
+   * refused with "confStateMismatch" instead of being applied to another.
+   */
+  readonly expectedConfState?: ConfState;
 }
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
@@ -105,6 +112,19 @@ export interface ConfState {
   readonly learners: readonly NodeId[];
   readonly learnersNext: readonly NodeId[];
   readonly autoLeave: boolean;
+}
+
+/** Whether two configurations have the same members in the same roles (order does not matter). */
+export function confStatesEqual(a: ConfState, b: ConfState): boolean {
+  const same = (x: readonly NodeId[], y: readonly NodeId[]) =>
+    x.length === y.length && [...x].sort().join("\u0000") === [...y].sort().join("\u0000");
+  return (
+    a.autoLeave === b.autoLeave &&
+    same(a.voters, b.voters) &&
+    same(a.votersOutgoing, b.votersOutgoing) &&
+    same(a.learners, b.learners) &&
+    same(a.learnersNext, b.learnersNext)
+  );
 }
 
 export const EMPTY_CONF_STATE: ConfState = Object.freeze({

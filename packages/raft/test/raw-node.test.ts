@@ -415,6 +415,36 @@ describe("membership", () => {
     expect(cluster.node("1").rawNode.status().config.learners).toEqual(["2"]);
   });
 
+  it("applies a conditional change only against the expected configuration", () => {
+    const cluster = Cluster.ofSize(3);
+    cluster.elect("1");
+    const leader = cluster.node("1").rawNode;
+    const decidedAgainst = leader.status().config;
+    const addLearner = (id: string) => ({
+      transition: "auto" as const,
+      changes: [{ type: "addLearner" as const, nodeId: nodeId(id) }],
+      context: EMPTY_BYTES,
+      expectedConfState: decidedAgainst,
+    });
+    expect(leader.proposeConfChange(addLearner("4")).status).toBe("appended");
+    cluster.stabilize();
+    expect(leader.status().config.learners).toEqual(["4"]);
+    // Decided against the configuration before 4 joined: refused, both at
+    // the leader and when forwarded by a follower.
+    expect(leader.proposeConfChange(addLearner("5"))).toEqual({
+      status: "dropped",
+      reason: "confStateMismatch",
+    });
+    expect(cluster.node("2").rawNode.proposeConfChange(addLearner("5")).status).toBe("forwarded");
+    cluster.stabilize();
+    expect(leader.status().config.learners).toEqual(["4"]);
+    // Order within the lists does not matter.
+    const current = leader.status().config;
+    const reordered = { ...current, voters: [...current.voters].reverse() };
+    const result = leader.proposeConfChange({ ...addLearner("5"), expectedConfState: reordered });
+    expect(result.status).toBe("appended");
+  });
+
   function removeLeader(cluster: Cluster): void {
     const result = cluster.node("1").rawNode.proposeConfChange({
       transition: "auto",

@@ -33,6 +33,45 @@ describe("frame codec", () => {
     }
   });
 
+  it("carries a configuration change's condition, and writes no key without one", () => {
+    const alpha1 = sponsorNodeId(alpha, 1);
+    const beta = sponsorNodeId("beta.example" as ServerName, 1);
+    const change = {
+      transition: "auto" as const,
+      changes: [{ type: "removeNode" as const, nodeId: beta }],
+      context: new Uint8Array(0),
+    };
+    const expectedConfState = {
+      voters: [alpha1, beta],
+      votersOutgoing: [],
+      learners: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
+    const frameOf = (payload: typeof change & { expectedConfState?: typeof expectedConfState }) =>
+      ({
+        type: "raft",
+        messages: [
+          {
+            room,
+            message: {
+              type: "propose",
+              from: beta,
+              to: alpha1,
+              term: 0,
+              entries: [{ type: "confChange", change: payload }],
+            },
+          },
+        ],
+      }) satisfies Frame;
+    const conditional = frameOf({ ...change, expectedConfState });
+    const decoded = decodeFrame(encodeFrame(conditional));
+    expect(decoded).toEqual(conditional);
+    const plain = encodeFrame(frameOf(change));
+    expect(new TextDecoder("latin1").decode(plain)).not.toContain("expectedConfState");
+    expect(decodeFrame(plain)).toEqual(frameOf(change));
+  });
+
   it("refuses an ordinary frame over its size limit before looking further", () => {
     const body = new Uint8Array(messageBodyBytesMax);
     const messages = Array.from({ length: 70 }, (_, index) => ({

@@ -18,11 +18,14 @@ import { z } from "zod";
 import { isValidNodeId } from "./name-checks.ts";
 
 function confChangeValue(change: ConfChange): CborMap {
-  return {
+  const value: CborMap = {
     transition: change.transition,
     changes: change.changes.map((single) => ({ type: single.type, nodeId: single.nodeId })),
     context: change.context,
   };
+  // The condition is written only when present (an absent key, never null).
+  const expected = change.expectedConfState;
+  return expected === undefined ? value : { ...value, expectedConfState: confStateValue(expected) };
 }
 
 function payloadValue(payload: EntryPayload): CborMap {
@@ -116,12 +119,20 @@ const count = z.int().nonnegative();
 const node = z.custom<NodeId>(isValidNodeId, { message: "not a sponsor node id" });
 const nodes = z.array(node);
 
+const confStateSchema = z.strictObject({
+  voters: nodes,
+  votersOutgoing: nodes,
+  learners: nodes,
+  learnersNext: nodes,
+  autoLeave: z.boolean(),
+});
 const confChangeSchema = z.strictObject({
   transition: z.enum(["auto", "jointImplicit", "jointExplicit"]),
   changes: z.array(
     z.strictObject({ type: z.enum(["addVoter", "addLearner", "removeNode"]), nodeId: node }),
   ),
   context: bytes,
+  expectedConfState: confStateSchema.optional(),
 });
 const normalPayload = z.strictObject({ type: z.literal("normal"), data: bytes });
 const confChangePayload = z.strictObject({
@@ -134,13 +145,6 @@ const entrySchema = z.discriminatedUnion("type", [
   normalPayload.extend(position),
   confChangePayload.extend(position),
 ]);
-const confStateSchema = z.strictObject({
-  voters: nodes,
-  votersOutgoing: nodes,
-  learners: nodes,
-  learnersNext: nodes,
-  autoLeave: z.boolean(),
-});
 const snapshotSchema = z.strictObject({
   metadata: z.strictObject({ index: count, term: count, confState: confStateSchema }),
   data: bytes,

@@ -6,6 +6,7 @@
 import { applyConfChangeToConfig, ConfChangeError } from "../confchange/changer.ts";
 import {
   type ConfChange,
+  confStatesEqual,
   type EntryPayload,
   entryPayloadBytes,
   type LogIndex,
@@ -29,7 +30,9 @@ export type ProposalDropReason =
   /** A configuration change is still pending, or the leader has not yet committed in its term. */
   | "confChangePending"
   /** The configuration change is invalid against the current configuration. */
-  | "invalidConfChange";
+  | "invalidConfChange"
+  /** The change's `expectedConfState` is not the active configuration. */
+  | "confStateMismatch";
 
 /**
  * The outcome of a proposal. "appended" gives the index and term the leader
@@ -103,6 +106,14 @@ function confChangeRefusal(r: Raft, change: ConfChange): ProposalDropReason | nu
       `${r.id} ignoring conf change: possible unapplied conf change at index ${r.pendingConfIndex} (applied to ${r.raftLog.applied})`,
     );
     return "confChangePending";
+  }
+  // With at most one change pending, and none before the leader's first
+  // entry is applied, the active configuration is exactly the one the change
+  // will be applied to: checking the condition here is checking it there.
+  const expected = change.expectedConfState;
+  if (expected !== undefined && !confStatesEqual(expected, r.tracker.confState())) {
+    r.logger.info(`${r.id} ignoring conf change: the configuration is not the expected one`);
+    return "confStateMismatch";
   }
   try {
     applyConfChangeToConfig(r.tracker.config, change);

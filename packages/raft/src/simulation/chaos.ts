@@ -167,12 +167,19 @@ export class Chaos {
     if (running.length === 0) return;
     const via = this.random.pick(running);
     this.statistics.configurationProposals += 1;
-    const proposal: ConfChange = {
+    const unconditional: ConfChange = {
       transition: change.length > 1 && this.random.chance(0.5) ? "jointImplicit" : "auto",
       changes: change,
       // A unique context keeps two proposals of the same change apart in the log.
       context: new TextEncoder().encode(`proposal-${this.nextProposal}`),
     };
+    // Most changes are conditional on the configuration they were decided
+    // against, as Parley's membership layer makes them: a late copy then
+    // cannot re-add a node removed meanwhile. Some stay unconditional.
+    const expectedConfState = this.cluster.configuration.confState;
+    const proposal: ConfChange = this.random.chance(0.8)
+      ? { ...unconditional, expectedConfState }
+      : unconditional;
     this.nextProposal += 1;
     const described = change.map((single) => `${single.type} ${single.nodeId}`).join(", ");
     via.withRawNode((raw) => {
