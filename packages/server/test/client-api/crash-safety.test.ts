@@ -16,7 +16,13 @@ import { HomeserverProcess } from "./homeserver-process.ts";
 const senders = 4;
 /** Each sender stops after this many messages even if the crash is late. */
 const messagesPerSenderMax = 5_000;
-const loadBeforeCrashMs = 1_500;
+/**
+ * The crash comes once this many messages were acknowledged, so it always
+ * lands under load however fast the machine is; a server that cannot reach
+ * it within `loadWaitMsMax` fails the story.
+ */
+const acknowledgedBeforeCrash = 100;
+const loadWaitMsMax = 30_000;
 
 interface Sent {
   readonly clientId: string;
@@ -24,10 +30,25 @@ interface Sent {
   sequence: number | null;
 }
 
+/** Counts acknowledgements across senders and wakes the story at the threshold. */
+class LoadGauge {
+  #acknowledged = 0;
+  #reached: () => void = () => {};
+  readonly reached = new Promise<void>((resolve) => {
+    this.#reached = resolve;
+  });
+
+  acknowledge(): void {
+    this.#acknowledged += 1;
+    if (this.#acknowledged === acknowledgedBeforeCrash) this.#reached();
+  }
+}
+
 async function sendUntilCrash(
   client: ParleyClient,
   roomId: RoomId,
   sender: number,
+  gauge: LoadGauge,
 ): Promise<{ acknowledged: Sent[]; unknown: Sent[] }> {
   const acknowledged: Sent[] = [];
   const unknown: Sent[] = [];
@@ -41,6 +62,7 @@ async function sendUntilCrash(
     try {
       sent.sequence = (await client.postEnvelope(roomId, sent.envelope)).sequence;
       acknowledged.push(sent);
+      gauge.acknowledge();
     } catch {
       unknown.push(sent);
       break;
@@ -89,11 +111,21 @@ function crashStory(
       });
       for (const other of others) await other.act(roomId, { type: "join" });
 
+      const gauge = new LoadGauge();
       const load = Promise.all(
-        clients.map((client, sender) => sendUntilCrash(client, roomId, sender)),
+        clients.map((client, sender) => sendUntilCrash(client, roomId, sender, gauge)),
       );
-      await new Promise((resolve) => setTimeout(resolve, loadBeforeCrashMs));
+      let waited: ReturnType<typeof setTimeout> | undefined;
+      const tooSlow = new Promise<"too-slow">((resolve) => {
+        waited = setTimeout(() => resolve("too-slow"), loadWaitMsMax);
+      });
+      const loaded = await Promise.race([gauge.reached.then(() => "loaded" as const), tooSlow]);
+      clearTimeout(waited);
       await server.kill();
+      expect(
+        loaded,
+        `fewer than ${acknowledgedBeforeCrash} acknowledged in ${loadWaitMsMax} ms`,
+      ).toBe("loaded");
       const outcomes = await load;
       await server.restart();
 
@@ -129,7 +161,7 @@ function crashStory(
         }
         acknowledgedCount += outcome.acknowledged.length;
       }
-      expect(acknowledgedCount).toBeGreaterThan(50);
+      expect(acknowledgedCount).toBeGreaterThanOrEqual(acknowledgedBeforeCrash);
       expect(messages.length).toBe(
         outcomes.reduce(
           (total, outcome) => total + outcome.acknowledged.length + outcome.unknown.length,
