@@ -5,11 +5,15 @@
 
 import {
   decodeBase64url,
+  decodeCanonical,
   encodeBase64url,
+  limits,
   makeUserId,
   parseServerName,
+  type ServerName,
   type SignatureProvider,
   type UserId,
+  verifyServerKeyDocument,
 } from "@parley/protocol";
 import {
   type DeviceKeys,
@@ -17,7 +21,12 @@ import {
   generateDeviceKeys,
   signDeviceRecordRequest,
 } from "./device/device-keys.ts";
-import type { HttpApi } from "./http/http-api.ts";
+import {
+  fetchBytes,
+  type HttpApi,
+  type RawFetchOptions,
+  wellKnownServerPath,
+} from "./http/http-api.ts";
 import type { SavedDevice, SavedSession, SavedState } from "./store/saved-state.ts";
 import type { SessionGrantJson } from "./wire.ts";
 
@@ -28,8 +37,9 @@ export interface AccountInput {
   readonly userName: string;
   readonly password: string;
   /**
-   * The homeserver's name as it appears in user ids. Default: derived from
-   * `baseUrl` by `defaultServerName`.
+   * The homeserver's name as it appears in user ids. Default: the name in the
+   * key document the server serves (`discoverServerName`), or, when it serves
+   * none, one derived from `baseUrl` (`defaultServerName`).
    */
   readonly serverName?: string;
 }
@@ -61,16 +71,56 @@ export function defaultServerName(baseUrl: string): string {
   return parseServerName(`${host}${port}`);
 }
 
+/**
+ * The server's own name, read from the key document it serves at its
+ * well-known path and checked against the document's own signatures (trust
+ * on first use, as for any first contact). Undefined when the server does
+ * not serve one or it does not verify; callers then use `defaultServerName`.
+ */
+export async function discoverServerName(
+  baseUrl: string,
+  options: RawFetchOptions & { readonly provider: SignatureProvider; readonly nowMs: number },
+): Promise<ServerName | undefined> {
+  const bytes = await fetchBytes(baseUrl, wellKnownServerPath, options);
+  if (bytes === undefined) return undefined;
+  try {
+    const document = decodeCanonical(bytes, limits.serverKeyDocumentDecodeLimits);
+    const body = (document as { body?: { server?: unknown } }).body;
+    if (typeof body?.server !== "string") return undefined;
+    const verified = verifyServerKeyDocument(bytes, {
+      provider: options.provider,
+      nowMs: options.nowMs,
+      expectedServer: parseServerName(body.server),
+    });
+    return verified.server;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface AccountDependencies {
   readonly api: HttpApi;
+  /** For `discoverServerName`: the same fetch and timeout as the API. */
+  readonly rawFetch: RawFetchOptions;
   readonly saved: SavedState;
   readonly provider: SignatureProvider;
   readonly nowMs: () => number;
 }
 
-function accountOf(input: AccountInput): { userId: UserId; serverName: string } {
-  const serverName = parseServerName(input.serverName ?? defaultServerName(input.baseUrl));
-  return { userId: makeUserId(input.userName, serverName), serverName };
+/** The account's user id: the server name given, else the server's own, else one derived from the URL. */
+async function accountOf(
+  dependencies: AccountDependencies,
+  input: AccountInput,
+): Promise<{ userId: UserId; serverName: string }> {
+  const serverName =
+    input.serverName === undefined
+      ? ((await discoverServerName(input.baseUrl, {
+          ...dependencies.rawFetch,
+          provider: dependencies.provider,
+          nowMs: dependencies.nowMs(),
+        })) ?? defaultServerName(input.baseUrl))
+      : parseServerName(input.serverName);
+  return { userId: makeUserId(input.userName, parseServerName(serverName)), serverName };
 }
 
 async function signIn(
@@ -80,7 +130,7 @@ async function signIn(
   recordSequence: number,
   send: (deviceRecord: string) => Promise<SessionGrantJson>,
 ): Promise<SignedIn> {
-  const { userId, serverName } = accountOf(input);
+  const { userId, serverName } = await accountOf(dependencies, input);
   const deviceRecord = signDeviceRecordRequest(dependencies.provider, keys, {
     user: userId,
     sequence: recordSequence,
@@ -127,14 +177,14 @@ export async function loginAccount(
   dependencies: AccountDependencies,
   input: AccountInput,
 ): Promise<SignedIn> {
-  const { userId } = accountOf(input);
+  const { userId, serverName } = await accountOf(dependencies, input);
   const existing = await dependencies.saved.device();
   const reuse = existing !== undefined && existing.userId === userId;
   const keys = reuse
     ? deviceKeysFromSeed(dependencies.provider, decodeBase64url(existing.secretSeed))
     : generateDeviceKeys(dependencies.provider);
   const sequence = reuse ? existing.recordSequence + 1 : 1;
-  return signIn(dependencies, input, keys, sequence, (deviceRecord) =>
+  return signIn(dependencies, { ...input, serverName }, keys, sequence, (deviceRecord) =>
     dependencies.api.request<SessionGrantJson>("POST", "/login", {
       body: { userName: input.userName, password: input.password, deviceRecord },
     }),

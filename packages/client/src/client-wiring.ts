@@ -64,6 +64,12 @@ export function accountDependencies(
         ? {}
         : { requestTimeoutMs: options.requestTimeoutMs }),
     }),
+    rawFetch: {
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.requestTimeoutMs === undefined
+        ? {}
+        : { requestTimeoutMs: options.requestTimeoutMs }),
+    },
     saved: new SavedState(options.store ?? new MemoryStore()),
     provider: options.signatureProvider ?? nobleSignatureProvider,
     nowMs: options.nowMs ?? Date.now,

@@ -24,6 +24,7 @@
 export {
   type AccountInput,
   defaultServerName,
+  discoverServerName,
   type RegisterInput,
 } from "./account.ts";
 export { type MessageContent, ParleyClient } from "./client.ts";

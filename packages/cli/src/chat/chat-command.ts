@@ -6,17 +6,24 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultServerName, ParleyClient } from "@parley/client";
+import { defaultServerName, discoverServerName, ParleyClient } from "@parley/client";
 import { FileStore, nodeClientOptions } from "@parley/client/node";
-import { makeUserId, ParleyError, parseServerName, userIdParts } from "@parley/protocol";
+import {
+  makeUserId,
+  ParleyError,
+  parseServerName,
+  type ServerName,
+  userIdParts,
+} from "@parley/protocol";
+import { nodeSignatureProvider } from "@parley/protocol/node";
 import { ChatSession } from "./chat-session.ts";
 import { ChatTerminal, type TerminalStreams } from "./terminal.ts";
 
 export const chatUsage = `usage: parley chat --server HOST:PORT --user NAME [--register] [--data DIR]
 
   --server HOST:PORT | URL   the homeserver (http:// is assumed without a scheme)
-  --user NAME | NAME@SERVER  who you are; SERVER defaults to the homeserver's name
-                             (localhost:PORT for a server on 127.0.0.1)
+  --user NAME | NAME@SERVER  who you are; SERVER defaults to the name the homeserver
+                             gives in its key document
   --register                 create the account (asks for a new password)
   --data DIR                 where the device key is kept (default ~/.config/parley)
 
@@ -26,7 +33,8 @@ for the user yet. Type /help once connected.`;
 export interface ChatArguments {
   readonly baseUrl: string;
   readonly userName: string;
-  readonly serverName: string;
+  /** As given after @ in --user; otherwise asked of the server (see `resolveServerName`). */
+  readonly serverName: string | undefined;
   readonly register: boolean;
   readonly dataDirectory: string;
 }
@@ -50,7 +58,7 @@ export function parseChatArguments(
   }
   const baseUrl = /^https?:\/\//.test(values.server) ? values.server : `http://${values.server}`;
   const [userName = "", explicitServer] = values.user.split(/@(.*)/s);
-  const serverName = parseServerName(explicitServer ?? defaultServerName(baseUrl));
+  const serverName = explicitServer === undefined ? undefined : parseServerName(explicitServer);
   const configHome = configHomeVariable ?? join(homedir(), ".config");
   return {
     baseUrl: baseUrl.replace(/\/+$/, ""),
@@ -61,14 +69,27 @@ export function parseChatArguments(
   };
 }
 
+/** The server's own name (from its key document), else the one its address suggests. */
+async function resolveServerName(chat: ChatArguments): Promise<ServerName> {
+  if (chat.serverName !== undefined) return parseServerName(chat.serverName);
+  const discovered = await discoverServerName(chat.baseUrl, {
+    provider: nodeSignatureProvider,
+    nowMs: Date.now(),
+  });
+  return discovered ?? parseServerName(defaultServerName(chat.baseUrl));
+}
+
 /** The file holding one user's device on this machine. */
-export function deviceFilePath(chat: ChatArguments): string {
+export function deviceFilePath(chat: ChatArguments & { readonly serverName: string }): string {
   const userId = makeUserId(chat.userName, parseServerName(chat.serverName));
   const { localPart, server } = userIdParts(userId);
   return join(chat.dataDirectory, `${localPart}@${server.replace(/[:/]/g, "_")}.json`);
 }
 
-async function signIn(chat: ChatArguments, terminal: ChatTerminal): Promise<ParleyClient> {
+async function signIn(
+  chat: ChatArguments & { readonly serverName: string },
+  terminal: ChatTerminal,
+): Promise<ParleyClient> {
   const store = new FileStore(deviceFilePath(chat));
   const options = nodeClientOptions({ store });
   const userId = makeUserId(chat.userName, parseServerName(chat.serverName));
@@ -103,7 +124,7 @@ export async function runChat(args: readonly string[], streams: TerminalStreams)
   const { XDG_CONFIG_HOME: xdgConfigHome } = process.env;
   const chat = parseChatArguments(args, xdgConfigHome);
   const terminal = new ChatTerminal(streams);
-  const client = await signIn(chat, terminal);
+  const client = await signIn({ ...chat, serverName: await resolveServerName(chat) }, terminal);
   await new ChatSession(client, terminal).run();
   return 0;
 }

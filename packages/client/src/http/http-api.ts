@@ -20,6 +20,8 @@ export interface FetchResponse {
   readonly ok: boolean;
   readonly status: number;
   text(): Promise<string>;
+  /** Needed only to discover the server name (`discoverServerName`); without it that is skipped. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 export interface HttpApiOptions {
@@ -100,6 +102,48 @@ export class HttpApi {
       });
     }
     return parsed as Result;
+  }
+}
+
+/** Where a homeserver serves its key document (docs/protocol.md §12.10.1). */
+export const wellKnownServerPath = "/.well-known/parley/server";
+
+/** The size a key document may have (its decoding limit is smaller). */
+const keyDocumentBytesMax = 64 * 1024;
+
+export interface RawFetchOptions {
+  readonly fetch?: FetchFunction;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The bytes at a path outside the client API (the well-known key document),
+ * or undefined when there is no such answer: the caller falls back.
+ */
+export async function fetchBytes(
+  baseUrl: string,
+  path: string,
+  options: RawFetchOptions,
+): Promise<Uint8Array | undefined> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(),
+    options.requestTimeoutMs ?? requestTimeoutMsDefault,
+  );
+  try {
+    const fetch = options.fetch ?? globalFetch();
+    const response = await fetch(`${baseUrl.replace(/\/+$/, "")}${path}`, {
+      method: "GET",
+      headers: {},
+      signal: controller.signal,
+    });
+    if (!response.ok || response.arrayBuffer === undefined) return undefined;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return bytes.byteLength > keyDocumentBytesMax ? undefined : bytes;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
