@@ -6,15 +6,20 @@
 // database, so no write is cut off halfway.
 
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { keyPairFromSeed } from "@parley/protocol";
+import { nodeSignatureProvider } from "@parley/protocol/node";
 import { type AdminCredential, loadOrCreateAdminToken } from "../administration/admin-token.ts";
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
+import { PeerDirectory } from "../federation/discovery/peer-directory.ts";
 import { registerKeyDocumentRoute } from "../federation/discovery/well-known-route.ts";
 import {
   FederationRuntime,
   type FederationRuntimeOptions,
 } from "../federation/federation-runtime.ts";
+import { LinkManager } from "../federation/links/link-manager.ts";
 import { DatabaseFederationStorage } from "../federation/storage/database-federation-storage.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
 import { bundledWebClientDirectory, registerWebClient } from "../http/web-client.ts";
@@ -25,7 +30,7 @@ import {
 } from "../identity/server-key.ts";
 import { retentionSweepIntervalMs, shutdownGraceMs } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
-import { createMetrics } from "../observability/metrics.ts";
+import { createMetrics, type HomeserverMetrics } from "../observability/metrics.ts";
 import { openStorage } from "../storage/open.ts";
 import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -97,9 +102,27 @@ export async function startHomeserver(
 function federationParts(
   environment: HomeserverEnvironment,
   storage: Storage,
+  links: { key: ServerSigningKey; metrics: HomeserverMetrics; server: () => Server },
 ): Pick<FederationRuntimeOptions, "storage" | "transport"> {
   return {
     storage: () => DatabaseFederationStorage.open(storage.database),
+    // WebSocket links with a signed handshake, accepted on the HTTP server.
+    transport: (self, handlers) => {
+      const manager = new LinkManager({
+        identity: {
+          name: self,
+          keyPair: keyPairFromSeed(nodeSignatureProvider, links.key.secretSeed),
+        },
+        provider: nodeSignatureProvider,
+        storage: storage.federationLinks,
+        directory: new PeerDirectory({ provider: nodeSignatureProvider, nowMs: environment.nowMs }),
+        handlers,
+        logger: environment.logger,
+        metrics: links.metrics,
+      });
+      manager.attach(links.server());
+      return manager;
+    },
     ...environment.federation,
   };
 }
@@ -116,7 +139,11 @@ async function listen(
   const metrics = createMetrics();
   const background = new InFlightWork();
   let shuttingDown = false;
-  const parts = federationParts(environment, storage);
+  const parts = federationParts(environment, storage, {
+    key,
+    metrics,
+    server: () => app.server,
+  });
   const federation = new FederationRuntime({
     logger,
     nowMs: environment.nowMs,

@@ -180,7 +180,11 @@ describe("a room across three servers", () => {
     await alice.send(roomId, "while b was away", { clientId: "a2" });
     await carol.send(roomId, "c too", { clientId: "c2" });
     const restarted = await start(b);
-    const bobAgain = new ParleyClient({ baseUrl: restarted.url, serverName: b, device: newDevice() });
+    const bobAgain = new ParleyClient({
+      baseUrl: restarted.url,
+      serverName: b,
+      device: newDevice(),
+    });
     await bobAgain.login("bob", password);
     await bobAgain.send(roomId, "b is back", { clientId: "b2" });
     const all = [...expected, "while b was away", "c too", "b is back"].sort();
