@@ -51,6 +51,7 @@ export class FederationRuntime {
   #transport: ClosableTransport | null = null;
   #storage: FlushableFederationStorage | null = null;
   #durable = false;
+  #closing: Promise<void> | null = null;
 
   constructor(options: FederationRuntimeOptions) {
     this.#options = options;
@@ -120,9 +121,12 @@ export class FederationRuntime {
     return driver;
   }
 
-  /** Drains the driver (a final flush), then closes the links. */
-  async close(): Promise<void> {
-    await this.#driver?.close();
-    await this.#transport?.close();
+  /** Drains the driver (a final flush), then closes the links. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#driver?.close();
+      await this.#transport?.close();
+    })();
+    return this.#closing;
   }
 }

@@ -209,8 +209,12 @@ async function listen(
     clearInterval(sweep);
     blockList.stop();
     // Sockets first (they are not requests the HTTP server waits for), then
-    // requests, then the commits those requests wait for.
+    // federation (its driver drains with a final flush, then its links close:
+    // upgraded sockets the HTTP server would otherwise wait for; requests
+    // still waiting on it are answered unavailable), then requests, then the
+    // commits those requests wait for.
     clientApi.closeSockets();
+    await federation.close();
     await closeWithin(app, shutdownGraceMs, logger);
     await clientApi.close();
     if (!(await background.drain(shutdownGraceMs))) {
