@@ -1,9 +1,11 @@
-// Three homeservers in one process, each with its own SQLite database, linked
-// by the in-process network (the transport contract without sockets). A room
+// Homeservers in one process, each with its own SQLite database, linked by
+// the in-process network (the transport contract without sockets). A room
 // created on A; bob of B invited by its admin (B becomes a sponsor); carol of
-// C joins the open room through A (C follows as a leaf). Messages from each
-// reach every server exactly once, state changes are visible everywhere, and a
-// restart of B in the middle loses nothing.
+// C joins the open room through A (C follows as a leaf); dave of D invited by
+// bob, who is no admin (D learns of the room from the sponsors' invite notice
+// and follows as a leaf). Messages from each reach every server exactly once,
+// state changes are visible everywhere, and a restart of B in the middle loses
+// nothing.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -107,10 +109,11 @@ async function messagesSeenBy(client: ParleyClient, roomId: RoomId): Promise<str
 const a = parseServerName("a.test");
 const b = parseServerName("b.test");
 const c = parseServerName("c.test");
+const d = parseServerName("d.test");
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "parley-federation-"));
-  for (const name of [a, b, c]) await start(name);
+  for (const name of [a, b, c, d]) await start(name);
 });
 
 afterAll(async () => {
@@ -118,8 +121,8 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe("a room across three servers", () => {
-  it("invites a sponsor, lets a leaf join, carries messages and state everywhere, survives a restart", async () => {
+describe("a room across four servers", () => {
+  it("invites a sponsor and a leaf, lets a leaf join, carries messages and state everywhere, survives a restart", async () => {
     const alice = await user("alice", a);
     const bob = await user("bob", b);
     const carol = await user("carol", c);
@@ -174,6 +177,27 @@ describe("a room across three servers", () => {
       });
     }
 
+    // Bob, a plain member, invites dave of D: D is told by the sponsors and follows as a leaf.
+    const dave = await user("dave", d);
+    await bob.act(roomId, { type: "invite", target: "dave@d.test" });
+    await eventually(async () => {
+      const rooms = await dave.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
+        "GET",
+        "/rooms",
+      );
+      return rooms.rooms.some((room) => room.roomId === roomId && room.membership === "invited");
+    });
+    await dave.act(roomId, { type: "join" });
+    const daveState = await dave.request<{ sponsors: string[] }>("GET", `/rooms/${roomId}`);
+    expect(daveState.sponsors).not.toContain(d);
+    await dave.send(roomId, "hello from d", { clientId: "d1" });
+    expected.push("hello from d");
+    expected.sort();
+    for (const client of [alice, bob, carol, dave]) {
+      await eventually(async () => (await messagesSeenBy(client, roomId)).length === 4);
+      expect((await messagesSeenBy(client, roomId)).sort()).toEqual(expected);
+    }
+
     // B restarts while the others keep talking; nothing is lost or doubled.
     await serverOf(b).close();
     servers.delete(b);
@@ -188,7 +212,7 @@ describe("a room across three servers", () => {
     await bobAgain.login("bob", password);
     await bobAgain.send(roomId, "b is back", { clientId: "b2" });
     const all = [...expected, "while b was away", "c too", "b is back"].sort();
-    for (const client of [alice, bobAgain, carol]) {
+    for (const client of [alice, bobAgain, carol, dave]) {
       await eventually(async () => (await messagesSeenBy(client, roomId)).length === all.length);
       expect((await messagesSeenBy(client, roomId)).sort()).toEqual(all);
     }
