@@ -410,8 +410,11 @@ export class LinkManager implements FederationLinks {
       state.current = connection;
     }
     this.#logger.info({ peer, role: connection.role }, "federation link authenticated");
-    if (state.reconnectTimer !== null) this.#timers.clearTimeout(state.reconnectTimer);
-    state.reconnectTimer = null;
+    if (state.reconnectTimer !== null) {
+      this.#timers.clearTimeout(state.reconnectTimer);
+      state.reconnectTimer = null;
+      state.waiting = false;
+    }
     state.attempts = 0;
     this.#pump.linkStarted(state.outbound, connection.peerReceivedSequence);
     this.#updateQueueGauges();
