@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 
 const parleyBin = fileURLToPath(new URL("../../packages/cli/bin/parley.mjs", import.meta.url));
 const startTimeoutMs = 30_000;
+/** Set to a directory to profile the server under load (node --cpu-prof). */
+const cpuProfileVariable = "PARLEY_BENCH_CPU_PROFILE_DIRECTORY";
 
 /** A free loopback port, found by binding port 0 and letting go of it. */
 export function freePort(): Promise<number> {
@@ -44,7 +46,13 @@ export class BenchHomeserver {
     for (const [name, value] of Object.entries(process.env)) {
       if (value !== undefined && !name.startsWith("PARLEY_")) environment[name] = value;
     }
-    const child = spawn(process.execPath, [parleyBin, "server"], {
+    // A directory here makes the server write a V8 CPU profile there when it stops.
+    const profileDirectory = process.env[cpuProfileVariable];
+    const profiling =
+      profileDirectory === undefined || profileDirectory === ""
+        ? []
+        : ["--cpu-prof", "--cpu-prof-dir", profileDirectory];
+    const child = spawn(process.execPath, [...profiling, parleyBin, "server"], {
       env: {
         ...environment,
         PARLEY_DATA_DIRECTORY: input.dataDirectory,
