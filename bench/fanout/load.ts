@@ -104,18 +104,51 @@ async function postWithRetries(sender: ParleyClient, url: URL, envelope: string)
   }
 }
 
+/** Sends a socket may have unanswered (the server's bound, protocol §10.8);
+ * more wait here, as requests wait for a free socket in an HTTP agent. */
+const sendsInFlightMax = 256;
+
+/** Counts a socket's unanswered sends and queues the rest, first come first served. */
+class SendGate {
+  #free = sendsInFlightMax;
+  readonly #waiting: Array<() => void> = [];
+
+  async enter(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free += 1;
+    else next();
+  }
+}
+
+const gates = new WeakMap<StreamClient, SendGate>();
+
 /** A `send` frame, retried with the same envelope when the server says to wait. */
 async function sendWithRetries(socket: StreamClient, roomId: string, envelope: string) {
+  const gate = gates.get(socket) ?? new SendGate();
+  gates.set(socket, gate);
   const attemptsMax = 5;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await socket.sendMessage(roomId, envelope);
-      return;
-    } catch (error) {
-      const waitMs = error instanceof ClientError ? error.retryAfterMs : undefined;
-      if (waitMs === undefined || attempt >= attemptsMax) throw error;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await gate.enter();
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await socket.sendMessage(roomId, envelope);
+        return;
+      } catch (error) {
+        const waitMs = error instanceof ClientError ? error.retryAfterMs : undefined;
+        if (waitMs === undefined || attempt >= attemptsMax) throw error;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
+  } finally {
+    gate.leave();
   }
 }
 
