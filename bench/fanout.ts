@@ -52,6 +52,8 @@ const smoke: Scale = {
   idleDevices: 20,
 };
 
+const transportVariable = "PARLEY_BENCH_FANOUT_TRANSPORT";
+
 /** Idle sockets are opened this many at a time. */
 const connectBatch = 500;
 
@@ -85,6 +87,8 @@ async function measureFanout(
   const sentAtMs = new Map<string, number>();
   // Senders send on their own stream sockets (protocol §10.8 send frames);
   // they receive the room's events too, which are not counted.
+  // PARLEY_BENCH_FANOUT_TRANSPORT=http sends over HTTP instead, for comparison.
+  const overHttp = process.env[transportVariable] === "http";
   const sockets = await Promise.all(
     devices.slice(0, scale.senders).map((device) =>
       StreamClient.connect(server.url, device.accessToken, {
@@ -103,7 +107,7 @@ async function measureFanout(
     // Saturation: as many messages as the server takes, for a fixed time.
     const { accepted, startedAtMs: saturationStart } = await send({
       senders,
-      sockets,
+      ...(overHttp ? {} : { sockets }),
       roomId,
       messagesMax: scale.saturationMessagesPerSender,
       durationMs: scale.saturationMs,
@@ -126,7 +130,7 @@ async function measureFanout(
       const before = receivers.delivered();
       const { accepted: fixed } = await send({
         senders,
-        sockets,
+        ...(overHttp ? {} : { sockets }),
         roomId,
         messagesMax: Math.ceil((perSecond * scale.fixedRateMs) / 1000 / scale.senders),
         durationMs: scale.fixedRateMs + 5_000,
