@@ -59,8 +59,9 @@ export class ChatEvents {
         return;
       case "invite":
         this.#rooms.set(event.roomId, "invited", event.roomName);
+        // `by` is unknown when this server learnt the invitation from another server's snapshot.
         this.#notice(
-          `${this.who(event.by)} invited you to ${this.#rooms.label(event.roomId)}: /join ${this.#rooms.label(event.roomId)}`,
+          `${event.by === undefined ? "Someone" : this.who(event.by)} invited you to ${this.#rooms.label(event.roomId)}: /join ${this.#rooms.label(event.roomId)}`,
         );
         return;
       case "membership":

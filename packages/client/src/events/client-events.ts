@@ -52,7 +52,11 @@ export type TimelineEvent = RoomMessageEvent | RoomChangeEvent;
 export interface InviteEvent {
   readonly type: "invite";
   readonly roomId: RoomId;
-  readonly by: UserId;
+  /**
+   * Who invited; undefined when the user's server learnt the invitation from a
+   * snapshot of another server's room, which does not say who sent it.
+   */
+  readonly by: UserId | undefined;
   readonly roomName: string;
   readonly logIndex: number;
 }

@@ -118,6 +118,11 @@ describe("decoding stream events", () => {
         logIndex: 2,
       },
     );
+    // An invitation learnt from another server's snapshot does not name the inviter.
+    const fromSnapshot = { ...body, by: null };
+    expect(
+      decodeQueueItem({ position: 3, id: "s", kind: "invite", body: fromSnapshot, createdAtMs: 0 }),
+    ).toEqual({ type: "invite", roomId, by: undefined, roomName: "x", logIndex: 2 });
     const kicked = { ...body, type: "membership", membership: "left", reason: "spam" };
     expect(
       decodeQueueItem({ position: 2, id: "k", kind: "membership", body: kicked, createdAtMs: 0 }),

@@ -87,7 +87,8 @@ export function decodeQueueItem(item: QueueItemJson): InviteEvent | MembershipEv
     return {
       type: "invite",
       roomId: parseRoomId(stringField(body, "roomId")),
-      by: parseUserId(stringField(body, "by")),
+      // null when the server knows the invitation only from a snapshot (§10.8).
+      by: body.by === null ? undefined : parseUserId(stringField(body, "by")),
       roomName: typeof body.name === "string" ? body.name : "",
       logIndex,
     };
