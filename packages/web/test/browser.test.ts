@@ -1,9 +1,13 @@
-// The browser client end to end: a real homeserver process serving the built
-// bundle, Debian's Chromium driven by playwright-core, two people in two
-// browser contexts. They sign up, one creates a room and invites the other,
-// who accepts; they chat both ways (Enter sends, Shift+Enter is a new line),
-// the sender sees its message accepted, an unread count appears and clears,
-// and a reload keeps the device, the session and the history. Screenshots go
+// The browser client end to end: real homeserver processes serving the built
+// bundle, Debian's Chromium driven by playwright-core, people in separate
+// browser contexts. On one server two people sign up, one creates a room and
+// invites the other, who accepts; they chat both ways (Enter sends,
+// Shift+Enter is a new line), the sender sees its message accepted, an unread
+// count appears and clears, a reload keeps the device, the session and the
+// history, and room settings, roles and joining an open room by id work.
+// Across two federated servers (each browser context opens its own server's
+// client) a person of the first invites one of the second by user id, who
+// accepts; they chat both ways and a reload keeps the history. Screenshots go
 // to packages/web/test-results/ (not committed).
 //
 // In CI Chromium must be there (.ci/run installs it): without it this test
@@ -76,6 +80,8 @@ if (!haveChromium && !inCi) {
 
 describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
   let server: HomeserverProcess | undefined;
+  /** The second homeserver, federated with `server` over a real WebSocket link. */
+  let remote: HomeserverProcess | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   /** Uncaught errors and console errors of every page: a test fails with them in view. */
@@ -87,7 +93,12 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     }
     await ensureWebClientBuilt((line) => process.stderr.write(`${line}\n`));
     await mkdir(screenshots, { recursive: true });
-    server = await HomeserverProcess.start();
+    // A faster federation tick than the default keeps the cross-server story short.
+    const federation = { PARLEY_FEDERATION_TICK_INTERVAL_MS: "50" };
+    [server, remote] = await Promise.all([
+      HomeserverProcess.start(federation),
+      HomeserverProcess.start(federation),
+    ]);
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArguments });
   }, 300_000);
 
@@ -95,6 +106,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     for (const context of contexts) await context.close();
     await browser?.close();
     await server?.stop();
+    await remote?.stop();
   });
 
   async function person(): Promise<Page> {
@@ -110,24 +122,38 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     return page;
   }
 
-  it("two people sign up, create a room, invite, chat both ways and keep history across a reload", {
-    timeout: 600_000,
-  }, async () => {
+  /** Runs `story`; on failure, screenshots every page and reports page errors and server output. */
+  async function run(name: string, story: () => Promise<void>): Promise<void> {
     try {
       await story();
     } catch (error) {
       for (const [index, context] of contexts.entries()) {
         for (const page of context.pages()) {
           await page
-            .screenshot({ path: `${screenshots}failure-${index}.png` })
+            .screenshot({ path: `${screenshots}failure-${name}-${index}.png` })
             .catch(() => undefined);
         }
       }
       const details = pageErrors.length === 0 ? "no page errors" : pageErrors.join("\n");
-      throw new Error(`${String(error)}\n${details}\nserver output:\n${server?.output ?? ""}`);
+      throw new Error(
+        `${String(error)}\n${details}\nfirst server output:\n${server?.output ?? ""}` +
+          `\nsecond server output:\n${remote?.output ?? ""}`,
+      );
     }
     if (pageErrors.length > 0)
       throw new Error(`the pages reported errors:\n${pageErrors.join("\n")}`);
+  }
+
+  it("two people sign up, create a room, invite, chat both ways and keep history across a reload", {
+    timeout: 600_000,
+  }, async () => {
+    await run("one-server", story);
+  });
+
+  it("a person of one server invites a person of another, they chat both ways and keep history", {
+    timeout: 600_000,
+  }, async () => {
+    await run("two-servers", federatedStory);
   });
 
   async function story(): Promise<void> {
@@ -228,5 +254,65 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await send(alice, "hello lobby");
     await message(bob, "hello lobby").waitFor();
     await alice.screenshot({ path: `${screenshots}alice-lobby.png` });
+  }
+
+  async function federatedStory(): Promise<void> {
+    if (server === undefined || remote === undefined)
+      throw new Error("the homeservers did not start");
+    const anna = await person();
+    const bruno = await person();
+    await signUp(anna, server.url, "anna");
+    await signUp(bruno, remote.url, "bruno");
+
+    // Anna, on the first server, creates a room and invites Bruno of the second by user id.
+    await anna.getByRole("button", { name: "New room" }).click();
+    const dialog = anna.getByRole("dialog", { name: "New room" });
+    await dialog.getByLabel("Name").fill("across");
+    await dialog.getByRole("button", { name: "Create room" }).click();
+    await anna.locator(".room-name", { hasText: "across" }).waitFor();
+    await anna.getByRole("button", { name: /^(\d+ members?|Details)$/ }).click();
+    const brunoId = `bruno@${remote.serverName}`;
+    await anna.getByLabel("Invite by user id").fill(brunoId);
+    await anna.getByRole("button", { name: "Invite", exact: true }).click();
+    await anna.getByText(`Invited ${brunoId}.`).waitFor();
+    await anna.locator(`[data-member="${brunoId}"]`).waitFor();
+
+    // The invitation reaches Bruno's own server over the federation link; he accepts it.
+    const invitation = bruno.locator(".room-item.invited", { hasText: "across" });
+    await invitation.waitFor();
+    await invitation.click();
+    // His server learnt the room from a snapshot, which does not name the inviter.
+    await bruno.getByText("You are invited to this room.").waitFor();
+    await bruno.getByRole("button", { name: "Accept" }).click();
+    await bruno.getByLabel("Message").waitFor();
+    await bruno.screenshot({ path: `${screenshots}bruno-accepted-remote-room.png` });
+
+    // Messages cross the link both ways and each sender sees its own accepted.
+    await send(anna, "hello from the first server");
+    await message(anna, "hello from the first server")
+      .locator('[data-delivery="accepted"]')
+      .waitFor();
+    await message(bruno, "hello from the first server").waitFor();
+    await send(bruno, "hello from the second server");
+    await message(bruno, "hello from the second server")
+      .locator('[data-delivery="accepted"]')
+      .waitFor();
+    await message(anna, "hello from the second server").waitFor();
+    await anna.locator(".message .sender-name", { hasText: "bruno" }).first().waitFor();
+    await anna.screenshot({ path: `${screenshots}anna-two-servers.png` });
+
+    // Bruno's reload keeps his session and the room's history, read from his own server.
+    await bruno.reload();
+    await bruno.locator(".room-name", { hasText: "across" }).waitFor();
+    await message(bruno, "hello from the first server").waitFor();
+    await message(bruno, "hello from the second server").waitFor();
+    await bruno.locator('[data-connection="connected"]').waitFor();
+    await bruno.screenshot({ path: `${screenshots}bruno-two-servers-after-reload.png` });
+
+    // And the conversation goes on after the reload.
+    await send(anna, "still here?");
+    await message(bruno, "still here\\?").waitFor();
+    await send(bruno, "yes");
+    await message(anna, "yes").waitFor();
   }
 });

@@ -35,20 +35,24 @@ export class HomeserverProcess {
     this.serverName = address.serverName;
   }
 
-  static async start(): Promise<HomeserverProcess> {
+  /** `environment` adds PARLEY_* settings, e.g. a faster federation tick. */
+  static async start(
+    environment: Readonly<Record<string, string>> = {},
+  ): Promise<HomeserverProcess> {
     const directory = await mkdtemp(join(tmpdir(), "parley-web-test-"));
-    const environment: Record<string, string> = {};
+    const inherited: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined && !name.startsWith("PARLEY_")) environment[name] = value;
+      if (value !== undefined && !name.startsWith("PARLEY_")) inherited[name] = value;
     }
     const child = spawn(process.execPath, [parleyCommand, "server"], {
       cwd: directory,
       env: {
-        ...environment,
+        ...inherited,
         PARLEY_LISTEN_PORT: "0",
         PARLEY_LOG_LEVEL: "warn",
         // Two browsers on one address sign up and sync at once.
         PARLEY_RATE_LIMITS_AUTHENTICATION_ATTEMPTS_PER_MINUTE: "1000",
+        ...environment,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
