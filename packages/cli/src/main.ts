@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { runChat } from "./chat/chat-command.ts";
 import { runAdmin } from "./commands/admin/admin-command.ts";
+import { runDemo } from "./commands/demo/demo-command.ts";
 import {
   deviceRecord,
   keygen,
@@ -19,6 +20,7 @@ const usage = `usage: parley <command> [options]
 commands:
   server [--config FILE]     run a homeserver (parley server --help lists every setting)
   admin <command>            administer a running homeserver (parley admin --help lists the commands)
+  demo                       run a local federation of three homeservers with sample users
   chat --server HOST:PORT --user NAME [--register] [--data DIR]
                              chat from this terminal (parley chat --help for more)
   keygen                     make a device key: {"seed", "deviceId"} (keep the seed secret)
@@ -60,6 +62,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "admin":
       return runAdmin(rest);
+    case "demo":
+      return runDemo(rest);
     case "chat":
       return runChat(rest, { input: process.stdin, output: process.stdout });
     case "keygen":
