@@ -2,6 +2,8 @@
 // exactly as `parley server` would; arguments after `npm start --` are passed
 // on (for example `npm start -- --config parley.toml`). The browser client it
 // serves at `/` is built first when missing or older than its sources.
+// `npm run demo` comes here too (`start.mjs demo`): `parley demo`'s three
+// homeservers serve the same client.
 import { register } from "tsx/esm/api";
 
 register();
@@ -12,5 +14,5 @@ try {
   // The server runs without it; its page at / says how to build the client.
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
 }
-process.argv.splice(2, 0, "server");
+if (process.argv[2] !== "demo") process.argv.splice(2, 0, "server");
 await import("../packages/cli/src/main.ts");

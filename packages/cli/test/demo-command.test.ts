@@ -18,9 +18,19 @@ const exitTimeoutMs = 30_000;
 let demo: ChildProcess | undefined;
 let output = "";
 
-afterAll(() => {
-  // Only if an assertion failed before the test's own SIGTERM.
-  if (demo !== undefined && demo.exitCode === null) demo.kill("SIGKILL");
+afterAll(async () => {
+  // Only if an assertion failed before the test's own SIGTERM: the demo stops
+  // its servers on SIGTERM, which SIGKILL would leave running.
+  const child = demo;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), exitTimeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
 });
 
 function startDemo(): Promise<void> {

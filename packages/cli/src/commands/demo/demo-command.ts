@@ -68,6 +68,7 @@ export async function runDemo(args: readonly string[]): Promise<number> {
     };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    process.once("SIGHUP", onSignal);
   });
   try {
     for (const [index, port] of preferredPorts.entries()) {

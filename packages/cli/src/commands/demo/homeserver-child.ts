@@ -50,10 +50,10 @@ export class HomeserverChild {
         PARLEY_DATA_DIRECTORY: options.dataDirectory,
         PARLEY_LOG_LEVEL: "warn",
       },
-      // Its own process group, so Ctrl-C in the terminal reaches only the
-      // demo, which then stops each server once (a second signal would make
-      // a server exit at once instead of gracefully).
-      detached: true,
+      // Same process group as the demo: Ctrl-C or a closed terminal reaches
+      // the servers too, so none outlives the demo. The demo's own SIGTERM
+      // may then be a second signal that ends a server at once rather than
+      // gracefully, which costs nothing: its data is deleted right after.
       stdio: ["ignore", "pipe", "pipe"],
     });
     const output = { text: "" };
