@@ -4,7 +4,7 @@
 import type { JoinRule } from "@parley/room";
 import { type FormEvent, useState } from "react";
 import type { ChatModel } from "../chat/chat-model.ts";
-import { Dialog } from "./Dialog.tsx";
+import { Dialog, DialogFooter } from "./Dialog.tsx";
 
 interface CreateRoomDialogProps {
   readonly model: ChatModel;
@@ -81,19 +81,14 @@ export function CreateRoomDialog({ model, onClose, onCreated }: CreateRoomDialog
           <input type="checkbox" disabled />
           End-to-end encrypted (coming soon)
         </label>
-        {error !== undefined && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || name.trim() === ""}>
-            {busy ? "Creating…" : "Create room"}
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          onCancel={onClose}
+          submitLabel="Create room"
+          busyLabel="Creating…"
+          busy={busy}
+          submitDisabled={name.trim() === ""}
+        />
       </form>
     </Dialog>
   );

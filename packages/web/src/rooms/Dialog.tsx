@@ -24,3 +24,34 @@ export function Dialog({ title, onClose, children }: DialogProps) {
     </dialog>
   );
 }
+
+interface DialogFooterProps {
+  /** A sentence for the user, shown above the buttons when the last attempt failed. */
+  readonly error: string | undefined;
+  readonly onCancel: () => void;
+  readonly submitLabel: string;
+  readonly busyLabel: string;
+  readonly busy: boolean;
+  readonly submitDisabled: boolean;
+}
+
+/** The end of a dialog's form: the error of the last attempt, Cancel, and the submit button. */
+export function DialogFooter(props: DialogFooterProps) {
+  return (
+    <>
+      {props.error !== undefined && (
+        <p className="error-text" role="alert">
+          {props.error}
+        </p>
+      )}
+      <div className="row end">
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={props.busy || props.submitDisabled}>
+          {props.busy ? props.busyLabel : props.submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}

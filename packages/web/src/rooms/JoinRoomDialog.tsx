@@ -2,7 +2,7 @@
 
 import { type FormEvent, useState } from "react";
 import type { ChatModel } from "../chat/chat-model.ts";
-import { Dialog } from "./Dialog.tsx";
+import { Dialog, DialogFooter } from "./Dialog.tsx";
 
 interface JoinRoomDialogProps {
   readonly model: ChatModel;
@@ -43,19 +43,14 @@ export function JoinRoomDialog({ model, onClose, onJoined }: JoinRoomDialogProps
           />
         </label>
         <p className="muted small">Open rooms let anyone in; others need an invitation.</p>
-        {error !== undefined && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || roomId.trim() === ""}>
-            {busy ? "Joining…" : "Join"}
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          onCancel={onClose}
+          submitLabel="Join"
+          busyLabel="Joining…"
+          busy={busy}
+          submitDisabled={roomId.trim() === ""}
+        />
       </form>
     </Dialog>
   );
