@@ -4,9 +4,17 @@
 // API.
 
 import type { SignatureProvider } from "@parley/protocol";
-import { encodeBase64url, nobleSignatureProvider, ParleyError } from "@parley/protocol";
+import {
+  encodeBase64url,
+  nobleSignatureProvider,
+  ParleyError,
+  parseUserId,
+} from "@parley/protocol";
 import type { AccountDependencies, SignedIn } from "./account.ts";
 import { Outbox } from "./delivery/outbox.ts";
+import { type KeyPackageCount, KeyPackages } from "./encryption/key-packages.ts";
+import { type EncryptionOptions, MlsContext } from "./encryption/mls-context.ts";
+import { MlsRecords } from "./encryption/mls-records.ts";
 import type { ClientEvent, ConnectionState } from "./events/client-events.ts";
 import { TimelineSync } from "./events/timeline-sync.ts";
 import { type FetchFunction, HttpApi } from "./http/http-api.ts";
@@ -42,6 +50,8 @@ export interface ParleyClientOptions {
   readonly nowMs?: () => number;
   /** Default Math.random; used for jitter only (keys and ids use the platform's CSPRNG). */
   readonly random?: () => number;
+  /** Encrypted rooms (MLS): the state key, primitives and KeyPackage supply. */
+  readonly encryption?: EncryptionOptions;
 }
 
 const reconnectDefault: ReconnectPolicy = { ...reconnectBackoffDefault, attemptsMax: 1000 };
@@ -82,6 +92,8 @@ export interface ClientParts {
   readonly outbox: Outbox;
   readonly sync: TimelineSync;
   readonly stream: LiveStream;
+  readonly mls: MlsContext;
+  readonly keyPackages: KeyPackages;
 }
 
 export interface ClientHooks {
@@ -114,6 +126,18 @@ export function wireClient(
   const { keys } = signedIn;
   const serverName = signedIn.device.serverName;
   const session = new Session({ api, saved, keys, provider, serverName, nowMs }, signedIn.session);
+  const mls = new MlsContext({
+    identity: { user: parseUserId(signedIn.device.userId), keyPair: keys.keyPair },
+    deviceId: keys.deviceId,
+    records: new MlsRecords(saved.store),
+    options: options.encryption ?? {},
+    signatureProvider: provider,
+    nowMs,
+  });
+  const keyPackages = new KeyPackages(mls, {
+    count: () => session.request<KeyPackageCount>("GET", "/key-packages"),
+    publish: (body) => session.request("POST", "/key-packages", body),
+  });
   const rooms = new RoomApi({ session, newClientId, backoff: reconnect, attemptsMax, random });
   const outbox = new Outbox({
     saved,
@@ -157,5 +181,5 @@ export function wireClient(
     pingIntervalMs: 25_000,
     pongTimeoutMs: 10_000,
   });
-  return { session, rooms, outbox, sync, stream };
+  return { session, rooms, outbox, sync, stream, mls, keyPackages };
 }

@@ -29,6 +29,7 @@ import {
   wireClient,
 } from "./client-wiring.ts";
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
+import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
 import type {
   ClientEvent,
   ClientEventType,
@@ -70,6 +71,7 @@ export class ParleyClient {
   readonly #outbox: Outbox;
   readonly #sync: TimelineSync;
   readonly #stream: LiveStream;
+  readonly #keyPackages: KeyPackages;
   readonly #nowMs: () => number;
   readonly #events = new EventHub();
   #connection: ConnectionState = { status: "stopped", error: undefined };
@@ -126,6 +128,10 @@ export class ParleyClient {
       emit: (event) => this.#events.emit(event),
       connectionChanged: (state) => {
         this.#connection = state;
+        // Each connection is a chance to top up KeyPackages (§10.12); failures are reported, not thrown.
+        if (state.status === "connected") {
+          this.refillKeyPackages().catch((error: unknown) => this.#reportError(error));
+        }
       },
     });
     this.#session = parts.session;
@@ -133,6 +139,15 @@ export class ParleyClient {
     this.#outbox = parts.outbox;
     this.#sync = parts.sync;
     this.#stream = parts.stream;
+    this.#keyPackages = parts.keyPackages;
+  }
+
+  #reportError(error: unknown): void {
+    const parleyError =
+      error instanceof ParleyError
+        ? error
+        : new ParleyError("internal", "background work failed", { cause: error });
+    this.#events.emit({ type: "error", error: parleyError });
   }
 
   // ---- events ------------------------------------------------------------
@@ -200,6 +215,19 @@ export class ParleyClient {
   async logout(): Promise<void> {
     await this.stop();
     await this.#session.logout();
+  }
+
+  // ---- encryption -----------------------------------------------------------
+
+  /**
+   * Makes sure the homeserver holds enough of this device's KeyPackages, so
+   * others can add it to encrypted rooms while it is offline: publishes new
+   * ones when one-time packages run low and replaces the last-resort one
+   * when missing or near its end. Runs by itself whenever the stream
+   * connects; call it when told the count is low.
+   */
+  refillKeyPackages(): Promise<KeyPackageRefill> {
+    return this.#keyPackages.refill();
   }
 
   // ---- messages ------------------------------------------------------------

@@ -30,7 +30,7 @@ describe("entry points", () => {
   it("the main entry imports nothing Node-only", () => {
     const { files, external } = reachableImports(join(sourceDirectory, "index.ts"));
     expect(files.size).toBeGreaterThan(10);
-    expect([...external].sort()).toEqual(["@parley/protocol", "@parley/room"]);
+    expect([...external].sort()).toEqual(["@parley/mls", "@parley/protocol", "@parley/room"]);
   });
 
   it("the node entry is where node modules and ws come in", () => {

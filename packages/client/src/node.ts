@@ -1,10 +1,11 @@
 /**
  * @parley/client/node: what only Node can run. A file-backed ClientStore, and
  * `nodeClientOptions()`, which fills in node:crypto's Ed25519 (about ten
- * times faster than noble at verifying) and, on Node 20 where there is no
- * global WebSocket, the `ws` package's.
+ * times faster than noble at verifying), node:crypto's MLS primitives and,
+ * on Node 20 where there is no global WebSocket, the `ws` package's.
  */
 
+import { nodePrimitives } from "@parley/mls/node";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import WebSocket from "ws";
 import type { ParleyClientOptions } from "./client-wiring.ts";
@@ -25,5 +26,6 @@ export function nodeClientOptions<Options extends ParleyClientOptions>(
     signatureProvider: nodeSignatureProvider,
     webSocket,
     ...options,
+    encryption: { primitives: nodePrimitives, ...options.encryption },
   };
 }

@@ -37,6 +37,16 @@ export class FileStore implements ClientStore {
     await this.#write();
   }
 
+  /** All changes land in one atomic file replacement. */
+  async update(changes: ReadonlyMap<string, string | undefined>): Promise<void> {
+    const values = await this.#load();
+    for (const [key, value] of changes) {
+      if (value === undefined) values.delete(key);
+      else values.set(key, value);
+    }
+    await this.#write();
+  }
+
   async #load(): Promise<Map<string, string>> {
     if (this.#values !== undefined) return this.#values;
     let text: string;

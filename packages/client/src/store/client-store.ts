@@ -22,6 +22,28 @@ export interface ClientStore {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Sets (a string) or deletes (undefined) several keys in one write: after a
+   * crash either all of the changes survive or none. The SDK writes an
+   * encrypted room's MLS state together with the stream cursor this way, so
+   * a restarted client neither reuses a deleted message key nor skips a
+   * message. Optional: without it the SDK writes the keys one by one (MLS
+   * state first), and a crash in between can cost the messages of that batch.
+   */
+  update?(changes: ReadonlyMap<string, string | undefined>): Promise<void>;
+}
+
+/** Applies `changes` through the store's atomic `update`, or key by key where it has none. */
+export async function writeChanges(
+  store: ClientStore,
+  changes: ReadonlyMap<string, string | undefined>,
+): Promise<void> {
+  if (changes.size === 0) return;
+  if (store.update !== undefined) return store.update(changes);
+  for (const [key, value] of changes) {
+    if (value === undefined) await store.delete(key);
+    else await store.set(key, value);
+  }
 }
 
 /** A store that lives as long as the object: for tests and throwaway clients. */
@@ -38,5 +60,12 @@ export class MemoryStore implements ClientStore {
 
   async delete(key: string): Promise<void> {
     this.#values.delete(key);
+  }
+
+  async update(changes: ReadonlyMap<string, string | undefined>): Promise<void> {
+    for (const [key, value] of changes) {
+      if (value === undefined) this.#values.delete(key);
+      else this.#values.set(key, value);
+    }
   }
 }

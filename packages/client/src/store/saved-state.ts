@@ -4,7 +4,7 @@
 // crash deep inside the client.
 
 import { ParleyError } from "@parley/protocol";
-import type { ClientStore } from "./client-store.ts";
+import { type ClientStore, writeChanges } from "./client-store.ts";
 
 /** The device and the account it belongs to. */
 export interface SavedDevice {
@@ -133,8 +133,17 @@ export class SavedState {
     return value as unknown as SavedCursor;
   }
 
-  saveCursor(cursor: SavedCursor): Promise<void> {
-    return this.store.set(keys.cursor, JSON.stringify(cursor));
+  /**
+   * Saves the cursor, in one store write with `alongside` (other records
+   * that must move with it: encrypted rooms' MLS state).
+   */
+  saveCursor(
+    cursor: SavedCursor,
+    alongside: ReadonlyMap<string, string | undefined> = new Map(),
+  ): Promise<void> {
+    const changes = new Map(alongside);
+    changes.set(keys.cursor, JSON.stringify(cursor));
+    return writeChanges(this.store, changes);
   }
 
   async outbox(): Promise<SavedOutgoing[]> {
