@@ -38,6 +38,8 @@ export {
   signDeviceRecordRequest,
   signSessionChallenge,
 } from "./device/device-keys.ts";
+export type { KeyPackageCount, KeyPackageRefill } from "./encryption/key-packages.ts";
+export type { EncryptionOptions } from "./encryption/mls-context.ts";
 export { isTransient, NetworkError, ServerError } from "./errors.ts";
 export type {
   ClientEvent,
@@ -64,8 +66,6 @@ export type {
   RoomSummary,
   UserRoomAction,
 } from "./rooms/room-api.ts";
-export type { KeyPackageCount, KeyPackageRefill } from "./encryption/key-packages.ts";
-export type { EncryptionOptions } from "./encryption/mls-context.ts";
 export { type ClientStore, MemoryStore } from "./store/client-store.ts";
 export type { BackoffPolicy } from "./stream/backoff.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./stream/web-socket.ts";
