@@ -40,14 +40,42 @@ export type RoomAction =
   | { readonly type: "set-server-acl"; readonly serverAcl: ServerAcl }
   | { readonly type: "set-sponsor-policy"; readonly sponsorPolicy: SponsorPolicy }
   | { readonly type: "add-sponsor"; readonly server: ServerName }
-  | { readonly type: "remove-sponsor"; readonly server: ServerName };
+  | { readonly type: "remove-sponsor"; readonly server: ServerName }
+  /** An MLS commit that changes no room state (an update, own devices, a rejoin, cleanup). */
+  | { readonly type: "mls-commit" };
 
 export type RoomActionType = RoomAction["type"];
+
+/** A device named by an MLS commit: the credential's user and device (docs/protocol.md §13.2). */
+export interface MlsDevice {
+  readonly user: UserId;
+  readonly device: string;
+}
+
+/**
+ * The MLS part of a control entry in an encrypted room (docs/protocol.md
+ * §11.1, §13.5). The create entry carries the creator's group at epoch 0
+ * (`commit` and `welcome` null); every other carrier holds a commit made in
+ * `epoch` and the GroupInfo and ratchet tree of the epoch it starts. The
+ * state machine checks only the epoch (first commit of an epoch wins); what
+ * the commit does is checked by the proposing sponsor before proposing.
+ */
+export interface MlsPart {
+  readonly epoch: number;
+  readonly commit: Uint8Array | null;
+  readonly groupInfo: Uint8Array;
+  readonly ratchetTree: Uint8Array;
+  readonly welcome: Uint8Array | null;
+  /** The devices the commit adds, as the proposing sponsor read them from the commit. */
+  readonly added: readonly MlsDevice[];
+}
 
 /** One entry of the room's control log, as the state machine sees it. */
 export interface ControlEntry {
   readonly actor: Actor;
   readonly action: RoomAction;
+  /** Present exactly when the entry carries an MLS group or commit (encrypted rooms only). */
+  readonly mls?: MlsPart;
   /**
    * When the proposing sponsor accepted the proposal, in milliseconds since
    * the Unix epoch. Informational only: no rule ever depends on it, since

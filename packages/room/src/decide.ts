@@ -1,6 +1,12 @@
 import type { ControlEntry } from "./actions.ts";
 import { type Decision, reject } from "./decision.ts";
 import {
+  checkCreateCarrier,
+  checkMlsCarrier,
+  decideMlsCommit,
+  withNextEpoch,
+} from "./encryption-rules.ts";
+import {
   decideBan,
   decideInvite,
   decideJoin,
@@ -36,9 +42,16 @@ export function decide(state: RoomState | undefined, entry: ControlEntry, index:
   if (state === undefined) {
     if (action.type !== "create") return reject("room_not_created", "the room does not exist yet");
     if (actor.type !== "user") return reject("forbidden", "a user creates a room");
-    return decideCreate(actor.user, action, index, entry.proposedAtMs);
+    return checkCreateCarrier(entry) ?? decideCreate(actor.user, action, index, entry);
   }
   if (action.type === "create") return reject("room_already_created", "the room exists");
+  const carrier = checkMlsCarrier(state, entry);
+  if (carrier !== undefined) return carrier;
+  return withNextEpoch(decideAction(state, entry, index), entry.mls, index);
+}
+
+function decideAction(state: RoomState, entry: ControlEntry, index: number): Decision {
+  const { actor, action } = entry;
   if (actor.type === "server") {
     if (action.type === "add-sponsor") return decideAddSponsor(state, actor.server, action.server);
     if (action.type === "remove-sponsor") {
@@ -79,5 +92,9 @@ export function decide(state: RoomState | undefined, entry: ControlEntry, index:
     case "add-sponsor":
     case "remove-sponsor":
       return reject("forbidden", "sponsor changes are proposed by a sponsoring server");
+    case "mls-commit":
+      return decideMlsCommit(state, actor);
+    case "create":
+      return reject("room_already_created", "the room exists");
   }
 }

@@ -1,5 +1,5 @@
 import type { ServerName, UserId } from "@parley/protocol";
-import type { MemberRecord, RoomState } from "./state.ts";
+import type { MemberRecord, MlsGroupState, RoomState } from "./state.ts";
 
 /**
  * Why a control entry was refused. Each code is a wire code of the project's
@@ -23,6 +23,8 @@ export const roomRejectionCodes = [
   "not_sponsor",
   "members_limit_reached",
   "invalid_entry",
+  "mls_stale_epoch",
+  "mls_rule_violation",
 ] as const;
 export type RoomRejectionCode = (typeof roomRejectionCodes)[number];
 
@@ -31,7 +33,8 @@ export type StateChange =
   | { readonly type: "replace"; readonly state: RoomState }
   | { readonly type: "member"; readonly user: UserId; readonly record: MemberRecord }
   | { readonly type: "fields"; readonly fields: Partial<RoomFields> }
-  | { readonly type: "sponsors"; readonly sponsors: readonly ServerName[] };
+  | { readonly type: "sponsors"; readonly sponsors: readonly ServerName[] }
+  | { readonly type: "mls"; readonly mls: MlsGroupState };
 
 export type RoomFields = Pick<
   RoomState,

@@ -20,7 +20,9 @@ export function parseRoomAction(value: unknown): RoomAction {
 export function parseControlEntry(value: unknown): ControlEntry {
   const result = schemas.controlEntry.safeParse(value);
   if (!result.success) throw structureError("control entry", result.error);
-  return result.data;
+  // An absent `mls` stays absent, so a plain entry re-encodes to the same bytes.
+  const { mls, ...entry } = result.data;
+  return mls === undefined ? entry : { ...entry, mls };
 }
 
 /** The canonical bytes of a control entry: what the Raft log stores and sponsors hash. */

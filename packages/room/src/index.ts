@@ -16,8 +16,17 @@
  * What callers owe it: entries in log order, each exactly once, with
  * consecutive indexes; actors that are authenticated.
  */
-export type { Actor, ControlEntry, CreateAction, RoomAction, RoomActionType } from "./actions.ts";
+export type {
+  Actor,
+  ControlEntry,
+  CreateAction,
+  MlsDevice,
+  MlsPart,
+  RoomAction,
+  RoomActionType,
+} from "./actions.ts";
 export { authorizeMessage, type MessageVerdict, mayRead } from "./authorize-message.ts";
+export { type CommitEffect, commitClaimViolation } from "./commit-claims.ts";
 export { decide } from "./decide.ts";
 export {
   type Decision,
@@ -50,6 +59,7 @@ export {
   joinRules,
   type MemberRecord,
   type Membership,
+  type MlsGroupState,
   membershipOf,
   memberships,
   type RoomKind,

@@ -20,6 +20,14 @@ export const roomLimits = {
   membersMax: 100_000,
   /** Sponsors run one Raft group; more than a few dozen voters make every commit slow. */
   sponsorsMax: 31,
+  /**
+   * One MLS object in an entry (commit, GroupInfo, ratchet tree, Welcome).
+   * The federation's control record (64 KiB) bounds the whole entry anyway;
+   * this only keeps a single field from claiming more than a record holds.
+   */
+  mlsObjectBytesMax: 64 * 1024,
+  /** Devices one commit may add: MLS's 500 proposals per commit (docs/protocol.md §13.6). */
+  mlsDevicesAddedMax: 500,
 } as const;
 
 /** UTF-8 length, since limits are in bytes on the wire, not in UTF-16 code units. */

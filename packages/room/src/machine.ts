@@ -88,6 +88,8 @@ function applyChanges(
       (state.members as Map<UserId, MemberRecord>).set(change.user, change.record);
     } else if (change.type === "fields") {
       state = { ...state, ...change.fields };
+    } else if (change.type === "mls") {
+      state = { ...state, mls: change.mls };
     } else {
       state = { ...state, sponsors: change.sponsors };
     }

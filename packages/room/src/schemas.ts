@@ -1,6 +1,7 @@
 import {
   isServerName,
   isUserId,
+  parseDeviceId,
   parseRoomId,
   type RoomId,
   type ServerName,
@@ -88,7 +89,42 @@ const action = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("set-sponsor-policy"), sponsorPolicy }),
   z.strictObject({ type: z.literal("add-sponsor"), server: serverName }),
   z.strictObject({ type: z.literal("remove-sponsor"), server: serverName }),
+  z.strictObject({ type: z.literal("mls-commit") }),
 ]);
+
+function boundedBytes(bytesMax: number) {
+  return z.instanceof(Uint8Array).refine((bytes) => bytes.length <= bytesMax, {
+    message: `longer than ${bytesMax} bytes`,
+  });
+}
+
+const mlsBytes = boundedBytes(roomLimits.mlsObjectBytesMax);
+const deviceId = z.string().refine(
+  (value) => {
+    try {
+      parseDeviceId(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "not a device id" },
+);
+const mlsDevice = z.strictObject({ user: userId, device: deviceId });
+const mlsPart = z.strictObject({
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  commit: mlsBytes.nullable(),
+  groupInfo: mlsBytes,
+  ratchetTree: mlsBytes,
+  welcome: mlsBytes.nullable(),
+  added: z.array(mlsDevice).max(roomLimits.mlsDevicesAddedMax),
+});
+const mlsGroup = z.strictObject({
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  sinceIndex: z.number().int().min(1),
+  groupInfo: mlsBytes,
+  ratchetTree: mlsBytes,
+});
 
 const actor = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("user"), user: userId }),
@@ -99,6 +135,7 @@ const controlEntry = z.strictObject({
   actor,
   action,
   proposedAtMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  mls: mlsPart.optional(),
 });
 
 export const schemas = {
@@ -111,5 +148,6 @@ export const schemas = {
   sponsorPolicy,
   action,
   controlEntry,
+  mlsGroup,
   boundedText,
 } as const;

@@ -1,5 +1,5 @@
 import { type ServerName, serverOfUser } from "@parley/protocol";
-import type { CreateAction } from "./actions.ts";
+import type { ControlEntry, CreateAction } from "./actions.ts";
 import { accept, type Decision, reject } from "./decision.ts";
 import { roomLimits } from "./limits.ts";
 import { requireJoinedWith, type UserContext } from "./membership-rules.ts";
@@ -12,7 +12,7 @@ export function decideCreate(
   creator: UserContext["actor"],
   action: CreateAction,
   index: number,
-  proposedAtMs: number,
+  entry: ControlEntry,
 ): Decision {
   if (action.sponsorPolicy.sponsorsMax < 1) {
     return reject("invalid_entry", "a room needs room for at least one sponsor");
@@ -22,7 +22,7 @@ export function decideCreate(
     kind: action.kind,
     contentType: action.contentType,
     creator,
-    createdAtMs: proposedAtMs,
+    createdAtMs: entry.proposedAtMs,
     name: action.name,
     topic: action.topic,
     joinRule: action.joinRule,
@@ -33,7 +33,15 @@ export function decideCreate(
     members: new Map([[creator, { membership: "joined", role: "admin", sinceIndex: index }]]),
     appliedIndex: index,
   };
-  return accept([{ type: "replace", state }]);
+  const mls = entry.mls;
+  if (mls === undefined) return accept([{ type: "replace", state }]);
+  const group = {
+    epoch: 0,
+    sinceIndex: index,
+    groupInfo: mls.groupInfo,
+    ratchetTree: mls.ratchetTree,
+  };
+  return accept([{ type: "replace", state: { ...state, mls: group } }]);
 }
 
 export function decideSetName(context: UserContext, name: string): Decision {

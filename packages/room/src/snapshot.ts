@@ -49,6 +49,7 @@ const snapshotSchema = z.strictObject({
     .array(z.tuple([schemas.userId, z.enum(memberships), schemas.role, z.number().int().min(1)]))
     .max(roomLimits.membersMax),
   appliedIndex: z.number().int().min(1),
+  mls: schemas.mlsGroup.optional(),
 });
 
 export function encodeRoomSnapshot(state: RoomState): Uint8Array {
@@ -71,6 +72,8 @@ export function encodeRoomSnapshot(state: RoomState): Uint8Array {
     sponsors: state.sponsors,
     members,
     appliedIndex: state.appliedIndex,
+    // Absent in plain rooms, so their snapshots keep the bytes they always had.
+    ...(state.mls === undefined ? {} : { mls: state.mls }),
   };
   return encodeCanonical(value as unknown as CborMap);
 }
@@ -79,11 +82,11 @@ export function encodeRoomSnapshot(state: RoomState): Uint8Array {
 export function decodeRoomSnapshot(bytes: Uint8Array): RoomState {
   const result = snapshotSchema.safeParse(decodeCanonical(bytes, snapshotDecodeLimits));
   if (!result.success) throw structureError("room snapshot", result.error);
-  const { version: _version, members: memberList, ...settings } = result.data;
+  const { version: _version, members: memberList, mls, ...settings } = result.data;
   const members = new Map<UserId, MemberRecord>();
   for (const [user, membership, role, sinceIndex] of memberList) {
     if (members.has(user)) throw new ParleyError("bad_structure", `member ${user} listed twice`);
     members.set(user, { membership, role, sinceIndex });
   }
-  return { ...settings, members };
+  return mls === undefined ? { ...settings, members } : { ...settings, members, mls };
 }

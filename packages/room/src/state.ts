@@ -35,6 +35,20 @@ export interface SponsorPolicy {
   readonly sponsorsMax: number;
 }
 
+/**
+ * The MLS group of an encrypted room as the control log left it: the current
+ * epoch and the GroupInfo and ratchet tree of that epoch (from the entry that
+ * started it), which sponsors check the next commit against and serve for
+ * external joins.
+ */
+export interface MlsGroupState {
+  readonly epoch: number;
+  /** Control index of the entry that started the epoch. */
+  readonly sinceIndex: number;
+  readonly groupInfo: Uint8Array;
+  readonly ratchetTree: Uint8Array;
+}
+
 /** The state every sponsor agrees on at a control-log index. */
 export interface RoomState {
   readonly roomId: RoomId;
@@ -51,6 +65,8 @@ export interface RoomState {
   /** Sorted, so two sponsors that agree on the set agree on its order too. */
   readonly sponsors: readonly ServerName[];
   readonly members: ReadonlyMap<UserId, MemberRecord>;
+  /** The MLS group: present exactly in encrypted rooms. */
+  readonly mls?: MlsGroupState;
   /** Index of the last control entry applied (rejected entries count: they are in the log). */
   readonly appliedIndex: number;
 }

@@ -86,7 +86,7 @@ export class AuthorizationHistory {
         }
       } else if (change.type === "sponsors") {
         this.#pushField(index, "sponsors", before?.sponsors, change.sponsors);
-      } else {
+      } else if (change.type === "replace") {
         for (const [user, record] of change.state.members) {
           this.#pushMember(index, user, before?.members.get(user), record);
         }

@@ -34,6 +34,8 @@ const tableCodeOfRefusal: Readonly<Record<RoomRejectionCode, ErrorCode>> = {
   not_sponsor: "forbidden",
   members_limit_reached: "capacity_exceeded",
   invalid_entry: "bad_structure",
+  mls_stale_epoch: "mls_stale_epoch",
+  mls_rule_violation: "mls_rule_violation",
 };
 
 export function tableCodeOf(roomCode: RoomRejectionCode): ErrorCode {
