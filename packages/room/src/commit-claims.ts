@@ -1,6 +1,6 @@
 import type { UserId } from "@parley/protocol";
 import type { ControlEntry, MlsDevice } from "./actions.ts";
-import { membershipOf, type RoomState } from "./state.ts";
+import type { RoomState } from "./state.ts";
 
 /** What an MLS commit does, as a sponsor reads it from the public group (packages/mls, GroupChange). */
 export interface CommitEffect {
