@@ -38,7 +38,7 @@ describe("configuration", () => {
         addressRequestsPerSecond: 200,
         authenticationAttemptsPerMinute: 30,
       },
-      federation: { enabled: true, tickIntervalMs: 100 },
+      federation: { enabled: true, tickIntervalMs: 100, peerAddresses: new Map() },
     });
   });
 
@@ -89,6 +89,7 @@ describe("configuration", () => {
       PARLEY_RATE_LIMITS_AUTHENTICATION_ATTEMPTS_PER_MINUTE: "9",
       PARLEY_FEDERATION_ENABLED: "false",
       PARLEY_FEDERATION_TICK_INTERVAL_MS: "50",
+      PARLEY_FEDERATION_PEER_ADDRESSES: "b.example=127.0.0.1:9001, c.example=127.0.0.2:9002",
     };
     // The PostgreSQL settings are overridden in the test above.
     const postgresNames = [
@@ -116,6 +117,20 @@ describe("configuration", () => {
       },
       federation: { enabled: false, tickIntervalMs: 50 },
     });
+    expect([...(overridden.federation.peerAddresses ?? new Map())]).toEqual([
+      ["b.example", "127.0.0.1:9001"],
+      ["c.example", "127.0.0.2:9002"],
+    ]);
+  });
+
+  it("refuses peer addresses that are not name=host:port", async () => {
+    for (const bad of ["b.example", "b.example=127.0.0.1", "B.example=127.0.0.1:1"]) {
+      const attempt = loadConfig({
+        environment: { PARLEY_FEDERATION_PEER_ADDRESSES: bad },
+        workingDirectory: directory,
+      });
+      await expect(attempt).rejects.toThrow(/federation\.peer_addresses/);
+    }
   });
 
   it("reports every bad value with where it came from", async () => {

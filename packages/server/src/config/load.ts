@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
+import { type PeerAddresses, parsePeerAddresses } from "../federation/discovery/peer-addresses.ts";
 import { configFileBytesMax } from "../limits.ts";
 import type { StorageConfig } from "../storage/open.ts";
 import type { InboxRetention } from "../storage/records.ts";
@@ -40,6 +41,8 @@ export interface FederationSettings {
   readonly enabled: boolean;
   /** The federation core's tick; Raft's election and heartbeat timers count these. */
   readonly tickIntervalMs: number;
+  /** Where to connect for these peers instead of where their names point (§12.10.1). */
+  readonly peerAddresses?: PeerAddresses;
 }
 
 export type RegistrationMode = Settings["registration"]["mode"];
@@ -177,6 +180,7 @@ function resolveSettings(settings: Settings, workingDirectory: string): Homeserv
     federation: {
       enabled: settings.federation.enabled,
       tickIntervalMs: settings.federation.tick_interval_ms,
+      peerAddresses: parsePeerAddresses(settings.federation.peer_addresses),
     },
   };
 }

@@ -4,6 +4,7 @@
 // container can be configured without a file. The README's table is this list.
 
 import { z } from "zod";
+import { parsePeerAddresses } from "../federation/discovery/peer-addresses.ts";
 import { federationTickIntervalMsDefault } from "../federation/limits.ts";
 import {
   addressRequestsPerSecondDefault,
@@ -103,6 +104,18 @@ export const settingsSchema = z.strictObject({
         .default(true),
       /** The federation core's tick in milliseconds (Raft timers count ticks). */
       tick_interval_ms: integer(10, 10_000).default(federationTickIntervalMsDefault),
+      /** name=host:port entries: where to connect for those peers instead of where their names point. */
+      peer_addresses: z
+        .string()
+        .trim()
+        .default("")
+        .superRefine((text, context) => {
+          try {
+            parsePeerAddresses(text);
+          } catch (error) {
+            context.addIssue({ code: "custom", message: (error as Error).message });
+          }
+        }),
     })
     .prefault({}),
 });
@@ -129,6 +142,7 @@ export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
   ["rate_limits", "authentication_attempts_per_minute"],
   ["federation", "enabled"],
   ["federation", "tick_interval_ms"],
+  ["federation", "peer_addresses"],
 ];
 
 export function environmentVariableName(path: readonly [string | null, string]): string {
@@ -157,6 +171,10 @@ export const settingDescriptions: Readonly<Record<string, string>> = {
   "rate_limits.address_requests_per_second": "client API requests per second per address",
   "rate_limits.authentication_attempts_per_minute":
     "logins, registrations and session challenges per address per minute",
+  "federation.enabled": "false: no links to other servers",
+  "federation.tick_interval_ms": "the federation core's tick (Raft timers count ticks)",
+  "federation.peer_addresses":
+    "name=host:port,... where to connect for those peers instead of where their names point",
 };
 
 /** Each setting's default, as the schema fills it in for an empty file. */

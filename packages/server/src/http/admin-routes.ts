@@ -4,11 +4,12 @@
 // every change is written to the log as an audit line (`audit` field) that
 // names what changed and from which address, never a token.
 
-import { makeUserId, ParleyError, parseServerName } from "@parley/protocol";
+import { makeUserId, ParleyError, parseServerName, type RoomId } from "@parley/protocol";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AdminCredential } from "../administration/admin-token.ts";
 import type { ServerBlockList } from "../administration/server-block-list.ts";
+import type { RoomFederationStatus } from "../federation/room-status.ts";
 import {
   adminRequestsPerSecond,
   clientRequestBytesMax,
@@ -23,7 +24,7 @@ import type { HomeserverMetrics } from "../observability/metrics.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Accounts } from "./accounts.ts";
 import type { ProcessApp, ClientApiScope as Scope } from "./client-api.ts";
-import { base64urlBytes, parseBody, toBase64url } from "./json-fields.ts";
+import { base64urlBytes, parseBody, roomIdField, toBase64url } from "./json-fields.ts";
 import { RateLimiter } from "./rate-limits.ts";
 import { inviteTokenHash, newToken } from "./tokens.ts";
 import { errorReply, retryAfterSeconds } from "./wire-errors.ts";
@@ -40,6 +41,8 @@ export interface AdminApiDependencies {
   readonly metrics: HomeserverMetrics;
   readonly nowMs: () => number;
   readonly serverName: () => string;
+  /** One room's federation as this server sees it; undefined when it takes no part. */
+  readonly roomFederation: (roomId: RoomId) => RoomFederationStatus | undefined;
 }
 
 const limit = z.coerce.number().int().min(1).max(pageSizeMax).default(membersPageSizeDefault);
@@ -72,6 +75,7 @@ const blockBody = z.strictObject({
     .default(""),
 });
 const serverParams = z.strictObject({ server: serverField });
+const roomParams = z.strictObject({ roomId: roomIdField });
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -261,6 +265,14 @@ function registerUserAndRoomRoutes(scope: Scope, dependencies: AdminApiDependenc
       ...(query.after === undefined ? {} : { afterRoomId: query.after }),
     });
     return { rooms: page.items, more: page.more, next: page.items.at(-1)?.roomId ?? null };
+  });
+
+  scope.get("/rooms/:roomId/federation", async (request) => {
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const status = dependencies.roomFederation(roomId);
+    if (status === undefined)
+      throw new ParleyError("not_found", "this server takes no part in the room");
+    return status;
   });
 }
 

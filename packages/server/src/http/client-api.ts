@@ -22,6 +22,7 @@ import type { HomeserverConfig } from "../config/load.ts";
 import { FederationRuntime } from "../federation/federation-runtime.ts";
 import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
+import { roomFederationStatus } from "../federation/room-status.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
@@ -309,6 +310,10 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       metrics,
       nowMs,
       serverName: () => currentIdentity().name,
+      roomFederation: (roomId) =>
+        federation.started
+          ? federation.driver.view((host) => roomFederationStatus(host, roomId))
+          : undefined,
     });
   }
 

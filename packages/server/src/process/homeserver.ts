@@ -13,7 +13,17 @@ import { nodeSignatureProvider } from "@parley/protocol/node";
 import { type AdminCredential, loadOrCreateAdminToken } from "../administration/admin-token.ts";
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
-import { PeerDirectory } from "../federation/discovery/peer-directory.ts";
+import { fetchDocumentBytes } from "../federation/discovery/document-fetch.ts";
+import {
+  type PeerAddresses,
+  redirectingFetcher,
+  redirectingPeerKeys,
+} from "../federation/discovery/peer-addresses.ts";
+import {
+  keyDocumentBytesMax,
+  PeerDirectory,
+  peerDirectoryDefaults,
+} from "../federation/discovery/peer-directory.ts";
 import { registerKeyDocumentRoute } from "../federation/discovery/well-known-route.ts";
 import {
   FederationRuntime,
@@ -102,8 +112,14 @@ export async function startHomeserver(
 function federationParts(
   environment: HomeserverEnvironment,
   storage: Storage,
-  links: { key: ServerSigningKey; metrics: HomeserverMetrics; server: () => Server },
+  links: {
+    key: ServerSigningKey;
+    metrics: HomeserverMetrics;
+    server: () => Server;
+    peerAddresses: PeerAddresses;
+  },
 ): Pick<FederationRuntimeOptions, "storage" | "transport"> {
+  const { peerAddresses } = links;
   return {
     storage: () => DatabaseFederationStorage.open(storage.database),
     // WebSocket links with a signed handshake, accepted on the HTTP server.
@@ -115,7 +131,18 @@ function federationParts(
         },
         provider: nodeSignatureProvider,
         storage: storage.federationLinks,
-        directory: new PeerDirectory({ provider: nodeSignatureProvider, nowMs: environment.nowMs }),
+        directory: redirectingPeerKeys(
+          new PeerDirectory({
+            provider: nodeSignatureProvider,
+            nowMs: environment.nowMs,
+            fetchDocument: redirectingFetcher(
+              (url) =>
+                fetchDocumentBytes(url, keyDocumentBytesMax, peerDirectoryDefaults.fetchTimeoutMs),
+              peerAddresses,
+            ),
+          }),
+          peerAddresses,
+        ),
         handlers,
         logger: environment.logger,
         metrics: links.metrics,
@@ -143,6 +170,7 @@ async function listen(
     key,
     metrics,
     server: () => app.server,
+    peerAddresses: config.federation.peerAddresses ?? new Map(),
   });
   const federation = new FederationRuntime({
     logger,

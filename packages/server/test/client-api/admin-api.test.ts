@@ -174,6 +174,36 @@ describe("admin API", () => {
     });
   });
 
+  it("shows a room's federation: this server sponsors it alone and leads its Raft group", async () => {
+    const api = await start();
+    const alice = String((await register(api, "alice")).body.accessToken);
+    const room = await api.call("POST", "/rooms", {
+      token: alice,
+      body: {
+        clientId: "r1",
+        name: "general",
+        topic: "",
+        contentType: "text/plain",
+        joinRule: "open",
+      },
+    });
+    const roomId = String((room.body as { roomId?: unknown }).roomId);
+    const status = await admin(api, "GET", `/rooms/${roomId}/federation`);
+    expect(status.body).toMatchObject({
+      roomId,
+      role: "sponsor",
+      sponsors: [serverName],
+      raft: { role: "leader", leader: serverName },
+      attachedTo: null,
+    });
+    expect(Number(status.body["appliedIndex"])).toBeGreaterThanOrEqual(1);
+    const otherRoom = "!AAECAwQFBgcICQoLDA0ODw";
+    expect((await admin(api, "GET", `/rooms/${otherRoom}/federation`)).body.code).toBe("not_found");
+    expect((await admin(api, "GET", "/rooms/not-a-room/federation")).body.code).toBe(
+      "bad_structure",
+    );
+  });
+
   it("blocks and unblocks servers; the block list refuses their attestations at once", async () => {
     const api = await start();
     const blocked = await admin(api, "POST", "/blocks", {
