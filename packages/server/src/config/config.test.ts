@@ -38,7 +38,12 @@ describe("configuration", () => {
         addressRequestsPerSecond: 200,
         authenticationAttemptsPerMinute: 30,
       },
-      federation: { enabled: true, tickIntervalMs: 100, peerAddresses: new Map() },
+      federation: {
+        enabled: true,
+        tickIntervalMs: 100,
+        peerAddresses: new Map(),
+        keyPackageClaimTimeoutMs: 10_000,
+      },
     });
   });
 
@@ -90,6 +95,7 @@ describe("configuration", () => {
       PARLEY_FEDERATION_ENABLED: "false",
       PARLEY_FEDERATION_TICK_INTERVAL_MS: "50",
       PARLEY_FEDERATION_PEER_ADDRESSES: "b.example=127.0.0.1:9001, c.example=127.0.0.2:9002",
+      PARLEY_FEDERATION_KEY_PACKAGE_CLAIM_TIMEOUT_MS: "1500",
     };
     // The PostgreSQL settings are overridden in the test above.
     const postgresNames = [
@@ -115,7 +121,7 @@ describe("configuration", () => {
         addressRequestsPerSecond: 8,
         authenticationAttemptsPerMinute: 9,
       },
-      federation: { enabled: false, tickIntervalMs: 50 },
+      federation: { enabled: false, tickIntervalMs: 50, keyPackageClaimTimeoutMs: 1500 },
     });
     expect([...(overridden.federation.peerAddresses ?? new Map())]).toEqual([
       ["b.example", "127.0.0.1:9001"],

@@ -43,6 +43,8 @@ export interface FederationSettings {
   readonly tickIntervalMs: number;
   /** Where to connect for these peers instead of where their names point (§12.10.1). */
   readonly peerAddresses?: PeerAddresses;
+  /** How long a KeyPackage claim to another server waits for the link and the answer. */
+  readonly keyPackageClaimTimeoutMs?: number;
 }
 
 export type RegistrationMode = Settings["registration"]["mode"];
@@ -181,6 +183,7 @@ function resolveSettings(settings: Settings, workingDirectory: string): Homeserv
       enabled: settings.federation.enabled,
       tickIntervalMs: settings.federation.tick_interval_ms,
       peerAddresses: parsePeerAddresses(settings.federation.peer_addresses),
+      keyPackageClaimTimeoutMs: settings.federation.key_package_claim_timeout_ms,
     },
   };
 }

@@ -5,7 +5,10 @@
 
 import { z } from "zod";
 import { parsePeerAddresses } from "../federation/discovery/peer-addresses.ts";
-import { federationTickIntervalMsDefault } from "../federation/limits.ts";
+import {
+  federationTickIntervalMsDefault,
+  keyPackageClaimTimeoutMsDefault,
+} from "../federation/limits.ts";
 import {
   addressRequestsPerSecondDefault,
   authenticationAttemptsPerMinuteDefault,
@@ -116,6 +119,8 @@ export const settingsSchema = z.strictObject({
             context.addIssue({ code: "custom", message: (error as Error).message });
           }
         }),
+      /** How long a KeyPackage claim to another server waits for its answer, in milliseconds. */
+      key_package_claim_timeout_ms: integer(100, 120_000).default(keyPackageClaimTimeoutMsDefault),
     })
     .prefault({}),
 });
@@ -143,6 +148,7 @@ export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
   ["federation", "enabled"],
   ["federation", "tick_interval_ms"],
   ["federation", "peer_addresses"],
+  ["federation", "key_package_claim_timeout_ms"],
 ];
 
 export function environmentVariableName(path: readonly [string | null, string]): string {

@@ -6,7 +6,9 @@
 
 import { randomInt } from "node:crypto";
 import {
+  decodeFrame,
   FederationHost,
+  type Frame,
   MemoryFederationStorage,
   type MessageId,
   type StoredMessage,
@@ -20,7 +22,8 @@ import {
   type FlushableFederationStorage,
   noFederationTransport,
 } from "./driver/federation-transport.ts";
-import { federationTickIntervalMsDefault } from "./limits.ts";
+import { KeyPackageExchange } from "./key-package-exchange.ts";
+import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
 
 /** A transport the runtime owns: closed when the server stops. */
 export interface ClosableTransport extends FederationTransport {
@@ -31,6 +34,8 @@ export interface FederationRuntimeOptions {
   readonly logger: Logger;
   readonly nowMs: () => number;
   readonly tickIntervalMs?: number;
+  /** How long a KeyPackage claim to another server waits (limits.keyPackageClaimTimeoutMsDefault). */
+  readonly keyPackageClaimTimeoutMs?: number;
   /** The core's storage (DatabaseFederationStorage); in memory, lost on restart, when absent. */
   readonly storage?: (self: ServerName) => Promise<FlushableFederationStorage>;
   /** Links to other servers; none (a server without federation) when absent. */
@@ -52,9 +57,16 @@ export class FederationRuntime {
   #storage: FlushableFederationStorage | null = null;
   #durable = false;
   #closing: Promise<void> | null = null;
+  /** KeyPackage claims between servers: they travel on the links but not through the core. */
+  readonly keyPackages: KeyPackageExchange;
 
   constructor(options: FederationRuntimeOptions) {
     this.#options = options;
+    this.keyPackages = new KeyPackageExchange({
+      timeoutMs: options.keyPackageClaimTimeoutMs ?? keyPackageClaimTimeoutMsDefault,
+      firstRequestId: options.nowMs() * 1000,
+      logger: options.logger.child({ component: "key-package-exchange" }),
+    });
   }
 
   /** The running driver; `unavailable` before the server has started. */
@@ -112,18 +124,50 @@ export class FederationRuntime {
       // Request ids never repeat across restarts (see FederationDriverOptions).
       firstRequestId: nowMs() * 1000,
     });
-    const transport = this.#options.transport?.(self, driver) ?? null;
+    const transport = this.#options.transport?.(self, this.#linkHandlers(driver)) ?? null;
     this.#transport = transport;
-    if (transport !== null) driver.setTransport(transport);
+    if (transport !== null) {
+      driver.setTransport(transport);
+      this.keyPackages.setTransport(transport);
+    }
     driver.setEventSink(sink);
     this.#driver = driver;
     driver.start();
     return driver;
   }
 
+  /**
+   * What the links call: frames about users (KeyPackage claims) go to the
+   * exchange, the rest to the driver. A frame that does not decode goes to
+   * the driver too, whose core reports the peer's error.
+   */
+  #linkHandlers(driver: FederationDriver): FederationLinkHandlers {
+    const keyPackages = this.keyPackages;
+    return {
+      linkUp(peer) {
+        driver.linkUp(peer);
+        keyPackages.linkUp(peer);
+      },
+      linkDown: (peer) => driver.linkDown(peer),
+      receive(peer, bytes) {
+        let frame: Frame;
+        try {
+          frame = decodeFrame(bytes);
+        } catch {
+          return driver.receive(peer, bytes);
+        }
+        if (frame.type === "key-package-claim" || frame.type === "key-package-claim-result") {
+          return keyPackages.receive(peer, frame);
+        }
+        return driver.receiveFrame(peer, frame);
+      },
+    };
+  }
+
   /** Drains the driver (a final flush), then closes the links. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.keyPackages.close();
       await this.#driver?.close();
       await this.#transport?.close();
     })();

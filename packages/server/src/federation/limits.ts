@@ -50,3 +50,13 @@ export const projectionRepairWindowMs = 60_000;
  * servers of every room it takes part in whose link is down.
  */
 export const linkUpkeepTicks = 50;
+
+/**
+ * A KeyPackage claim from another server waits this long for the link and
+ * the peer's answer, together, when the configuration says nothing; then the
+ * users of that server are answered `unavailable`.
+ */
+export const keyPackageClaimTimeoutMsDefault = 10_000;
+
+/** KeyPackage claims to other servers waiting for an answer, over all peers. */
+export const keyPackageClaimsPendingMax = 10_000;

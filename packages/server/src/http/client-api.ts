@@ -294,7 +294,13 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       });
       registerAccountRoutes(scope, context);
       registerRoomRoutes(scope, context);
-      registerKeyPackageRoutes(scope, context, nowMs);
+      registerKeyPackageRoutes(scope, context, {
+        nowMs,
+        federation,
+        serverName: () => currentIdentity().name,
+        isBlocked: (server) => dependencies.administration?.blockList.isBlocked(server) ?? false,
+        logger,
+      });
     },
     { prefix: clientApiPrefix },
   );

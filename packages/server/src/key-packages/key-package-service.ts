@@ -30,7 +30,8 @@ export interface ClaimedDevicePackage {
 /** A user of this claim that got nothing, and why (a code of the error table). */
 export interface ClaimFailure {
   readonly userId: UserId;
-  readonly code: "not_found" | "unavailable";
+  /** `forbidden` only for users of another server (it, or this one, blocks the other). */
+  readonly code: "not_found" | "unavailable" | "forbidden";
   readonly message: string;
 }
 
@@ -165,6 +166,31 @@ export class KeyPackageService {
       }
     }
     return { packages, failures };
+  }
+
+  /**
+   * Whether a package another server handed out is what it says (§13.4): a
+   * valid KeyPackage now, its credential naming `user` and `device`, and a
+   * last-resort package exactly when it says so.
+   */
+  async isValidClaimed(claimed: {
+    readonly user: UserId;
+    readonly device: DeviceId;
+    readonly keyPackage: Uint8Array;
+    readonly lastResort: boolean;
+  }): Promise<boolean> {
+    const verified = await verifyKeyPackageBytes(
+      await this.#crypto,
+      claimed.keyPackage,
+      this.#nowMs(),
+    );
+    if (verified.kind === "failed") return false;
+    const { keyPackage } = verified;
+    return (
+      keyPackage.device === claimed.device &&
+      keyPackage.user === claimed.user &&
+      keyPackage.lastResort === claimed.lastResort
+    );
   }
 
   async #check(

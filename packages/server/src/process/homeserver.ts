@@ -176,6 +176,9 @@ async function listen(
     logger,
     nowMs: environment.nowMs,
     tickIntervalMs: config.federation.tickIntervalMs,
+    ...(config.federation.keyPackageClaimTimeoutMs === undefined
+      ? {}
+      : { keyPackageClaimTimeoutMs: config.federation.keyPackageClaimTimeoutMs }),
     ...(parts.storage === undefined ? {} : { storage: parts.storage }),
     // Without federation the core still runs every room, alone: it has no links.
     ...(config.federation.enabled && parts.transport !== undefined

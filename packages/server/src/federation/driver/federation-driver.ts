@@ -27,6 +27,7 @@ import {
   type FederationEffects,
   type FederationEvent,
   type FederationHost,
+  type Frame,
   type LocalSubmissionOutcome,
 } from "@parley/federation";
 import {
@@ -161,6 +162,11 @@ export class FederationDriver implements FederationLinkHandlers {
 
   receive(peer: ServerName, bytes: Uint8Array): Promise<void> {
     return this.#enqueue((host) => host.receive(peer, bytes));
+  }
+
+  /** A frame from `peer` its caller decoded already (it looked at the type first). */
+  receiveFrame(peer: ServerName, frame: Frame): Promise<void> {
+    return this.#enqueue((host) => host.receiveFrame(peer, frame));
   }
 
   // ---------------------------------------------------------------------

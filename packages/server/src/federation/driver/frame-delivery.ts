@@ -7,7 +7,8 @@
 // Best-effort: everything the protocol repeats by itself on a timer — Raft
 // messages (retransmitted by the leader), heartbeats, link state (refreshed),
 // marks and backfill requests (exchanged periodically), attach/detach and
-// node queries (re-sent until answered).
+// node queries (re-sent until answered), and a KeyPackage claim (its asker
+// retries after a timeout).
 
 import type { FrameType } from "@parley/federation";
 import type { FrameDelivery } from "./federation-transport.ts";
@@ -28,9 +29,11 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   control: "durable",
   submit: "durable",
   "submit-result": "durable",
-  // A claim result carries one-time KeyPackages that are spent once sent, and
-  // the asker's user waits for both frames.
-  "key-package-claim": "durable",
+  // A claim goes out only over a live link and its asker waits a bounded
+  // time: queued for a peer that is away, it would spend one-time packages
+  // long after anyone waits (key-package-exchange.ts). Its result carries
+  // packages that are spent once sent, so it must not be lost.
+  "key-package-claim": "best-effort",
   "key-package-claim-result": "durable",
 };
 
