@@ -59,6 +59,11 @@ export {
   encodeControlSnapshot,
   RoomReplica,
 } from "./control-lane/room-replica.ts";
+export {
+  CommitChecker,
+  type CommitVerdict,
+  type GroupVerdict,
+} from "./encryption/commit-checker.ts";
 export type {
   AttachFrame,
   BackfillRequestFrame,

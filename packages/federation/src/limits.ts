@@ -106,6 +106,13 @@ export const keyPackageClaimUsersMax = 100;
 /** KeyPackages in one claim result: every device of 100 users, ten devices each. */
 export const keyPackageClaimPackagesMax = 1000;
 
+/**
+ * Rooms whose MLS public view a sponsor keeps loaded between commits. Beyond
+ * it the least recently checked room's view is dropped and loaded again from
+ * the room state when needed (tens of milliseconds at 100 devices).
+ */
+export const sponsorGroupsCachedMax = 256;
+
 /** One encoded KeyPackage (docs/protocol.md §13.1). */
 export const keyPackageBytesMax = 4 * kibibyte;
 

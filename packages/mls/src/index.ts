@@ -119,6 +119,7 @@ export {
   type SponsorGroup,
   type SponsorLoad,
   sponsorEpoch,
+  sponsorMembers,
 } from "./sponsor/public-group.ts";
 export {
   decodeSponsorGroup,

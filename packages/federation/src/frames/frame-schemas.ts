@@ -1,3 +1,4 @@
+import { mlsFailureCodeList } from "@parley/mls";
 /**
  * zod schemas of every frame, as decoded from canonical CBOR. They check
  * shape and sizes; rules that relate fields to each other (a path that
@@ -207,7 +208,7 @@ const submitFrame = z.strictObject({
 });
 
 export const refusalCodes = [
-  ...roomRejectionCodes,
+  ...new Set([...roomRejectionCodes, ...mlsFailureCodeList]),
   "not_sponsor_here",
   "room_unknown",
   "unavailable",

@@ -1,3 +1,4 @@
+import type { MlsFailureCode } from "@parley/mls";
 /**
  * The server-to-server frames the federation cores emit and accept. One
  * authenticated link between two servers carries all of them, for every room
@@ -208,6 +209,7 @@ export interface SubmitFrame {
 /** Why a submission was refused: a room rejection or one of the project's error codes. */
 export type RefusalCode =
   | RoomRejectionCode
+  | MlsFailureCode
   | "not_sponsor_here"
   | "room_unknown"
   | "unavailable"

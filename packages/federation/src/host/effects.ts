@@ -1,5 +1,5 @@
 import type { ParleyError, RoomId, ServerName, UserId } from "@parley/protocol";
-import type { ApplyOutcome, Membership } from "@parley/room";
+import type { ApplyOutcome, ControlEntry, Membership } from "@parley/room";
 import type { ControlRecord } from "../control-lane/control-record.ts";
 import type { Frame, SubmissionOutcome } from "../frames/frame.ts";
 import type { StoredMessage } from "../message-lane/stamped-message.ts";
@@ -53,6 +53,19 @@ export type FederationEvent =
       readonly room: RoomId;
       readonly requestId: number;
       readonly outcome: LocalSubmissionOutcome;
+    }
+  /**
+   * A leaf submitted an entry carrying an MLS commit. Checking it takes the
+   * MLS library, which is asynchronous, so the host does not propose it
+   * yet: the homeserver checks it (CommitChecker) against the room state it
+   * reads from the host and answers with `resolveCommitCheck`.
+   */
+  | {
+      readonly type: "commit-check-needed";
+      readonly room: RoomId;
+      readonly proposer: ServerName;
+      readonly requestId: number;
+      readonly entry: ControlEntry;
     }
   /** A peer sent something unusable; the wiring may close the link with `error.closeCode`. */
   | { readonly type: "peer-error"; readonly peer: ServerName; readonly error: ParleyError };

@@ -12,7 +12,7 @@ import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
 import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
-import type { Frame, InviteFrame } from "../frames/frame.ts";
+import type { Frame, InviteFrame, RefusalCode, SubmissionOutcome } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
 import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import { roomsPerServerMax } from "../limits.ts";
@@ -39,6 +39,7 @@ import {
   expireAttachments,
   feedLeaves,
   leaderDuties,
+  proposeEntry,
   sponsorApplier,
 } from "./sponsor-role.ts";
 
@@ -227,6 +228,33 @@ export class FederationHost {
   proposeControl(room: RoomId, entry: ControlEntry, requestId: number): FederationEffects {
     if (requestId < 1) throw new ParleyError("invalid_argument", "request ids start at 1");
     proposeLocal(this.#context, this.#sessions.get(room), room, entry, requestId);
+    return this.#finish();
+  }
+
+  /**
+   * The homeserver's answer to `commit-check-needed`: propose the leaf's
+   * entry (`entry` as checked) or refuse it, and tell the leaf.
+   */
+  resolveCommitCheck(
+    room: RoomId,
+    proposer: ServerName,
+    requestId: number,
+    verdict:
+      | { readonly kind: "valid"; readonly entry: ControlEntry }
+      | { readonly kind: "refused"; readonly code: RefusalCode; readonly reason: string },
+  ): FederationEffects {
+    const session = this.#sessions.get(room);
+    const outcome: SubmissionOutcome =
+      session === undefined || !session.isSponsor
+        ? {
+            kind: "refused",
+            code: "not_sponsor_here",
+            reason: "this server no longer sponsors the room",
+          }
+        : verdict.kind === "refused"
+          ? { kind: "refused", code: verdict.code, reason: verdict.reason.slice(0, 500) }
+          : proposeEntry(this.#context, session, verdict.entry, proposer, requestId);
+    this.#outbox.send(proposer, { type: "submit-result", room, requestId, outcome });
     return this.#finish();
   }
 

@@ -87,6 +87,7 @@ export function dispatchFrame(
         session === undefined
           ? ({ kind: "refused", code: "room_unknown", reason: "no such room here" } as const)
           : handleSubmit(context, session, peer, frame);
+      if (outcome === null) return;
       context.outbox.send(peer, {
         type: "submit-result",
         room: frame.room,

@@ -246,13 +246,17 @@ export function proposeEntry(
   return { kind: "proposed" };
 }
 
-/** A leaf's user submitted a message or a control entry through us. */
+/**
+ * A leaf's user submitted a message or a control entry through us. Null when
+ * the answer comes later: an entry carrying an MLS commit is checked by the
+ * homeserver first (`commit-check-needed`), then proposed or refused.
+ */
 export function handleSubmit(
   context: HostContext,
   session: RoomSession,
   peer: ServerName,
   frame: SubmitFrame,
-): SubmissionOutcome {
+): SubmissionOutcome | null {
   const submission = frame.submission;
   const group = session.group;
   if (group === undefined || !session.routesInTree(context.self)) {
@@ -284,6 +288,21 @@ export function handleSubmit(
   }
   if (entry.actor.type !== "user" || serverOfUser(entry.actor.user) !== peer) {
     return { kind: "refused", code: "forbidden", reason: "a server submits for its own users" };
+  }
+  if (entry.mls?.commit != null) {
+    // Refuse what the room rules refuse without the MLS check's cost.
+    const decision = session.replica.check({ entry, proposer: peer, proposalId: frame.requestId });
+    if (decision.verdict === "reject") {
+      return { kind: "refused", code: decision.code, reason: decision.reason };
+    }
+    context.outbox.emit({
+      type: "commit-check-needed",
+      room: session.room,
+      proposer: peer,
+      requestId: frame.requestId,
+      entry,
+    });
+    return null;
   }
   return proposeEntry(context, session, entry, peer, frame.requestId);
 }

@@ -9,7 +9,7 @@ import {
 import { type MlsCrypto, parleyCipherSuiteName } from "../crypto/mls-crypto.ts";
 import { type MlsFailure, mlsFailure } from "../errors.ts";
 import { groupIdParts } from "../group/group-id.ts";
-import { memberAtLeaf } from "../group/roster.ts";
+import { type GroupMember, memberAtLeaf, membersOf } from "../group/roster.ts";
 import { checkProposalRules } from "../group/rules.ts";
 import { decodeTree, decodeWire, encodeTree } from "../group/wire.ts";
 import { mlsLimits } from "../limits.ts";
@@ -130,6 +130,11 @@ async function loadSponsorGroupUnguarded(
 
 export function sponsorEpoch(group: SponsorGroup): bigint {
   return group.context.epoch;
+}
+
+/** Every device in the public tree, in leaf order (what a room's sponsors compare with room state). */
+export function sponsorMembers(group: SponsorGroup): readonly GroupMember[] {
+  return membersOf(group.tree);
 }
 
 /** What a device needs to join by external commit, if a member has published it for this epoch. */
