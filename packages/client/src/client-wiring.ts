@@ -12,13 +12,16 @@ import {
 } from "@parley/protocol";
 import type { AccountDependencies, SignedIn } from "./account.ts";
 import { Outbox } from "./delivery/outbox.ts";
+import { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
 import { type KeyPackageCount, KeyPackages } from "./encryption/key-packages.ts";
 import { type EncryptionOptions, MlsContext } from "./encryption/mls-context.ts";
 import { MlsRecords } from "./encryption/mls-records.ts";
+import { MlsRequests } from "./encryption/mls-requests.ts";
+import { RoomGroups } from "./encryption/room-groups.ts";
 import type { ClientEvent, ConnectionState } from "./events/client-events.ts";
 import { TimelineSync } from "./events/timeline-sync.ts";
 import { type FetchFunction, HttpApi } from "./http/http-api.ts";
-import { RoomApi } from "./rooms/room-api.ts";
+import { allMembers, RoomApi } from "./rooms/room-api.ts";
 import { Session } from "./session.ts";
 import { type ClientStore, MemoryStore } from "./store/client-store.ts";
 import { SavedState } from "./store/saved-state.ts";
@@ -94,6 +97,7 @@ export interface ClientParts {
   readonly stream: LiveStream;
   readonly mls: MlsContext;
   readonly keyPackages: KeyPackages;
+  readonly encryption: EncryptedRooms;
 }
 
 export interface ClientHooks {
@@ -139,6 +143,16 @@ export function wireClient(
     publish: (body) => session.request("POST", "/key-packages", body),
   });
   const rooms = new RoomApi({ session, newClientId, backoff: reconnect, attemptsMax, random });
+  const encryption = new EncryptedRooms({
+    context: mls,
+    groups: new RoomGroups(mls),
+    requests: new MlsRequests(session, rooms),
+    keyPackages,
+    newClientId,
+    members: (roomId) => allMembers(rooms, roomId),
+    roomKind: async (roomId) => (await rooms.state(roomId)).kind,
+    emit: hooks.emit,
+  });
   const outbox = new Outbox({
     saved,
     post: (roomId, envelope) =>
@@ -157,6 +171,7 @@ export function wireClient(
     outbox,
     history: (roomId, query) => rooms.history(roomId, query),
     emit: hooks.emit,
+    encryption,
   });
   const stream = new LiveStream({
     url: api.streamUrl,
@@ -181,5 +196,5 @@ export function wireClient(
     pingIntervalMs: 25_000,
     pongTimeoutMs: 10_000,
   });
-  return { session, rooms, outbox, sync, stream, mls, keyPackages };
+  return { session, rooms, outbox, sync, stream, mls, keyPackages, encryption };
 }

@@ -29,6 +29,7 @@ import {
   wireClient,
 } from "./client-wiring.ts";
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
+import { type EncryptedRooms, mlsContentType } from "./encryption/encrypted-rooms.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
 import type {
   ClientEvent,
@@ -39,15 +40,16 @@ import type {
 import { decodeTimelineEvent } from "./events/decode-event.ts";
 import { EventHub } from "./events/event-hub.ts";
 import type { TimelineSync } from "./events/timeline-sync.ts";
-import type {
-  CreateRoomInput,
-  HistoryQuery,
-  Member,
-  MembersPage,
-  RoomApi,
-  RoomState,
-  RoomSummary,
-  UserRoomAction,
+import {
+  allMembers,
+  type CreateRoomInput,
+  type HistoryQuery,
+  type Member,
+  type MembersPage,
+  type RoomApi,
+  type RoomState,
+  type RoomSummary,
+  type UserRoomAction,
 } from "./rooms/room-api.ts";
 import type { Session } from "./session.ts";
 import type { ClientStore } from "./store/client-store.ts";
@@ -72,6 +74,7 @@ export class ParleyClient {
   readonly #sync: TimelineSync;
   readonly #stream: LiveStream;
   readonly #keyPackages: KeyPackages;
+  readonly #encryption: EncryptedRooms;
   readonly #nowMs: () => number;
   readonly #events = new EventHub();
   #connection: ConnectionState = { status: "stopped", error: undefined };
@@ -140,6 +143,23 @@ export class ParleyClient {
     this.#sync = parts.sync;
     this.#stream = parts.stream;
     this.#keyPackages = parts.keyPackages;
+    this.#encryption = parts.encryption;
+    this.on("room-change", (event) => this.#afterRoomChange(event));
+  }
+
+  /**
+   * A leave carries no commit (a device cannot remove itself), so members
+   * commit the removal of the leaver's devices (§10.13); losers of that race
+   * find nothing left to do.
+   */
+  #afterRoomChange(event: Extract<ClientEvent, { type: "room-change" }>): void {
+    if (event.action.type !== "leave" || event.actor.type !== "user") return;
+    if (event.actor.user === this.userId) return;
+    const roomId = event.roomId;
+    void (async () => {
+      if (!(await this.#encryption.groups.has(roomId))) return;
+      await this.#encryption.removeGone(roomId);
+    })().catch((error: unknown) => this.#reportError(error));
   }
 
   #reportError(error: unknown): void {
@@ -249,10 +269,14 @@ export class ParleyClient {
     const existing = this.#outbox.find(roomId, clientId);
     if (existing !== undefined) return existing;
     const createdAtMs = this.#nowMs();
+    // In an encrypted room the envelope carries the MLS PrivateMessage; the outbox keeps the plaintext.
+    const encrypted = (await this.#encryption.isEncrypted(roomId))
+      ? await this.#encryption.encrypt(roomId, clientId, { contentType, body })
+      : undefined;
     const envelope = signRoomMessage(this.#provider, this.#keys.keyPair, {
       roomId,
-      contentType,
-      body,
+      contentType: encrypted === undefined ? contentType : mlsContentType,
+      body: encrypted ?? body,
       clientId,
       sentAtMs: createdAtMs,
     });
@@ -289,9 +313,11 @@ export class ParleyClient {
 
   // ---- rooms ---------------------------------------------------------------
 
-  /** Creates a plain room with this user as its admin. */
+  /** Creates a room (plain, or `kind: "encrypted"` with its MLS group) with this user as its admin. */
   createRoom(input: CreateRoomInput): Promise<{ roomId: RoomId; logIndex: number }> {
-    return this.#rooms.createRoom(input);
+    return input.kind === "encrypted"
+      ? this.#encryption.create(input)
+      : this.#rooms.createRoom(input);
   }
 
   /** Any user action on a room (docs/protocol.md ch. 11); the helpers below name the common ones. */
@@ -303,11 +329,26 @@ export class ParleyClient {
     return this.#rooms.act(roomId, action, options.clientId);
   }
 
-  invite(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+  /** Invites a user; in an encrypted room, every device of theirs is added to the group in the same entry. */
+  async invite(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.invite(roomId, userId);
     return this.act(roomId, { type: "invite", target: userId });
   }
 
-  join(roomId: RoomId): Promise<{ logIndex: number }> {
+  /**
+   * Joins a room. An invited user of an encrypted room joins like in a plain
+   * one (the invite added this device; its Welcome arrives on the stream);
+   * anyone else joins an encrypted room by external commit (`via`: servers
+   * to reach a room this server does not know yet).
+   */
+  async join(
+    roomId: RoomId,
+    options: { via?: readonly string[] } = {},
+  ): Promise<{ logIndex: number }> {
+    const state = await this.roomState(roomId).catch(() => undefined);
+    if (state?.kind === "encrypted" && state.membership !== "invited") {
+      return this.#encryption.externalJoin(roomId, options.via ?? []);
+    }
     return this.act(roomId, { type: "join" });
   }
 
@@ -324,12 +365,23 @@ export class ParleyClient {
     return this.act(roomId, { type: "leave" });
   }
 
-  kick(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
-    return this.act(roomId, { type: "kick", target: userId, reason });
+  /** Kicks a user; in an encrypted room their devices leave the group in the same entry. */
+  async kick(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    const action = { type: "kick", target: userId, reason } as const;
+    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.remove(roomId, action);
+    return this.act(roomId, action);
   }
 
-  ban(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
-    return this.act(roomId, { type: "ban", target: userId, reason });
+  /** Bans a user; in an encrypted room their devices leave the group in the same entry. */
+  async ban(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    const action = { type: "ban", target: userId, reason } as const;
+    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.remove(roomId, action);
+    return this.act(roomId, action);
+  }
+
+  /** This device's MLS epoch in an encrypted room, or undefined if it is not in the group. */
+  encryptionEpoch(roomId: RoomId): Promise<number | undefined> {
+    return this.#encryption.epoch(roomId);
   }
 
   unban(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
@@ -364,18 +416,7 @@ export class ParleyClient {
   }
 
   /** Every member of a room, page after page (bounded by the room's member limit). */
-  async allMembers(roomId: RoomId): Promise<Member[]> {
-    const members: Member[] = [];
-    let after: string | undefined;
-    for (let page = 0; page < 100; page += 1) {
-      const answer = await this.#rooms.members(roomId, {
-        limit: 1000,
-        ...(after === undefined ? {} : { after }),
-      });
-      members.push(...answer.members);
-      if (!answer.more || answer.next === null) break;
-      after = answer.next;
-    }
-    return members;
+  allMembers(roomId: RoomId): Promise<Member[]> {
+    return allMembers(this.#rooms, roomId);
   }
 }

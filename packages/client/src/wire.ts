@@ -94,6 +94,13 @@ export interface EventJson {
   readonly signed: string;
   readonly signature: string | null;
   readonly control?: { readonly actor: Actor; readonly action: RoomAction };
+  /** On control events of encrypted rooms that carry MLS (§10.13). */
+  readonly mls?: {
+    readonly epoch: number;
+    /** The PublicMessage commit, base64url; null for the create entry. */
+    readonly commit: string | null;
+    readonly added: ReadonlyArray<{ readonly userId: string; readonly deviceId: string }>;
+  } | null;
 }
 
 /** `GET /rooms/{roomId}/messages` (§10.4). */

@@ -45,6 +45,23 @@ export interface RoomChangeEvent extends RoomEventPosition {
   readonly action: RoomAction;
 }
 
+/**
+ * A message of an encrypted room that this device could not decrypt: `error`
+ * says why with an `mls_` code (`mls_epoch_too_old`: older than the
+ * past-epoch window; `mls_not_member`: sent while this device was not in the
+ * group; `mls_replayed`: already decrypted once, or sent by this device
+ * before a restart). Never dropped silently.
+ */
+export interface UndecryptableEvent extends RoomEventPosition {
+  readonly type: "undecryptable";
+  readonly sender: UserId;
+  readonly deviceId: DeviceId;
+  readonly clientId: string;
+  readonly sentAtMs: number;
+  readonly fromThisDevice: boolean;
+  readonly error: ParleyError;
+}
+
 /** What history pages and the stream carry for a room. */
 export type TimelineEvent = RoomMessageEvent | RoomChangeEvent;
 
@@ -131,6 +148,7 @@ export interface ErrorEvent {
 
 export type ClientEvent =
   | TimelineEvent
+  | UndecryptableEvent
   | InviteEvent
   | MembershipEvent
   | ConnectionEvent

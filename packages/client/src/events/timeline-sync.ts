@@ -5,7 +5,13 @@
 // stored), and the cursor is saved before the stream acknowledges, so a
 // restarted client neither repeats nor skips.
 
-import { type DeviceId, ParleyError, type RoomId, type SignatureProvider } from "@parley/protocol";
+import {
+  type DeviceId,
+  decodeBase64url,
+  ParleyError,
+  type RoomId,
+  type SignatureProvider,
+} from "@parley/protocol";
 import type { Outbox } from "../delivery/outbox.ts";
 import type { SavedCursor, SavedState } from "../store/saved-state.ts";
 import type { StreamHandlers } from "../stream/live-stream.ts";
@@ -27,6 +33,18 @@ export interface TimelineSyncDependencies {
     query: { from: number; direction: "forward"; limit: number },
   ) => Promise<HistoryPageJson>;
   readonly emit: (event: ClientEvent) => void;
+  readonly encryption: TimelineEncryption;
+}
+
+/** What the timeline needs from encrypted rooms (encryption/encrypted-rooms.ts). */
+export interface TimelineEncryption {
+  /** A message event as the application sees it: decrypted, or `undecryptable`. */
+  decrypt(event: Extract<ClientEvent, { type: "message" }>): Promise<ClientEvent>;
+  /** An ordered commit of a room, applied to the device's member. */
+  commitEvent(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<void>;
+  welcome(body: QueueItemJson["body"]): Promise<void>;
+  /** Store changes (sealed MLS state) to write with the cursor. */
+  takeChanges(): Promise<Map<string, string | undefined>>;
 }
 
 export class TimelineSync implements Omit<StreamHandlers, "connection"> {
@@ -67,6 +85,10 @@ export class TimelineSync implements Omit<StreamHandlers, "connection"> {
       if (item.position <= this.#queuePosition) continue;
       this.#queuePosition = item.position;
       try {
+        if (item.kind === "welcome") {
+          await this.#dependencies.encryption.welcome(item.body);
+          continue;
+        }
         const event = decodeQueueItem(item);
         if (event !== undefined) this.#dependencies.emit(event);
       } catch (error) {
@@ -103,7 +125,16 @@ export class TimelineSync implements Omit<StreamHandlers, "connection"> {
           controlIndex: decoded.controlIndex,
         });
       }
-      this.#dependencies.emit(decoded);
+      if (decoded.type === "room-change" && event.mls?.commit != null) {
+        await this.#dependencies.encryption.commitEvent(
+          decoded.roomId,
+          event.mls.epoch,
+          decodeBase64url(event.mls.commit),
+        );
+      }
+      this.#dependencies.emit(
+        decoded.type === "message" ? await this.#dependencies.encryption.decrypt(decoded) : decoded,
+      );
     } catch (error) {
       this.#reportError(error);
     }
@@ -143,13 +174,15 @@ export class TimelineSync implements Omit<StreamHandlers, "connection"> {
     }
   }
 
-  #save(): Promise<void> {
+  /** Saves the cursor with the MLS state the same events moved, in one store write. */
+  async #save(): Promise<void> {
     const cursor: SavedCursor = {
       streamPosition: this.#streamPosition,
       queuePosition: this.#queuePosition,
       roomSequences: Object.fromEntries(this.#roomSequences),
     };
-    return this.#dependencies.saved.saveCursor(cursor);
+    const alongside = await this.#dependencies.encryption.takeChanges();
+    return this.#dependencies.saved.saveCursor(cursor, alongside);
   }
 
   #reportError(error: unknown): void {

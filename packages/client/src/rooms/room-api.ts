@@ -42,6 +42,8 @@ export interface CreateRoomInput {
   readonly contentType?: string;
   /** Default `invite`. */
   readonly joinRule?: JoinRule;
+  /** `encrypted`: an MLS group is created with the room and messages are end-to-end encrypted. Default `plain`. */
+  readonly kind?: "plain" | "encrypted";
   /** Chosen by the SDK when absent; the same id makes a retry return the same room. */
   readonly clientId?: string;
 }
@@ -70,6 +72,27 @@ export interface RoomApiDependencies {
   readonly random: () => number;
 }
 
+/** Members read per page; the route's maximum. */
+const membersPageMax = 1000;
+/** Pages read for one room: the room member limit is far below this many pages' worth. */
+const membersPagesMax = 100;
+
+/** Every member of a room, page after page. */
+export async function allMembers(rooms: RoomApi, roomId: RoomId): Promise<Member[]> {
+  const members: Member[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < membersPagesMax; page += 1) {
+    const answer = await rooms.members(roomId, {
+      limit: membersPageMax,
+      ...(after === undefined ? {} : { after }),
+    });
+    members.push(...answer.members);
+    if (!answer.more || answer.next === null) break;
+    after = answer.next;
+  }
+  return members;
+}
+
 const roomPath = (roomId: string) => `/rooms/${encodeURIComponent(roomId)}`;
 
 export class RoomApi {
@@ -87,7 +110,7 @@ export class RoomApi {
       contentType: input.contentType ?? "text/plain",
       joinRule: input.joinRule ?? "invite",
     };
-    return this.#idempotent(() =>
+    return this.idempotent(() =>
       this.#dependencies.session.request<{ roomId: RoomId; logIndex: number }>(
         "POST",
         "/rooms",
@@ -98,7 +121,7 @@ export class RoomApi {
 
   act(roomId: RoomId, action: UserRoomAction, clientId?: string): Promise<{ logIndex: number }> {
     const body = { clientId: clientId ?? this.#dependencies.newClientId(), action };
-    return this.#idempotent(() =>
+    return this.idempotent(() =>
       this.#dependencies.session.request<{ logIndex: number }>(
         "POST",
         `${roomPath(roomId)}/actions`,
@@ -149,7 +172,8 @@ export class RoomApi {
   }
 
   /** Repeats a request that carries a client id while the failure is transient, boundedly. */
-  async #idempotent<Result>(call: () => Promise<Result>): Promise<Result> {
+  /** Calls `call` again after transient failures (bounded); only for requests safe to repeat. */
+  async idempotent<Result>(call: () => Promise<Result>): Promise<Result> {
     const { attemptsMax, backoff, random } = this.#dependencies;
     for (let attempt = 1; ; attempt += 1) {
       try {
