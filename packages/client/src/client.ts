@@ -147,19 +147,10 @@ export class ParleyClient {
     this.on("room-change", (event) => this.#afterRoomChange(event));
   }
 
-  /**
-   * A leave carries no commit (a device cannot remove itself), so members
-   * commit the removal of the leaver's devices (§10.13); losers of that race
-   * find nothing left to do.
-   */
   #afterRoomChange(event: Extract<ClientEvent, { type: "room-change" }>): void {
-    if (event.action.type !== "leave" || event.actor.type !== "user") return;
-    if (event.actor.user === this.userId) return;
-    const roomId = event.roomId;
-    void (async () => {
-      if (!(await this.#encryption.groups.has(roomId))) return;
-      await this.#encryption.removeGone(roomId);
-    })().catch((error: unknown) => this.#reportError(error));
+    this.#encryption
+      .followRoomChange(event, this.userId)
+      .catch((error: unknown) => this.#reportError(error));
   }
 
   #reportError(error: unknown): void {

@@ -7,13 +7,16 @@
  * state, members and history; sends signed messages with client-chosen ids,
  * idempotent retries and a delivery state per message; and keeps the live
  * stream open with bounded, jittered reconnects, resuming from the inbox
- * cursor so nothing is lost or repeated. The application sees typed events
- * (`ClientEvent`) and typed errors (`ServerError`, `NetworkError`, both
- * ParleyErrors with the table's codes).
+ * cursor so nothing is lost or repeated. Encrypted rooms (MLS) are handled
+ * inside: KeyPackages, commits, Welcomes and decryption, with MLS state sealed
+ * in the store; the application sees the same plaintext events as in plain
+ * rooms, and `undecryptable` events for what could not be read. The
+ * application sees typed events (`ClientEvent`) and typed errors
+ * (`ServerError`, `NetworkError`, both ParleyErrors with the table's codes).
  *
- * What it does not: no UI, no encrypted rooms yet (MLS will be handled inside,
- * and events will stay plaintext for the application), no timeline cache (the
- * application keeps what it shows; history is one call away).
+ * What it does not: no UI, no timeline cache (the application keeps what it
+ * shows; history is one call away; history of encrypted rooms cannot be
+ * decrypted a second time, since message keys are used once).
  *
  * What callers owe it: a `ClientStore` that persists (the default keeps
  * nothing), a WebSocket constructor where the platform has none (Node 20:
@@ -55,6 +58,7 @@ export type {
   RoomEventPosition,
   RoomMessageEvent,
   TimelineEvent,
+  UndecryptableEvent,
 } from "./events/client-events.ts";
 export type { FetchFunction, FetchInit, FetchResponse } from "./http/http-api.ts";
 export type {

@@ -169,9 +169,18 @@ export class EncryptedRooms {
     return { logIndex: answer?.logIndex ?? -1 };
   }
 
-  /** Commits the removal of devices of users who are no longer joined or invited (after a leave). */
-  async removeGone(roomId: RoomId): Promise<void> {
-    await this.#commit(roomId, { type: "mls-commit" }, undefined, () => undefined);
+  /**
+   * After someone else's leave: a leave carries no commit (a device cannot
+   * remove itself), so members commit the removal of the leaver's devices
+   * (§10.13); the losers of that race find nothing left to do.
+   */
+  async followRoomChange(
+    event: Extract<ClientEvent, { type: "room-change" }>,
+    self: UserId,
+  ): Promise<void> {
+    if (event.action.type !== "leave" || event.actor.type !== "user") return;
+    if (event.actor.user === self || !(await this.#dependencies.groups.has(event.roomId))) return;
+    await this.#commit(event.roomId, { type: "mls-commit" }, undefined, () => undefined);
   }
 
   /**

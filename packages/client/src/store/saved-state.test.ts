@@ -37,3 +37,34 @@ describe("saved state", () => {
     await expect(saved.outbox()).rejects.toMatchObject({ code: "bad_structure" });
   });
 });
+
+describe("the cursor and what moves with it", () => {
+  it("writes the cursor and the records given with it in one update", async () => {
+    const store = new MemoryStore();
+    const updates: Array<ReadonlyMap<string, string | undefined>> = [];
+    const original = store.update.bind(store);
+    store.update = async (changes) => {
+      updates.push(new Map(changes));
+      await original(changes);
+    };
+    await store.set("parley.mls.room.old", "x");
+    const saved = new SavedState(store);
+    const cursor = { streamPosition: 7, queuePosition: 2, roomSequences: { "!r": 4 } };
+    await saved.saveCursor(
+      cursor,
+      new Map([
+        ["parley.mls.room.a", "sealed"],
+        ["parley.mls.room.old", undefined],
+      ]),
+    );
+    expect(updates).toHaveLength(1);
+    expect([...(updates[0]?.keys() ?? [])].sort()).toEqual([
+      "parley.cursor",
+      "parley.mls.room.a",
+      "parley.mls.room.old",
+    ]);
+    expect(await saved.cursor()).toEqual(cursor);
+    expect(await store.get("parley.mls.room.a")).toBe("sealed");
+    expect(await store.get("parley.mls.room.old")).toBeUndefined();
+  });
+});
