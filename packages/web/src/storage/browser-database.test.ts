@@ -33,6 +33,26 @@ describe("browser database", () => {
     reloaded.close();
   });
 
+  it("applies an update's sets and deletes together (the SDK's cursor with MLS state)", async () => {
+    const platform = profile();
+    const first = await BrowserDatabase.open(platform);
+    await first.client.set("parley.mls.room.old", "sealed-old");
+    await first.client.update(
+      new Map([
+        ["parley.cursor", '{"streamPosition":3}'],
+        ["parley.mls.room.new", "sealed-new"],
+        ["parley.mls.room.old", undefined],
+      ]),
+    );
+    first.close();
+
+    const reloaded = await BrowserDatabase.open(platform);
+    expect(await reloaded.client.get("parley.cursor")).toBe('{"streamPosition":3}');
+    expect(await reloaded.client.get("parley.mls.room.new")).toBe("sealed-new");
+    expect(await reloaded.client.get("parley.mls.room.old")).toBeUndefined();
+    reloaded.close();
+  });
+
   it("caches a room's newest events with their bytes, per user", async () => {
     const platform = profile();
     const database = await BrowserDatabase.open(platform);

@@ -14,6 +14,8 @@ export interface KeyValueStore {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Several sets (string) and deletes (undefined) in one transaction: all or none. */
+  update(changes: ReadonlyMap<string, string | undefined>): Promise<void>;
 }
 
 export const databaseName = "parley";
@@ -89,6 +91,14 @@ export class BrowserDatabase {
     },
     set: (key, value) => this.#write(clientStoreName, (store) => store.put(value, key)),
     delete: (key) => this.#write(clientStoreName, (store) => store.delete(key)),
+    // The SDK writes encrypted rooms' MLS state with the stream cursor this way.
+    update: (changes) =>
+      this.#write(clientStoreName, (store) => {
+        for (const [key, value] of changes) {
+          if (value === undefined) store.delete(key);
+          else store.put(value, key);
+        }
+      }),
   };
 
   /** A cached value, or undefined; callers check its shape (it may be from an older version). */
