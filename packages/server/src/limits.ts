@@ -228,6 +228,9 @@ export const membersPageSizeDefault = 100;
 /** Messages returned in one history page by default. */
 export const historyPageSizeDefault = 50;
 
+/** Characters of an ordered-history cursor (§10.4); a real one is under 200 (six numbers and an origin node id). */
+export const historyCursorLengthMax = 512;
+
 /** Sessions whose last activity time is remembered in memory (see sessionTouchIntervalMs). */
 export const sessionsTouchTrackedMax = 100_000;
 

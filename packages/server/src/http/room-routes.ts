@@ -5,7 +5,12 @@ import type { RoomId, UserId } from "@parley/protocol";
 import { joinRules, type RoomState } from "@parley/room";
 import { z } from "zod";
 import { joinViaServersMax } from "../federation/limits.ts";
-import { historyPageSizeDefault, membersPageSizeDefault, pageSizeMax } from "../limits.ts";
+import {
+  historyCursorLengthMax,
+  historyPageSizeDefault,
+  membersPageSizeDefault,
+  pageSizeMax,
+} from "../limits.ts";
 import { eventJson } from "../rooms/event-json.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
 import { base64urlBytes, clientIdField, parseBody, roomIdField } from "./json-fields.ts";
@@ -31,6 +36,11 @@ const messageBody = z.strictObject({ message: envelopeField });
 const sequence = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const historyQuery = z.strictObject({
   from: sequence.optional(),
+  direction: z.enum(["backward", "forward"]).default("backward"),
+  limit: z.coerce.number().int().min(1).max(pageSizeMax).default(historyPageSizeDefault),
+});
+const orderedHistoryQuery = z.strictObject({
+  from: z.string().min(1).max(historyCursorLengthMax).optional(),
   direction: z.enum(["backward", "forward"]).default("backward"),
   limit: z.coerce.number().int().min(1).max(pageSizeMax).default(historyPageSizeDefault),
 });
@@ -154,6 +164,18 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
     const { roomId } = parseBody(roomParams, request.params, "path");
     const query = parseBody(historyQuery, request.query, "query");
     const page = await messages.history(session.userId, roomId, query);
+    return {
+      events: page.events.map(eventJson),
+      direction: query.direction,
+      more: page.more,
+      next: page.next,
+    };
+  });
+  scope.get("/rooms/:roomId/history", async (request) => {
+    const session = await context.authenticate(request);
+    const { roomId } = parseBody(roomParams, request.params, "path");
+    const query = parseBody(orderedHistoryQuery, request.query, "query");
+    const page = await messages.orderedHistory(session.userId, roomId, query);
     return {
       events: page.events.map(eventJson),
       direction: query.direction,

@@ -19,6 +19,9 @@ export interface EventJson {
   readonly contentType: string;
   readonly acceptedAtMs: number;
   readonly controlIndex: number;
+  /** The stamp's origin (§12.1) and that origin's sequence: with `controlIndex` and `acceptedAtMs`, the history key (§12.4.3). Null for control events. */
+  readonly origin: string | null;
+  readonly originSequence: number | null;
   readonly signed: string;
   readonly signature: string | null;
   readonly control?: { readonly actor: Actor; readonly action: RoomAction };
@@ -41,6 +44,8 @@ export function eventJson(event: StoredEvent): EventJson {
     contentType: event.contentType,
     acceptedAtMs: event.acceptedAtMs,
     controlIndex: event.controlIndex,
+    origin: event.stamp?.origin ?? null,
+    originSequence: event.stamp?.sequence ?? null,
     signed: base64url(event.body),
     signature: event.signature === null ? null : base64url(event.signature),
   } as const;

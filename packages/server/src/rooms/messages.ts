@@ -18,6 +18,7 @@ import { clientMessageId } from "../federation/projection/client-message-id.ts";
 import type { RoomProjection } from "../federation/projection/room-projection.ts";
 import type { AppendOutcome, Page, StoredEvent } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
+import { decodeHistoryCursor, encodeHistoryCursor } from "./history-cursor.ts";
 import type { RoomService } from "./room-service.ts";
 import { outcomeError } from "./submission-outcomes.ts";
 
@@ -168,6 +169,47 @@ export class Messages {
       next: last === undefined ? from : last.roomSequence,
     };
   }
+
+  /** The room's events in history order (§12.4.3), paged by a key cursor. */
+  async orderedHistory(
+    reader: UserId,
+    roomId: RoomId,
+    query: OrderedHistoryQuery,
+  ): Promise<OrderedHistoryPage> {
+    const { storage, rooms } = this.#dependencies;
+    await rooms.readableState(roomId, reader);
+    const from = query.from === undefined ? undefined : decodeHistoryCursor(query.from);
+    const page = await storage.events.pageHistory({
+      roomId,
+      direction: query.direction,
+      limit: query.limit,
+      ...(from === undefined ? {} : { from }),
+    });
+    const last = page.items.at(-1);
+    return {
+      events: page.items,
+      more: page.more,
+      next:
+        last === undefined
+          ? (query.from ?? null)
+          : encodeHistoryCursor(storage.events.historyKeyOf(last)),
+    };
+  }
+}
+
+/** A page of the ordered history route (§10.4): events in the order of §12.4.3. */
+export interface OrderedHistoryQuery {
+  /** The `next` of an earlier page; absent means the newest (backward) or the oldest (forward). */
+  readonly from?: string | undefined;
+  readonly direction: "backward" | "forward";
+  readonly limit: number;
+}
+
+export interface OrderedHistoryPage {
+  readonly events: readonly StoredEvent[];
+  readonly more: boolean;
+  /** The cursor after this page's last event (`from` again when the page is empty; null when both are absent). */
+  readonly next: string | null;
 }
 
 function sameBytes(left: Uint8Array, right: Uint8Array): boolean {

@@ -92,6 +92,12 @@ export interface RoomEventsTable {
   signature: Uint8Array | null;
   control_index: number;
   accepted_at_ms: number;
+  /** Migration 0006: 0 for a control event, 1 for a message (§12.4.3). */
+  history_rank: number;
+  /** The accepting sponsor's node id; '' for control events and events older than 0006. */
+  origin: string;
+  /** The origin's sequence; 0 where `origin` is ''. */
+  origin_sequence: number;
 }
 
 export interface DeviceInboxesTable {

@@ -110,6 +110,39 @@ export interface NewEvent {
   /** The control-log index the accepting sponsor had applied. */
   readonly controlIndex: number;
   readonly acceptedAtMs: number;
+  /**
+   * A message's id in the federation lane (§12.1): the sponsor node that
+   * accepted it and that origin's sequence. Absent for control events (and
+   * for messages stored before the history order was kept).
+   */
+  readonly stamp?: MessageStamp;
+}
+
+export interface MessageStamp {
+  readonly origin: string;
+  readonly sequence: number;
+}
+
+/**
+ * Where an event sits in a room's history (§12.4.3), compared field by field
+ * in this order; `rank` puts control entry i before the messages stamped at i.
+ * `roomSequence` breaks ties only between events without a stamp.
+ */
+export interface HistoryKey {
+  readonly controlIndex: number;
+  readonly rank: number;
+  readonly acceptedAtMs: number;
+  readonly origin: string;
+  readonly originSequence: number;
+  readonly roomSequence: number;
+}
+
+export interface HistoryPageInput {
+  readonly roomId: string;
+  /** Exclusive: the page starts after (forward) or before (backward) this key; absent: from either end. */
+  readonly from?: HistoryKey;
+  readonly direction: "forward" | "backward";
+  readonly limit: number;
 }
 
 export interface StoredEvent extends NewEvent {

@@ -14,6 +14,8 @@ import type {
   AppendOutcome,
   ControlEntry,
   Device,
+  HistoryKey,
+  HistoryPageInput,
   InboxCursor,
   InboxRetention,
   InboxStreamPage,
@@ -197,6 +199,14 @@ export interface EventRepository {
     direction: "forward" | "backward";
     limit: number;
   }): Promise<Page<StoredEvent>>;
+  /**
+   * A page of a room's events in history order (§12.4.3). Forward: keys after
+   * `from`, ascending; backward: keys before `from`, descending; without
+   * `from`, from the oldest or the newest. `more` says the limit cut the page.
+   */
+  pageHistory(input: HistoryPageInput): Promise<Page<StoredEvent>>;
+  /** The history key of a stored event (the cursor after it). */
+  historyKeyOf(event: StoredEvent): HistoryKey;
   /** Events of the given rooms with stream position > `afterPosition`, ascending, at most `limit`. */
   readStream(input: {
     roomIds: readonly string[];

@@ -10,6 +10,7 @@ import { describeConcurrencyContract } from "./concurrency-contract.ts";
 import { describeDeviceContract } from "./devices-contract.ts";
 import { describeEventContract } from "./events-contract.ts";
 import type { FreshDatabase, StorageFactory } from "./harness.ts";
+import { describeHistoryContract } from "./history-contract.ts";
 import { describeInboxContract } from "./inboxes-contract.ts";
 import {
   describeKeyPackageConcurrencyContract,
@@ -55,6 +56,7 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
     describeDeviceContract(context);
     describeRoomContract(context);
     describeEventContract(context);
+    describeHistoryContract(context);
     describeInboxContract(context);
     describeAdministrationContract(context);
     describeKeyPackageContract(context);

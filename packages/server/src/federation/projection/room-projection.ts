@@ -163,6 +163,7 @@ export class RoomProjection {
       signature: message.signature,
       controlIndex: stamped.controlIndex,
       acceptedAtMs: stamped.acceptedAtMs,
+      stamp: { origin: stamped.origin, sequence: stamped.sequence },
     });
     this.arrivals.arrived(room, message.deviceId, message.clientId, outcome);
     return outcome;

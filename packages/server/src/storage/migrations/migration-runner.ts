@@ -18,6 +18,7 @@ import { initialMigration } from "./0001-initial.ts";
 import { federationMigration } from "./0002-federation.ts";
 import { administrationMigration } from "./0004-administration.ts";
 import { keyPackagesMigration } from "./0005-key-packages.ts";
+import { historyOrderMigration } from "./0006-history-order.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -29,6 +30,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
     [linkMigrationName]: linkMigration(dialect),
     "0004-administration": administrationMigration(),
     "0005-key-packages": keyPackagesMigration(dialect),
+    "0006-history-order": historyOrderMigration(dialect),
   };
 }
 

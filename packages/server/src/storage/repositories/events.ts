@@ -35,6 +35,7 @@ import {
   type RepositoryContext,
   toPage,
 } from "./context.ts";
+import { historyColumns, historyKeyOf, pageHistory } from "./history.ts";
 
 const signatureBytesMax = 1024;
 
@@ -51,6 +52,7 @@ export function toStoredEvent(row: RoomEventsTable): StoredEvent {
     signature: fromStoredBytesOrNull(row.signature),
     controlIndex: row.control_index,
     acceptedAtMs: row.accepted_at_ms,
+    ...(row.origin === "" ? {} : { stamp: { origin: row.origin, sequence: row.origin_sequence } }),
   };
 }
 
@@ -66,6 +68,10 @@ function assertNewEvent(event: NewEvent): void {
   }
   assertInteger("control index", event.controlIndex, 0);
   assertInteger("accepted at", event.acceptedAtMs, 0);
+  if (event.stamp !== undefined) {
+    assertIdentifier("origin", event.stamp.origin);
+    assertInteger("origin sequence", event.stamp.sequence, 1);
+  }
 }
 
 function clientKey(event: {
@@ -242,6 +248,7 @@ function toRow(event: NewEvent, streamPosition: number, roomSequence: number): R
     signature: event.signature === null ? null : toStoredBytes(event.signature),
     control_index: event.controlIndex,
     accepted_at_ms: event.acceptedAtMs,
+    ...historyColumns(event),
   };
 }
 
@@ -308,6 +315,12 @@ export function createEventRepository(context: RepositoryContext): EventReposito
         .execute();
       return toPage(rows, input.limit, toStoredEvent);
     },
+
+    pageHistory(input) {
+      return pageHistory(db, input, toStoredEvent);
+    },
+
+    historyKeyOf,
 
     readStream(input) {
       return readStreamRange(db, input);
