@@ -128,5 +128,34 @@ export function describeHistoryContract(context: ContractContext): void {
       expect(await pageAll(storage, "forward", 1)).toEqual(["old-b", "old-a"]);
       expect(await pageAll(storage, "backward", 1)).toEqual(["old-a", "old-b"]);
     });
+
+    it("keeps the copy of a message stamped twice that sorts first", async () => {
+      const storage = context.storage();
+      await createRoom(storage, "room");
+      await storage.events.append(stamped("twice", 2, 9, "b.example#1", 4));
+      const earlier = await storage.events.append(stamped("twice", 2, 8, "c.example#1", 7));
+      expect(earlier.kind).toBe("duplicate");
+      expect([earlier.event.acceptedAtMs, earlier.event.stamp?.origin]).toEqual([
+        startMs + 8,
+        "c.example#1",
+      ]);
+      const later = await storage.events.append(stamped("twice", 3, 1, "a.example#1", 1));
+      expect(later.event.stamp).toEqual({ origin: "c.example#1", sequence: 7 });
+      const [first, second] = await storage.events.appendBatch([
+        stamped("batch", 1, 9, "b.example#1", 5),
+        stamped("batch", 1, 9, "a.example#1", 2),
+      ]);
+      expect([first?.kind, second?.kind]).toEqual(["appended", "duplicate"]);
+      expect(first?.event.stamp).toEqual({ origin: "a.example#1", sequence: 2 });
+      const page = await storage.events.pageHistory({
+        roomId: "room",
+        direction: "forward",
+        limit: 10,
+      });
+      expect(page.items.map((event) => [event.clientEventId, event.controlIndex])).toEqual([
+        ["batch", 1],
+        ["twice", 2],
+      ]);
+    });
   });
 }

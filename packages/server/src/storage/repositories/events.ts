@@ -35,7 +35,7 @@ import {
   type RepositoryContext,
   toPage,
 } from "./context.ts";
-import { historyColumns, historyKeyOf, pageHistory } from "./history.ts";
+import { historyColumns, historyKeyOf, pageHistory, stampSortsFirst } from "./history.ts";
 
 const signatureBytesMax = 1024;
 
@@ -164,8 +164,17 @@ async function appendInTransaction(
   const fresh = new Map<string, NewEvent>();
   for (const event of events) {
     const key = clientKey(event);
-    if (!stored.has(key) && !fresh.has(key)) {
-      fresh.set(key, event);
+    const before = stored.get(key);
+    if (before !== undefined) {
+      // A second stamp of the same message (a retry accepted by another
+      // sponsor): history shows the copy that sorts first (§12.4.3).
+      if (stampSortsFirst(event, before)) {
+        await restamp(transaction, before, event);
+        stored.set(key, { ...before, ...stampFields(event) });
+      }
+    } else {
+      const other = fresh.get(key);
+      if (other === undefined || stampSortsFirst(event, other)) fresh.set(key, event);
     }
   }
   const roomIds = [...new Set([...fresh.values()].map((event) => event.roomId))].sort();
@@ -233,6 +242,30 @@ async function appendInTransaction(
       ? { kind: "appended", event: found }
       : { kind: "duplicate", event: found };
   });
+}
+
+function stampFields(event: NewEvent): Pick<NewEvent, "controlIndex" | "acceptedAtMs" | "stamp"> {
+  return {
+    controlIndex: event.controlIndex,
+    acceptedAtMs: event.acceptedAtMs,
+    ...(event.stamp === undefined ? {} : { stamp: event.stamp }),
+  };
+}
+
+async function restamp(
+  transaction: Kysely<Database>,
+  stored: StoredEvent,
+  event: NewEvent,
+): Promise<void> {
+  await transaction
+    .updateTable("room_events")
+    .set({
+      control_index: event.controlIndex,
+      accepted_at_ms: event.acceptedAtMs,
+      ...historyColumns(event),
+    })
+    .where("stream_position", "=", stored.streamPosition)
+    .execute();
 }
 
 function toRow(event: NewEvent, streamPosition: number, roomSequence: number): RoomEventsTable {

@@ -39,6 +39,26 @@ export function historyKeyOf(event: StoredEvent): HistoryKey {
   };
 }
 
+/**
+ * Whether `candidate`'s stamp sorts before `current`'s: two stamps of one
+ * message, of which history keeps the first (§12.4.3). Only stamped copies
+ * compete; an event without a stamp never replaces one.
+ */
+export function stampSortsFirst(candidate: NewEvent, current: NewEvent): boolean {
+  const next = candidate.stamp;
+  const held = current.stamp;
+  if (next === undefined || held === undefined) return false;
+  if (candidate.controlIndex !== current.controlIndex) {
+    return candidate.controlIndex < current.controlIndex;
+  }
+  if (candidate.acceptedAtMs !== current.acceptedAtMs) {
+    return candidate.acceptedAtMs < current.acceptedAtMs;
+  }
+  const origins = Buffer.compare(Buffer.from(next.origin), Buffer.from(held.origin));
+  if (origins !== 0) return origins < 0;
+  return next.sequence < held.sequence;
+}
+
 function assertHistoryKey(key: HistoryKey): void {
   assertInteger("cursor control index", key.controlIndex, 0);
   assertInteger("cursor rank", key.rank, 0);
