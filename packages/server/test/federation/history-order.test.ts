@@ -23,7 +23,7 @@ const a = parseServerName("a.test");
 const b = parseServerName("b.test");
 
 interface OrderedPage {
-  readonly events: readonly (EventJson & { origin: string | null; originSequence: number | null })[];
+  readonly events: readonly EventJson[];
   readonly more: boolean;
   readonly next: string | null;
 }
@@ -137,7 +137,9 @@ describe("history order across a partition", () => {
       return true;
     });
     await alice.send(roomId, "before", { clientId: "before" });
-    await eventually(async () => shown(await orderedHistory(bob, roomId, "forward", 50)).length === 1);
+    await eventually(
+      async () => shown(await orderedHistory(bob, roomId, "forward", 50)).length === 1,
+    );
 
     // Both sides keep talking while cut off: each stamps at the index it has applied.
     network.cut(a, b);
@@ -154,9 +156,7 @@ describe("history order across a partition", () => {
 
     // The arrival orders differ (each heard its own side first)...
     const arrival = async (client: ParleyClient) =>
-      (
-        await client.history(roomId, { direction: "forward", limit: 1000 })
-      ).events
+      (await client.history(roomId, { direction: "forward", limit: 1000 })).events
         .filter((event) => event.kind === "message")
         .map((event) => event.clientId);
     expect(await arrival(alice)).not.toEqual(await arrival(bob));
