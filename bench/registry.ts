@@ -5,12 +5,14 @@ import { linksBenchmark } from "./links.ts";
 import { mlsBenchmark } from "./mls.ts";
 import { protocolBenchmark } from "./protocol.ts";
 import { raftBenchmark } from "./raft.ts";
+import { raftSimulatorBenchmark } from "./raft-sim.ts";
 
 /** Every benchmark `npm run bench -- NAME` knows, by name. */
 export const benchmarks: readonly Benchmark[] = [
   protocolBenchmark,
   fanoutBenchmark,
   raftBenchmark,
+  raftSimulatorBenchmark,
   mlsBenchmark,
   federationStorageBenchmark,
   linksBenchmark,

@@ -11,15 +11,15 @@
  * and the git commit. Exits 1 if any seed failed.
  */
 import { parseArgs } from "node:util";
+import { runSeeds } from "./batch.ts";
 import { describeResult, describeRunSummary } from "./report.ts";
-import { runSimulation, type SimulationResult } from "./run.ts";
+import { runSimulation } from "./run.ts";
 import {
   defaultDurationMs,
   defaultOptions,
   type InjectedBug,
   injectedBugs,
   isInjectedBug,
-  type SimulationOptions,
 } from "./scenario.ts";
 
 const usage = `usage: npm run sim -- (--seeds N [--first-seed S] | --seed S [--trace]) [--duration-ms D] [--bug NAME]...
@@ -50,16 +50,14 @@ function main(): number {
     if (!isInjectedBug(name)) throw new Error(`unknown bug "${name}"\n${usage}`);
     bugs.push(name);
   }
-  const optionsFor = (seed: number, verbose: boolean): SimulationOptions => ({
-    ...defaultOptions(seed),
-    durationMs,
-    bugs,
-    timeline: verbose,
-    trace: verbose && values.trace === true,
-  });
-
   if (values.seed !== undefined) {
-    const result = runSimulation(optionsFor(parseInteger(values.seed, "seed"), true));
+    const result = runSimulation({
+      ...defaultOptions(parseInteger(values.seed, "seed")),
+      durationMs,
+      bugs,
+      timeline: true,
+      trace: values.trace === true,
+    });
     if (values.trace === true) {
       console.log("network trace:");
       for (const line of result.networkTrace) console.log(`  ${line}`);
@@ -70,26 +68,15 @@ function main(): number {
     return result.failure === null ? 0 : 1;
   }
 
-  const count = parseInteger(values.seeds ?? "0", "seeds");
-  const firstSeed = parseInteger(values["first-seed"] ?? "1", "first-seed");
-  const failures: SimulationResult[] = [];
-  const startedAt = performance.now();
-  let events = 0;
-  let virtualMs = 0;
-  for (let seed = firstSeed; seed < firstSeed + count; seed++) {
-    const result = runSimulation(optionsFor(seed, false));
-    events += result.eventsRun;
-    virtualMs += result.virtualMs;
-    if (result.failure !== null) {
-      failures.push(result);
-      console.log(describeResult(result));
-    }
-  }
-  const elapsedMs = performance.now() - startedAt;
-  console.log(
-    describeRunSummary({ seeds: count, failures: failures.length, events, virtualMs, elapsedMs }),
-  );
-  return failures.length === 0 ? 0 : 1;
+  const range = {
+    firstSeed: parseInteger(values["first-seed"] ?? "1", "first-seed"),
+    count: parseInteger(values.seeds ?? "0", "seeds"),
+    durationMs,
+    bugs,
+  };
+  const batch = runSeeds(range, (failure) => console.log(describeResult(failure)));
+  console.log(describeRunSummary({ ...batch, failures: batch.failures.length }));
+  return batch.failures.length === 0 ? 0 : 1;
 }
 
 function parseInteger(text: string, name: string): number {
