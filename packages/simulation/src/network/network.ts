@@ -1,5 +1,5 @@
 import { networkPacketsInFlightMax, networkTraceEventsDefault } from "../limits.ts";
-import { ensure } from "../misuse.ts";
+import { ensure, SimulationMisuseError } from "../misuse.ts";
 import type { Random } from "../random/random.ts";
 import type { SimulatedScheduler } from "../time/scheduler.ts";
 import { type FaultProfile, sampleDelayMs, validateFaultProfile } from "./faults.ts";
@@ -151,8 +151,13 @@ export class SimulatedNetwork<Payload> {
 
   /** Sends `payload` from → to. Both must be registered; an endpoint may send to itself. */
   send(from: EndpointId, to: EndpointId, payload: Payload): void {
-    ensure(this.receivers.has(from), `send from unregistered endpoint "${from}"`);
-    ensure(this.receivers.has(to), `send to unregistered endpoint "${to}"`);
+    // Checked without building the message first: this runs for every packet.
+    if (!this.receivers.has(from)) {
+      throw new SimulationMisuseError(`send from unregistered endpoint "${from}"`);
+    }
+    if (!this.receivers.has(to)) {
+      throw new SimulationMisuseError(`send to unregistered endpoint "${to}"`);
+    }
     const sentAtMs = this.scheduler.nowMs();
     const original: Packet<Payload> = {
       id: this.nextPacketId,
@@ -307,7 +312,7 @@ export class SimulatedNetwork<Payload> {
     this.record("deliver", packet, packet.copy);
     const receiver = this.receivers.get(packet.to);
     // Endpoints are never unregistered, and send checked `to`.
-    ensure(receiver !== undefined, `no receiver for "${packet.to}"`);
+    if (receiver === undefined) throw new SimulationMisuseError(`no receiver for "${packet.to}"`);
     receiver(packet);
   }
 
@@ -330,15 +335,14 @@ export class SimulatedNetwork<Payload> {
     packet: Packet<Payload>,
     detail?: string,
   ): void {
-    const event: NetworkTraceEvent = {
-      timeMs: this.scheduler.nowMs(),
+    this.traceLog.recordPacket(
+      this.scheduler.nowMs(),
       kind,
-      packetId: packet.id,
-      from: packet.from,
-      to: packet.to,
-      ...(detail === undefined ? {} : { detail }),
-    };
-    this.traceLog.record(event);
+      packet.id,
+      packet.from,
+      packet.to,
+      detail,
+    );
   }
 
   private recordLinkEvent(kind: "partition" | "partition-removed" | "heal", detail: string): void {

@@ -67,13 +67,55 @@ export class NetworkTrace {
   }
 
   record(event: NetworkTraceEvent): void {
+    this.absorb(
+      event.timeMs,
+      event.kind,
+      event.packetId ?? -1,
+      event.from ?? "",
+      event.to ?? "",
+      event.detail ?? "",
+    );
+    this.keep(event);
+  }
+
+  /**
+   * `record` for a packet event, with the same fingerprint; the event object
+   * is only built when it is kept (most simulators keep none while running
+   * many seeds, and this runs several times per packet).
+   */
+  recordPacket(
+    timeMs: number,
+    kind: NetworkTraceKind,
+    packetId: number,
+    from: string,
+    to: string,
+    detail: string | undefined,
+  ): void {
+    this.absorb(timeMs, kind, packetId, from, to, detail ?? "");
+    if (this.capacity === 0) {
+      return;
+    }
+    this.keep({ timeMs, kind, packetId, from, to, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  private absorb(
+    timeMs: number,
+    kind: string,
+    packetId: number,
+    from: string,
+    to: string,
+    detail: string,
+  ): void {
     this.recorded += 1;
-    this.absorbNumber(event.timeMs);
-    this.absorbText(event.kind);
-    this.absorbNumber(event.packetId ?? -1);
-    this.absorbText(event.from ?? "");
-    this.absorbText(event.to ?? "");
-    this.absorbText(event.detail ?? "");
+    this.absorbNumber(timeMs);
+    this.absorbText(kind);
+    this.absorbNumber(packetId);
+    this.absorbText(from);
+    this.absorbText(to);
+    this.absorbText(detail);
+  }
+
+  private keep(event: NetworkTraceEvent): void {
     if (this.capacity === 0) {
       return;
     }

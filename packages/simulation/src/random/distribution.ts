@@ -1,4 +1,4 @@
-import { ensure } from "../misuse.ts";
+import { SimulationMisuseError } from "../misuse.ts";
 import type { Random } from "./random.ts";
 
 /**
@@ -6,10 +6,10 @@ import type { Random } from "./random.ts";
  * inversion: -mean · ln(1 - u). Mean 0 gives 0.
  */
 export function sampleExponential(random: Random, mean: number): number {
-  ensure(
-    Number.isFinite(mean) && mean >= 0,
-    `exponential mean must be finite and ≥ 0, got ${mean}`,
-  );
+  // Checked without building the message first: this runs for most packets.
+  if (!(Number.isFinite(mean) && mean >= 0)) {
+    throw new SimulationMisuseError(`exponential mean must be finite and ≥ 0, got ${mean}`);
+  }
   // 1 - u is in (0, 1], so the logarithm is finite and ≤ 0.
   return -mean * naturalLogarithm(1 - random.float());
 }
@@ -24,7 +24,9 @@ export function sampleExponential(random: Random, mean: number): number {
  * within a few units in the last place, plenty for simulated delays.
  */
 export function naturalLogarithm(x: number): number {
-  ensure(Number.isFinite(x) && x > 0, `naturalLogarithm needs a finite x > 0, got ${x}`);
+  if (!(Number.isFinite(x) && x > 0)) {
+    throw new SimulationMisuseError(`naturalLogarithm needs a finite x > 0, got ${x}`);
+  }
   // Reduce x = mantissa · 2^exponent with mantissa in [√½, √2]. Halving and
   // doubling are exact; 1,100 steps cover every double, subnormals included.
   let mantissa = x;

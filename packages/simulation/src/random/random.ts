@@ -3,7 +3,7 @@ import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { randomLabelCharactersMax } from "../limits.ts";
-import { ensure } from "../misuse.ts";
+import { ensure, SimulationMisuseError } from "../misuse.ts";
 import { deriveGeneratorState } from "./seed.ts";
 
 /**
@@ -67,19 +67,22 @@ class SeededRandom implements Random {
     this.generator = xoroshiro128plusFromState(deriveGeneratorState(seed, labels));
   }
 
+  // The checks below build their messages only when they fail: these
+  // methods run several times per simulated packet.
+
   integerBelow(bound: number): number {
-    ensure(
-      Number.isSafeInteger(bound) && bound >= 1,
-      `integerBelow needs a safe integer bound ≥ 1, got ${bound}`,
-    );
+    if (!(Number.isSafeInteger(bound) && bound >= 1)) {
+      throw new SimulationMisuseError(`integerBelow needs a safe integer bound ≥ 1, got ${bound}`);
+    }
     return uniformInt(this.generator, 0, bound - 1);
   }
 
   integerBetween(minimum: number, maximum: number): number {
-    ensure(
-      Number.isSafeInteger(minimum) && Number.isSafeInteger(maximum) && minimum <= maximum,
-      `integerBetween needs safe integers minimum ≤ maximum, got ${minimum} and ${maximum}`,
-    );
+    if (!(Number.isSafeInteger(minimum) && Number.isSafeInteger(maximum) && minimum <= maximum)) {
+      throw new SimulationMisuseError(
+        `integerBetween needs safe integers minimum ≤ maximum, got ${minimum} and ${maximum}`,
+      );
+    }
     return uniformInt(this.generator, minimum, maximum);
   }
 
@@ -88,10 +91,9 @@ class SeededRandom implements Random {
   }
 
   chance(probability: number): boolean {
-    ensure(
-      probability >= 0 && probability <= 1,
-      `chance needs a probability in [0, 1], got ${probability}`,
-    );
+    if (!(probability >= 0 && probability <= 1)) {
+      throw new SimulationMisuseError(`chance needs a probability in [0, 1], got ${probability}`);
+    }
     // Always draw, even for 0 and 1, so changing a rate between 0 and a small
     // value does not shift every later draw of the stream.
     return this.float() < probability;

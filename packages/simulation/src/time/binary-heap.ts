@@ -41,48 +41,50 @@ export class BinaryHeap<Item> {
   }
 
   // Each sift moves one level per iteration, so both loops end within
-  // log2(size) + 1 iterations.
+  // log2(size) + 1 iterations. They carry the moving item in a hole rather
+  // than swapping: one write per level instead of two.
   private siftUp(start: number): void {
+    const items = this.items;
+    const item = items[start] as Item;
     let index = start;
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (!this.precedes(this.at(index), this.at(parent))) {
-        return;
+      const parentItem = items[parent] as Item;
+      if (!this.precedes(item, parentItem)) {
+        break;
       }
-      this.swap(index, parent);
+      items[index] = parentItem;
       index = parent;
     }
+    items[index] = item;
   }
 
   private siftDown(start: number): void {
+    const items = this.items;
+    const size = items.length;
+    const item = items[start] as Item;
     let index = start;
-    const size = this.items.length;
     while (true) {
       const left = 2 * index + 1;
+      if (left >= size) {
+        break;
+      }
       const right = left + 1;
-      let smallest = index;
-      if (left < size && this.precedes(this.at(left), this.at(smallest))) {
-        smallest = left;
+      let child = left;
+      let childItem = items[left] as Item;
+      if (right < size) {
+        const rightItem = items[right] as Item;
+        if (this.precedes(rightItem, childItem)) {
+          child = right;
+          childItem = rightItem;
+        }
       }
-      if (right < size && this.precedes(this.at(right), this.at(smallest))) {
-        smallest = right;
+      if (!this.precedes(childItem, item)) {
+        break;
       }
-      if (smallest === index) {
-        return;
-      }
-      this.swap(index, smallest);
-      index = smallest;
+      items[index] = childItem;
+      index = child;
     }
-  }
-
-  private at(index: number): Item {
-    // Callers only pass indices below `size`.
-    return this.items[index] as Item;
-  }
-
-  private swap(first: number, second: number): void {
-    const item = this.at(first);
-    this.items[first] = this.at(second);
-    this.items[second] = item;
+    items[index] = item;
   }
 }

@@ -1,10 +1,7 @@
 import { schedulerCancelledEventsBeforeCompaction, schedulerEventsPerRunMax } from "../limits.ts";
-import { ensure } from "../misuse.ts";
+import { ensure, SimulationMisuseError } from "../misuse.ts";
 import { BinaryHeap } from "./binary-heap.ts";
 import type { Clock } from "./clock.ts";
-
-/** Names one scheduled event, for `cancel`. */
-export type TimerId = number & { readonly timerIdBrand: unique symbol };
 
 /** Why a `run*` call returned. */
 export type RunStop =
@@ -25,13 +22,24 @@ export interface SchedulerOptions {
   readonly startMs?: number;
 }
 
-interface ScheduledEvent {
-  readonly timeMs: number;
-  /** Insertion order: breaks ties between events at the same time, first scheduled first run. */
-  readonly sequence: number;
-  readonly action: () => void;
-  cancelled: boolean;
+/**
+ * One scheduled event. Callers hold it only as a `TimerId`, to cancel it;
+ * the scheduler reads its fields.
+ */
+class ScheduledEvent {
+  /** Neither run nor cancelled yet. */
+  pending = true;
+
+  constructor(
+    readonly timeMs: number,
+    /** Insertion order: breaks ties between events at the same time, first scheduled first run. */
+    readonly sequence: number,
+    readonly action: () => void,
+  ) {}
 }
+
+/** Names one scheduled event, for `cancel`: the event itself, so cancelling needs no lookup. */
+export type TimerId = ScheduledEvent;
 
 /**
  * Virtual time and an event queue: the whole of a simulation's notion of "when".
@@ -50,7 +58,7 @@ export class SimulatedScheduler implements Clock {
   private cancelledInHeap = 0;
   private running = false;
   private eventsRunCount = 0;
-  private readonly pending = new Map<number, ScheduledEvent>();
+  private pendingEvents = 0;
   private readonly heap = new BinaryHeap<ScheduledEvent>(
     (a, b) => a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.sequence < b.sequence),
   );
@@ -67,7 +75,7 @@ export class SimulatedScheduler implements Clock {
 
   /** Events scheduled and neither run nor cancelled. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pendingEvents;
   }
 
   /** Events run since creation, across all `run*` calls. */
@@ -82,39 +90,40 @@ export class SimulatedScheduler implements Clock {
 
   /** Runs `action` at `timeMs`, which must be now or later. */
   scheduleAt(timeMs: number, action: () => void): TimerId {
-    ensureWholeMilliseconds(timeMs, "timeMs");
-    ensure(
-      timeMs >= this.currentMs,
-      `cannot schedule at ${timeMs} ms, before now (${this.currentMs} ms)`,
-    );
-    const event: ScheduledEvent = { timeMs, sequence: this.nextSequence, action, cancelled: false };
+    // Checked without building the message: this runs for every event.
+    if (!Number.isSafeInteger(timeMs)) failWholeMilliseconds(timeMs, "timeMs");
+    if (timeMs < this.currentMs) {
+      throw new SimulationMisuseError(
+        `cannot schedule at ${timeMs} ms, before now (${this.currentMs} ms)`,
+      );
+    }
+    const event = new ScheduledEvent(timeMs, this.nextSequence, action);
     this.nextSequence += 1;
     this.heap.push(event);
-    this.pending.set(event.sequence, event);
-    return event.sequence as TimerId;
+    this.pendingEvents += 1;
+    return event;
   }
 
   /** Runs `action` `delayMs` (≥ 0) from now; a zero delay runs after what is already due now. */
   scheduleAfter(delayMs: number, action: () => void): TimerId {
-    ensureWholeMilliseconds(delayMs, "delayMs");
-    ensure(delayMs >= 0, `delay must be ≥ 0, got ${delayMs}`);
+    if (!Number.isSafeInteger(delayMs)) failWholeMilliseconds(delayMs, "delayMs");
+    if (delayMs < 0) throw new SimulationMisuseError(`delay must be ≥ 0, got ${delayMs}`);
     return this.scheduleAt(this.currentMs + delayMs, action);
   }
 
   /** Cancels a pending event; answers whether it was still pending (false once run or cancelled). */
   cancel(id: TimerId): boolean {
-    const event = this.pending.get(id);
-    if (event === undefined) {
+    if (!id.pending) {
       return false;
     }
-    event.cancelled = true;
-    this.pending.delete(id);
+    id.pending = false;
+    this.pendingEvents -= 1;
     this.cancelledInHeap += 1;
     if (
       this.cancelledInHeap > schedulerCancelledEventsBeforeCompaction &&
-      this.cancelledInHeap > this.pending.size
+      this.cancelledInHeap > this.pendingEvents
     ) {
-      this.heap.retain((candidate) => !candidate.cancelled);
+      this.heap.retain((candidate) => candidate.pending);
       this.cancelledInHeap = 0;
     }
     return true;
@@ -166,7 +175,8 @@ export class SimulatedScheduler implements Clock {
           return { eventsRun, stoppedBecause: "time-reached" };
         }
         this.heap.pop();
-        this.pending.delete(next.sequence);
+        next.pending = false;
+        this.pendingEvents -= 1;
         this.currentMs = next.timeMs;
         this.eventsRunCount += 1;
         next.action();
@@ -188,7 +198,7 @@ export class SimulatedScheduler implements Clock {
   private peekLive(): ScheduledEvent | undefined {
     // Each iteration removes one cancelled event, so this ends within heap size.
     for (let top = this.heap.peek(); top !== undefined; top = this.heap.peek()) {
-      if (!top.cancelled) {
+      if (top.pending) {
         return top;
       }
       this.heap.pop();
@@ -199,8 +209,9 @@ export class SimulatedScheduler implements Clock {
 }
 
 function ensureWholeMilliseconds(value: number, name: string): void {
-  ensure(
-    Number.isSafeInteger(value),
-    `${name} must be a whole number of milliseconds, got ${value}`,
-  );
+  if (!Number.isSafeInteger(value)) failWholeMilliseconds(value, name);
+}
+
+function failWholeMilliseconds(value: number, name: string): never {
+  throw new SimulationMisuseError(`${name} must be a whole number of milliseconds, got ${value}`);
 }
