@@ -50,7 +50,10 @@ export function formatTraceEvent(event: NetworkTraceEvent): string {
  * of all of them. Two runs with the same seed must end with the same
  * fingerprint; comparing fingerprints checks a replay without storing whole
  * traces. The fingerprint is two 32-bit FNV-1a-style hashes with different
- * offsets, so it is cheap and identical on every machine.
+ * offsets, so it is cheap and identical on every machine. Each text (a kind,
+ * an endpoint, a payload's description) enters as one word, its own 32-bit
+ * hash, remembered per distinct text: the same few texts recur in every
+ * event, and hashing them character by character was most of the cost.
  */
 export class NetworkTrace {
   private readonly ring: NetworkTraceEvent[] = [];
@@ -58,6 +61,7 @@ export class NetworkTrace {
   private recorded = 0;
   private hashLow = 0x811c9dc5;
   private hashHigh = 0x01000193 ^ 0x9e3779b9;
+  private readonly textWords = new Map<string, number>();
 
   constructor(private readonly capacity: number) {
     ensure(
@@ -153,14 +157,33 @@ export class NetworkTrace {
   }
 
   private absorbText(text: string): void {
-    this.absorbWord(text.length);
-    for (let index = 0; index < text.length; index += 1) {
-      this.absorbWord(text.charCodeAt(index));
+    let word = this.textWords.get(text);
+    if (word === undefined) {
+      word = hashText(text);
+      if (this.textWords.size < traceTextsRemembered) {
+        this.textWords.set(text, word);
+      }
     }
+    this.absorbWord(word);
   }
 
   private absorbWord(word: number): void {
     this.hashLow = Math.imul(this.hashLow ^ word, 0x01000193);
     this.hashHigh = Math.imul(this.hashHigh ^ word ^ (this.hashLow >>> 15), 0x01000193);
   }
+}
+
+/**
+ * Distinct texts whose hashes a trace remembers; past this, new texts are
+ * hashed each time (a run with unbounded distinct texts stays bounded in memory).
+ */
+const traceTextsRemembered = 10_000;
+
+/** 32-bit FNV-1a over the length and the UTF-16 code units of `text`. */
+function hashText(text: string): number {
+  let hash = Math.imul(0x811c9dc5 ^ text.length, 0x01000193);
+  for (let index = 0; index < text.length; index += 1) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return hash >>> 0;
 }
