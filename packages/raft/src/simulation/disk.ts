@@ -23,6 +23,7 @@ import {
   type Snapshot,
   type Term,
 } from "../index.ts";
+import type { KeyValueCheckpoint } from "./key-value-store.ts";
 
 type DiskWrite =
   | { readonly kind: "hardState"; readonly hardState: HardState }
@@ -74,7 +75,7 @@ export class SimulatedDisk {
    * The state machine's own durable copy, for applications whose state lives
    * on disk (a database) rather than being rebuilt from snapshot and log.
    */
-  stateMachine: Snapshot | null = null;
+  stateMachine: KeyValueCheckpoint | null = null;
 
   constructor(private readonly options: DiskOptions) {}
 
@@ -132,7 +133,7 @@ export class SimulatedDisk {
    * Makes the applied state durable. Everything written before is synced
    * first: the commit index must never be behind what was applied.
    */
-  checkpointStateMachine(state: Snapshot): void {
+  checkpointStateMachine(state: KeyValueCheckpoint): void {
     this.sync();
     this.stateMachine = state;
   }

@@ -52,6 +52,21 @@ interface SnapshotBody {
 
 const emptyBody: SnapshotBody = { registers: [], logs: [], sessions: { sessions: [] }, digest: 0 };
 
+/**
+ * The state as of one applied index, captured without encoding it: a
+ * durable state machine's checkpoint, which is read back only if the node
+ * restarts (a checkpoint may be taken after every Ready, so encoding each
+ * one was a large share of a run). Logs only grow, so a log is captured as
+ * the array and its length at the time.
+ */
+export interface KeyValueCheckpoint {
+  readonly metadata: Snapshot["metadata"];
+  readonly registers: readonly [string, string][];
+  readonly logs: readonly (readonly [string, readonly string[], number])[];
+  readonly sessions: ClientSessionSnapshot<CommandResult>;
+  readonly digest: number;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -64,6 +79,8 @@ export class KeyValueStore {
   private readonly registers: Map<string, string>;
   private readonly logs: Map<string, string[]>;
   private readonly sessions: ClientSessionTable<CommandResult>;
+  /** `snapshotData()` as of `appliedIndex`, once asked for: only `apply` changes the body. */
+  private encoded: { readonly index: LogIndex; readonly data: Uint8Array } | null = null;
 
   private constructor(metadata: Snapshot["metadata"], body: SnapshotBody) {
     this.appliedIndex = metadata.index;
@@ -88,14 +105,27 @@ export class KeyValueStore {
     return new KeyValueStore(snapshot.metadata, body);
   }
 
+  /** The state a checkpoint captured. */
+  static fromCheckpoint(checkpoint: KeyValueCheckpoint): KeyValueStore {
+    return new KeyValueStore(checkpoint.metadata, {
+      registers: [...checkpoint.registers],
+      logs: checkpoint.logs.map(([key, entries, length]) => [key, entries.slice(0, length)]),
+      sessions: checkpoint.sessions,
+      digest: checkpoint.digest,
+    });
+  }
+
   snapshotData(): Uint8Array {
+    if (this.encoded?.index === this.appliedIndex) return this.encoded.data;
     const body: SnapshotBody = {
       registers: [...this.registers],
       logs: [...this.logs],
       sessions: this.sessions.toSnapshot(),
       digest: this.digest,
     };
-    return encoder.encode(JSON.stringify(body));
+    const data = encoder.encode(JSON.stringify(body));
+    this.encoded = { index: this.appliedIndex, data };
+    return data;
   }
 
   /** A snapshot of the state as of `appliedIndex`. */
@@ -103,6 +133,17 @@ export class KeyValueStore {
     return {
       metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.confState },
       data: this.snapshotData(),
+    };
+  }
+
+  /** The state as of `appliedIndex`, for a durable state machine's checkpoint. */
+  checkpoint(): KeyValueCheckpoint {
+    return {
+      metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.confState },
+      registers: [...this.registers],
+      logs: [...this.logs].map(([key, entries]) => [key, entries, entries.length] as const),
+      sessions: this.sessions.toSnapshot(),
+      digest: this.digest,
     };
   }
 

@@ -133,7 +133,9 @@ export class SimulatedNode {
     // A durable state machine ahead of the snapshot restarts where it was;
     // otherwise the state is rebuilt from the snapshot and the log.
     const resume = checkpoint !== null && checkpoint.metadata.index > stored.metadata.index;
-    this.store = KeyValueStore.fromSnapshot(resume ? checkpoint : stored);
+    this.store = resume
+      ? KeyValueStore.fromCheckpoint(checkpoint)
+      : KeyValueStore.fromSnapshot(stored);
     this.recentConfigurations = [this.store.confState];
     storage.confStateOverride = resume ? checkpoint.metadata.confState : null;
     const { hardState } = storage.initialState();
@@ -358,7 +360,7 @@ export class SimulatedNode {
     const probability = this.env.scenario.stateMachineCheckpointProbability;
     if (ready.committedEntries.length === 0 && ready.snapshot === null) return;
     if (probability === 0 || !this.diskRandom.chance(probability)) return;
-    this.disk.checkpointStateMachine(this.store.snapshot());
+    this.disk.checkpointStateMachine(this.store.checkpoint());
   }
 
   private send(messages: readonly Message[]): void {
