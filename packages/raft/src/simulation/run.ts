@@ -21,7 +21,7 @@ import {
   SimulatedScheduler,
   SimulationMisuseError,
 } from "@parley/simulation";
-import { type Message, RaftAssertionError } from "../index.ts";
+import { type Message, type MessageType, RaftAssertionError } from "../index.ts";
 import { Chaos, type ChaosStatistics } from "./chaos.ts";
 import { type ClientEnvelope, describeEnvelope } from "./client-protocol.ts";
 import { type ClientStatistics, SimulatedClient } from "./clients.ts";
@@ -66,6 +66,24 @@ export interface SimulationResult {
   readonly timeline: readonly string[];
   readonly networkTrace: readonly string[];
 }
+
+/** A number per message type, for the network fingerprint (with the term). */
+const messageTypeCodes: Record<MessageType, number> = {
+  append: 0,
+  appendResponse: 1,
+  heartbeat: 2,
+  heartbeatResponse: 3,
+  vote: 4,
+  preVote: 5,
+  voteResponse: 6,
+  preVoteResponse: 7,
+  snapshot: 8,
+  timeoutNow: 9,
+  transferLeader: 10,
+  propose: 11,
+  readIndex: 12,
+  readIndexResponse: 13,
+};
 
 /** Events a run may take: far above a healthy run's, so only a livelock reaches it. */
 const eventsPerVirtualSecondMax = 200_000;
@@ -122,6 +140,7 @@ class SimulationRun {
       random: this.root.fork("network"),
       faults: scenario.faults,
       describePayload: (message) => `${message.type} t${message.term}`,
+      fingerprintPayload: (message) => message.term * 16 + messageTypeCodes[message.type],
       traceEventsKept: options.trace ? 1_000_000 : 0,
     });
     this.clientNetwork = new SimulatedNetwork<ClientEnvelope>({
@@ -129,6 +148,9 @@ class SimulationRun {
       random: this.root.fork("client-network"),
       faults: scenario.clientFaults,
       describePayload: describeEnvelope,
+      // A request id names one attempt, and the fingerprint reported is
+      // the Raft network's: this spares describing every envelope.
+      fingerprintPayload: (envelope) => envelope.requestId,
       traceEventsKept: 0,
     });
     this.nemesis = new Nemesis({

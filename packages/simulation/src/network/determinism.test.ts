@@ -9,7 +9,7 @@ import {
   quietFaults,
 } from "./faults.ts";
 import { Nemesis } from "./nemesis.ts";
-import { dropReasons, SimulatedNetwork } from "./network.ts";
+import { dropReasons, type NetworkOptions, SimulatedNetwork } from "./network.ts";
 
 /** Every fault at a high rate, so a short run exercises all of them. */
 const brutalFaults: FaultProfile = {
@@ -37,7 +37,15 @@ const endpoints = ["n1", "n2", "n3", "n4", "n5"];
  * Five endpoints gossiping: each sends to a random peer every 10 ms, and
  * answers every packet it receives with a reply, for `durationMs`.
  */
-function runGossip(seed: number, faults: FaultProfile | "swarm", durationMs = 5_000) {
+function runGossip(
+  seed: number,
+  faults: FaultProfile | "swarm",
+  durationMs = 5_000,
+  payloads: Pick<
+    NetworkOptions<string>,
+    "describePayload" | "fingerprintPayload" | "traceEventsKept"
+  > = { describePayload: (payload) => payload },
+) {
   const root = createRandom(seed);
   const profile = faults === "swarm" ? chooseFaultProfile(root.fork("faults")) : faults;
   const scheduler = new SimulatedScheduler();
@@ -45,7 +53,7 @@ function runGossip(seed: number, faults: FaultProfile | "swarm", durationMs = 5_
     scheduler,
     random: root.fork("network"),
     faults: profile,
-    describePayload: (payload) => payload,
+    ...payloads,
   });
   const workload = root.fork("workload");
   for (const id of endpoints) {
@@ -79,6 +87,35 @@ describe("determinism", () => {
     expect(first.network.fingerprint()).toBe(second.network.fingerprint());
     expect(first.network.trace()).toEqual(second.network.trace());
     expect(first.network.statistics()).toEqual(second.network.statistics());
+  });
+
+  it("fingerprints by number when given one, describing only the events it keeps", () => {
+    let described = 0;
+    const describePayload = (payload: string): string => {
+      described += 1;
+      return payload;
+    };
+    // Distinct per payload text, so the fingerprint still tells payloads apart.
+    const fingerprintPayload = (payload: string): number =>
+      payload.length * 31 + payload.charCodeAt(0);
+    const untraced = runGossip(77, brutalFaults, 1_000, {
+      describePayload,
+      fingerprintPayload,
+      traceEventsKept: 0,
+    });
+    expect(described).toBe(0);
+    const traced = runGossip(77, brutalFaults, 1_000, {
+      describePayload,
+      fingerprintPayload,
+      traceEventsKept: 100_000,
+    });
+    expect(described).toBe(traced.network.statistics().sent);
+    expect(traced.network.fingerprint()).toBe(untraced.network.fingerprint());
+    expect(traced.network.trace().find((event) => event.kind === "send")?.detail).toMatch(/^ping/);
+    const other = runGossip(77, brutalFaults, 1_000, {
+      fingerprintPayload: (payload) => fingerprintPayload(payload) + 1,
+    });
+    expect(other.network.fingerprint()).not.toBe(untraced.network.fingerprint());
   });
 
   it("gives a different trace for every different seed", () => {

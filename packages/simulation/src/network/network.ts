@@ -30,6 +30,23 @@ export const dropReasons: readonly DropReason[] = [
   "capacity",
 ];
 
+/** A drop's trace detail per copy and reason, made once: a fresh text per drop costs more to fingerprint. */
+const dropDetails: Record<PacketCopy, Record<DropReason, string>> = {
+  original: dropDetailsOf("original"),
+  duplicate: dropDetailsOf("duplicate"),
+  replay: dropDetailsOf("replay"),
+};
+
+function dropDetailsOf(copy: PacketCopy): Record<DropReason, string> {
+  return {
+    loss: `${copy} loss`,
+    partition: `${copy} partition`,
+    "one-way-partition": `${copy} one-way-partition`,
+    "node-down": `${copy} node-down`,
+    capacity: `${copy} capacity`,
+  };
+}
+
 /**
  * Counters since creation. Every packet that entered the network (a send, a
  * duplicate or a replay) is delivered, dropped or still in flight:
@@ -62,6 +79,13 @@ export interface NetworkOptions<Payload> {
   readonly clonePayload?: (payload: Payload) => Payload;
   /** A short text for traces and the fingerprint, e.g. the message type and term. */
   readonly describePayload?: (payload: Payload) => string;
+  /**
+   * A number standing for the payload in the fingerprint (e.g. from the
+   * message type and term). With it, `describePayload` is only called for
+   * trace events that are kept: building a text for every packet sent is
+   * costly in a simulator that runs many seeds.
+   */
+  readonly fingerprintPayload?: (payload: Payload) => number;
   /** Most recent trace events kept; 0 keeps none (the fingerprint still covers all). */
   readonly traceEventsKept?: number;
   /** Packets in flight before new ones are dropped for "capacity". */
@@ -90,6 +114,7 @@ export class SimulatedNetwork<Payload> {
   private readonly random: Random;
   private readonly clonePayload: (payload: Payload) => Payload;
   private readonly describePayload: ((payload: Payload) => string) | undefined;
+  private readonly fingerprintPayload: ((payload: Payload) => number) | undefined;
   private readonly packetsInFlightMax: number;
   private readonly receivers = new Map<EndpointId, Receiver<Payload>>();
   private readonly links = new LinkFaults();
@@ -119,6 +144,7 @@ export class SimulatedNetwork<Payload> {
     this.profile = options.faults;
     this.clonePayload = options.clonePayload ?? ((payload) => payload);
     this.describePayload = options.describePayload;
+    this.fingerprintPayload = options.fingerprintPayload;
     this.packetsInFlightMax = options.packetsInFlightMax ?? networkPacketsInFlightMax;
     ensure(
       Number.isSafeInteger(this.packetsInFlightMax) &&
@@ -169,7 +195,7 @@ export class SimulatedNetwork<Payload> {
     };
     this.nextPacketId += 1;
     this.counts.sent += 1;
-    this.record("send", original, this.describe(payload));
+    this.recordSend(original);
     // A downed sender's packet is dropped: a crashed node's last effects must not escape.
     const block = this.links.isDown(from) ? "node-down" : this.links.block(from, to);
     if (block !== undefined) {
@@ -318,7 +344,24 @@ export class SimulatedNetwork<Payload> {
 
   private drop(packet: Packet<Payload>, reason: DropReason): void {
     this.dropped[reason] += 1;
-    this.record("drop", packet, `${packet.copy} ${reason}`);
+    this.record("drop", packet, dropDetails[packet.copy][reason]);
+  }
+
+  private recordSend(packet: Packet<Payload>): void {
+    const fingerprint = this.fingerprintPayload;
+    if (fingerprint === undefined) {
+      this.record("send", packet, this.describe(packet.payload));
+      return;
+    }
+    this.traceLog.recordPacketWithWord(
+      packet.sentAtMs,
+      "send",
+      packet.id,
+      packet.from,
+      packet.to,
+      fingerprint(packet.payload),
+      this.traceLog.keeping ? this.describe(packet.payload) : undefined,
+    );
   }
 
   private complement(side: readonly EndpointId[]): EndpointId[] {

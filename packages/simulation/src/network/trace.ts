@@ -82,6 +82,11 @@ export class NetworkTrace {
     this.keep(event);
   }
 
+  /** Whether events are kept (else only the fingerprint takes them in). */
+  get keeping(): boolean {
+    return this.capacity > 0;
+  }
+
   /**
    * `record` for a packet event, with the same fingerprint; the event object
    * is only built when it is kept (most simulators keep none while running
@@ -96,10 +101,30 @@ export class NetworkTrace {
     detail: string | undefined,
   ): void {
     this.absorb(timeMs, kind, packetId, from, to, detail ?? "");
-    if (this.capacity === 0) {
-      return;
+    if (this.capacity > 0) {
+      this.keep({ timeMs, kind, packetId, from, to, ...(detail === undefined ? {} : { detail }) });
     }
-    this.keep({ timeMs, kind, packetId, from, to, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  /**
+   * `recordPacket` with the detail standing in the fingerprint as a number
+   * (`detailWord`), so that a detail text that would be built afresh for
+   * every packet is only built when kept (`detail`, ignored otherwise).
+   */
+  recordPacketWithWord(
+    timeMs: number,
+    kind: NetworkTraceKind,
+    packetId: number,
+    from: string,
+    to: string,
+    detailWord: number,
+    detail: string | undefined,
+  ): void {
+    this.absorbEvent(timeMs, kind, packetId, from, to);
+    this.absorbNumber(detailWord);
+    if (this.capacity > 0) {
+      this.keep({ timeMs, kind, packetId, from, to, ...(detail === undefined ? {} : { detail }) });
+    }
   }
 
   private absorb(
@@ -110,13 +135,17 @@ export class NetworkTrace {
     to: string,
     detail: string,
   ): void {
+    this.absorbEvent(timeMs, kind, packetId, from, to);
+    this.absorbText(detail);
+  }
+
+  private absorbEvent(timeMs: number, kind: string, packetId: number, from: string, to: string) {
     this.recorded += 1;
     this.absorbNumber(timeMs);
     this.absorbText(kind);
     this.absorbNumber(packetId);
     this.absorbText(from);
     this.absorbText(to);
-    this.absorbText(detail);
   }
 
   private keep(event: NetworkTraceEvent): void {
