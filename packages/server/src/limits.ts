@@ -72,6 +72,9 @@ export const sweepRowsMax = 10_000;
  * five seconds means something is wrong rather than merely busy. */
 export const sqliteBusyTimeoutMs = 5000;
 
+/** Prepared SQLite statements kept per connection (Kysely's multi-row inserts vary in length). */
+export const sqliteStatementsCachedMax = 500;
+
 /** PostgreSQL connections per homeserver process by default, and the ceiling.
  * Appends serialise on one row lock, so more connections add little. */
 export const postgresPoolSizeDefault = 10;
