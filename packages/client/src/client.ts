@@ -191,6 +191,14 @@ export class ParleyClient {
     await this.#sync.load();
     await this.#outbox.resume();
     this.#stream.start();
+    // A device without state for an encrypted room its user joined enters the group by itself.
+    void this.rooms()
+      .then((rooms) =>
+        this.#encryption.joinMissing(
+          rooms.filter((room) => room.membership === "joined").map((room) => room.roomId),
+        ),
+      )
+      .catch((error: unknown) => this.#reportError(error));
   }
 
   /** Stops live delivery after acknowledging what was processed. Sending still works. */

@@ -187,7 +187,11 @@ export class EncryptedRooms {
    * Joins by external commit from the GroupInfo the sponsors serve: an open
    * encrypted room, or one whose invite did not add this device.
    */
-  async externalJoin(roomId: RoomId, via: readonly string[]): Promise<{ logIndex: number }> {
+  async externalJoin(
+    roomId: RoomId,
+    via: readonly string[],
+    action: { readonly type: "join" | "mls-commit" } = { type: "join" },
+  ): Promise<{ logIndex: number }> {
     const { context, requests, groups } = this.#dependencies;
     return groups.withRoom(roomId, async () => {
       for (let attempt = 0; attempt < 4; attempt += 1) {
@@ -204,7 +208,7 @@ export class EncryptedRooms {
         try {
           const answer = await requests.submitCommit(roomId, {
             clientId: this.#dependencies.newClientId(),
-            action: { type: "join" },
+            action,
             epoch: material.epoch,
             commit: encodeBase64url(pending.commit),
             groupInfo: encodeBase64url(pending.groupInfo),
@@ -219,6 +223,33 @@ export class EncryptedRooms {
       }
       throw new ParleyError("conflict", `room ${roomId}: the external join lost 4 times`);
     });
+  }
+
+  /**
+   * Brings this device into the groups of the encrypted rooms its user has
+   * joined but it has no state for (a device added after the user joined, or
+   * one that lost its state), by external commit. Each failure is reported
+   * and does not stop the others.
+   */
+  async joinMissing(joinedRooms: readonly RoomId[]): Promise<void> {
+    for (const roomId of joinedRooms) {
+      try {
+        if (!(await this.isEncrypted(roomId))) continue;
+        const member = await this.#dependencies.groups.member(roomId);
+        if (member !== undefined && isActive(member)) continue;
+        await this.externalJoin(roomId, [], { type: "mls-commit" });
+      } catch (error) {
+        this.#dependencies.emit({
+          type: "error",
+          error:
+            error instanceof ParleyError
+              ? error
+              : new ParleyError("internal", `joining room ${roomId}'s group failed`, {
+                  cause: error,
+                }),
+        });
+      }
+    }
   }
 
   /** Encrypts a message for the room; the new state is stored before the ciphertext leaves. */
