@@ -13,7 +13,9 @@
  *   revoke, and a registry that enforces sequence, replay and revocation;
  * - server key documents: create, verify with key continuity, and "which key
  *   was valid at time T";
- * - signed room message envelopes for plain rooms (room-message/).
+ * - signed room message envelopes for plain rooms (room-message/);
+ * - the JSON types of the client API's events and stream frames
+ *   (client-api/), so the server, the SDK and the tools share one copy.
  *
  * What it does not: no IO, no clock, no randomness except key generation
  * from the platform's CSPRNG (and `generateRoomId`, which takes its random
@@ -34,6 +36,17 @@
 
 export const protocolVersion = 1;
 
+export type {
+  AcceptedMessageJson,
+  ControlJson,
+  ErrorJson,
+  EventJson,
+  HistoryPageJson,
+  MlsEventJson,
+  NoticeBodyJson,
+  QueueItemJson,
+  ServerFrame,
+} from "./client-api/stream-wire.ts";
 export { decodeBase64url, encodeBase64url } from "./codec/base64url.ts";
 export { compareBytes, concatBytes, decodeHex, encodeHex, equalBytes } from "./codec/bytes.ts";
 export { decodeCanonical } from "./codec/decode.ts";

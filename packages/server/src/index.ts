@@ -68,7 +68,6 @@ export {
   startHomeserver,
 } from "./process/homeserver.ts";
 export { InFlightWork, ShuttingDownError } from "./process/in-flight.ts";
-export type { EventJson } from "./rooms/event-json.ts";
 export { StorageError, type StorageErrorCode } from "./storage/errors.ts";
 export { type OpenStorageOptions, openStorage, type StorageConfig } from "./storage/open.ts";
 export type * from "./storage/records.ts";

@@ -5,15 +5,16 @@
 
 import { ServerError, signSessionChallenge } from "@parley/client";
 import {
+  type AcceptedMessageJson,
   decodeBase64url,
   encodeBase64url,
+  type HistoryPageJson,
   makeUserId,
   parseServerName,
   type RoomId,
   signRoomMessage,
   type UserId,
 } from "@parley/protocol";
-import type { EventJson } from "@parley/server";
 import { type Device, deviceRecordRequest } from "./device.ts";
 
 export const clientApiPath = "/_parley/client/v1";
@@ -44,23 +45,6 @@ export interface SessionGrant {
   readonly attestation: string;
   readonly accessToken: string;
   readonly expiresAtMs: number;
-}
-
-export interface AcceptedMessage {
-  readonly sequence: number;
-  readonly streamPosition: number;
-  readonly acceptedAtMs: number;
-  readonly controlIndex: number;
-  readonly duplicate: boolean;
-}
-
-/** The JSON form of a stream event, as the homeserver sends it (protocol §10.7). */
-export type { EventJson } from "@parley/server";
-
-export interface HistoryPage {
-  readonly events: readonly EventJson[];
-  readonly more: boolean;
-  readonly next: number;
 }
 
 export class ParleyClient {
@@ -148,7 +132,7 @@ export class ParleyClient {
     roomId: RoomId,
     body: string | Uint8Array,
     options: { clientId: string; contentType?: string },
-  ): Promise<AcceptedMessage> {
+  ): Promise<AcceptedMessageJson> {
     const envelope = this.signMessage(roomId, body, options);
     return this.postEnvelope(roomId, envelope);
   }
@@ -168,7 +152,7 @@ export class ParleyClient {
     return encodeBase64url(bytes);
   }
 
-  postEnvelope(roomId: string, envelope: string): Promise<AcceptedMessage> {
+  postEnvelope(roomId: string, envelope: string): Promise<AcceptedMessageJson> {
     return this.request("POST", `/rooms/${encodeURIComponent(roomId)}/messages`, {
       message: envelope,
     });
@@ -177,7 +161,7 @@ export class ParleyClient {
   history(
     roomId: string,
     query: { from?: number; direction?: "backward" | "forward"; limit?: number } = {},
-  ): Promise<HistoryPage> {
+  ): Promise<HistoryPageJson> {
     const parameters = new URLSearchParams();
     if (query.from !== undefined) parameters.set("from", String(query.from));
     if (query.direction !== undefined) parameters.set("direction", query.direction);

@@ -7,17 +7,8 @@
  * SDK itself.
  */
 export { type Device, deviceFromSeed, deviceRecordRequest, newDevice } from "./device.ts";
+export { ClientError, clientApiPath, ParleyClient, type SessionGrant } from "./http-client.ts";
 export {
-  type AcceptedMessage,
-  ClientError,
-  clientApiPath,
-  type EventJson,
-  type HistoryPage,
-  ParleyClient,
-  type SessionGrant,
-} from "./http-client.ts";
-export {
-  type ServerFrame,
   StreamClient,
   type StreamClose,
   type StreamOptions,

@@ -3,49 +3,9 @@
 // it acknowledges every events frame's `through` and every queue item, as an
 // app would once it has stored them.
 
+import type { AcceptedMessageJson, EventJson, QueueItemJson, ServerFrame } from "@parley/protocol";
 import WebSocket from "ws";
-import { type AcceptedMessage, ClientError, clientApiPath, type EventJson } from "./http-client.ts";
-
-/** A queue item's body: an invite or a membership notice (docs/protocol.md, Client API). */
-export interface NoticeBody {
-  readonly type?: string;
-  readonly roomId?: string;
-  readonly membership?: string;
-  readonly by?: string;
-  readonly name?: string;
-  readonly [field: string]: unknown;
-}
-
-export type ServerFrame =
-  | {
-      readonly type: "ready";
-      readonly userId: string;
-      readonly deviceId: string;
-      readonly streamPosition: number;
-      readonly queuePosition: number;
-    }
-  | { readonly type: "events"; readonly through: number; readonly events: readonly EventJson[] }
-  | { readonly type: "missed"; readonly count: number; readonly through: number }
-  | {
-      readonly type: "queue";
-      readonly items: ReadonlyArray<{
-        readonly position: number;
-        readonly id: string;
-        readonly kind: string;
-        readonly body: NoticeBody;
-      }>;
-      readonly missed: { readonly count: number; readonly through: number } | null;
-    }
-  | { readonly type: "pong" }
-  | ({ readonly type: "sent"; readonly id: string } & AcceptedMessage)
-  | {
-      readonly type: "error";
-      readonly id: string;
-      readonly code: string;
-      readonly message: string;
-      readonly retryAfterMs?: number;
-      readonly roomCode?: string;
-    };
+import { ClientError, clientApiPath } from "./http-client.ts";
 
 export interface StreamClose {
   readonly code: number;
@@ -77,14 +37,14 @@ const eventsFramePrefix = '{"type":"events","through":';
 export class StreamClient {
   readonly socket: WebSocket;
   readonly events: EventJson[] = [];
-  readonly queueItems: Array<Extract<ServerFrame, { type: "queue" }>["items"][number]> = [];
+  readonly queueItems: QueueItemJson[] = [];
   readonly missed: Array<Extract<ServerFrame, { type: "missed" }>> = [];
   readonly closed: Promise<StreamClose>;
   through = 0;
   #waiters: Array<() => void> = [];
   readonly #sends = new Map<
     string,
-    { resolve: (answer: AcceptedMessage) => void; reject: (error: unknown) => void }
+    { resolve: (answer: AcceptedMessageJson) => void; reject: (error: unknown) => void }
   >();
   #nextSendId = 1;
   #acknowledgeTimer: NodeJS.Timeout | undefined;
@@ -155,7 +115,7 @@ export class StreamClient {
    * a refusal rejects with ClientError. Sending the same envelope again is
    * safe: the server answers the stored message with `duplicate: true`.
    */
-  sendMessage(roomId: string, envelope: string, id?: string): Promise<AcceptedMessage> {
+  sendMessage(roomId: string, envelope: string, id?: string): Promise<AcceptedMessageJson> {
     const frameId = id ?? `send-${this.#nextSendId}`;
     this.#nextSendId += 1;
     return new Promise((resolve, reject) => {

@@ -4,12 +4,16 @@
 // step: pending, accepted, failed. A retry always sends the same signed
 // envelope, so the server stores it once whatever happened to the answers.
 
-import { decodeBase64url, ParleyError, type RoomId } from "@parley/protocol";
+import {
+  type AcceptedMessageJson,
+  decodeBase64url,
+  ParleyError,
+  type RoomId,
+} from "@parley/protocol";
 import { isTransient } from "../errors.ts";
 import type { DeliveryEvent } from "../events/client-events.ts";
 import type { SavedOutgoing, SavedState } from "../store/saved-state.ts";
 import { type BackoffPolicy, backoffDelayMs } from "../stream/backoff.ts";
-import type { AcceptedMessageJson } from "../wire.ts";
 import {
   type Acceptance,
   type DeliveryInput,

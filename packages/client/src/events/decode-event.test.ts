@@ -1,15 +1,17 @@
 import {
+  type EventJson,
   encodeBase64url,
   nobleSignatureProvider,
   ParleyError,
   parseRoomId,
+  parseUserId,
   signRoomMessage,
   verifyRoomMessage,
 } from "@parley/protocol";
+import { encodeControlEntry } from "@parley/room";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateDeviceKeys } from "../device/device-keys.ts";
-import type { EventJson } from "../wire.ts";
 import { decodeQueueItem, decodeTimelineEvent } from "./decode-event.ts";
 
 const provider = nobleSignatureProvider;
@@ -36,6 +38,8 @@ function storedEvent(fields: {
     contentType: fields.contentType,
     acceptedAtMs: 2000,
     controlIndex: 3,
+    origin: "chat.test",
+    originSequence: 9,
     signed: encodeBase64url(verified.signedBytes),
     signature: encodeBase64url(verified.signature),
   };
@@ -98,6 +102,40 @@ describe("decoding stream events", () => {
     for (const forged of cases) {
       expect(() => decodeTimelineEvent(provider, forged, device.deviceId)).toThrow(ParleyError);
     }
+  });
+
+  it("reads a control event from its signed entry, not from the decoded copy beside it", () => {
+    const actor = { type: "user", user: parseUserId("alice@chat.test") } as const;
+    const entry = { actor, action: { type: "set-topic", topic: "real" }, proposedAtMs: 5 } as const;
+    const event: EventJson = {
+      position: 11,
+      roomId,
+      sequence: 5,
+      kind: "control",
+      sender: "alice@chat.test",
+      deviceId: null,
+      clientId: null,
+      contentType: "application/vnd.parley.control+cbor",
+      acceptedAtMs: 2000,
+      controlIndex: 7,
+      origin: null,
+      originSequence: null,
+      signed: encodeBase64url(encodeControlEntry(entry)),
+      signature: null,
+      control: { actor, action: { type: "set-topic", topic: "forged" } as { type: string } },
+    };
+    expect(decodeTimelineEvent(provider, event, device.deviceId)).toEqual({
+      type: "room-change",
+      roomId,
+      sequence: 5,
+      position: 11,
+      acceptedAtMs: 2000,
+      controlIndex: 7,
+      actor,
+      action: { type: "set-topic", topic: "real" },
+    });
+    const garbled = { ...event, signed: encodeBase64url(new Uint8Array([0xa1, 0x01])) };
+    expect(() => decodeTimelineEvent(provider, garbled, device.deviceId)).toThrow(ParleyError);
   });
 
   it("reads invites and membership notices, and skips kinds it does not know", () => {

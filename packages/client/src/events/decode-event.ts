@@ -6,14 +6,16 @@
 import {
   type DeviceId,
   decodeBase64url,
+  type EventJson,
+  type NoticeBodyJson,
   ParleyError,
   parseRoomId,
   parseUserId,
+  type QueueItemJson,
   type SignatureProvider,
   verifyStoredRoomMessage,
 } from "@parley/protocol";
-import { type Membership, memberships } from "@parley/room";
-import type { EventJson, NoticeBodyJson, QueueItemJson } from "../wire.ts";
+import { decodeControlEntry, type Membership, memberships } from "@parley/room";
 import type { InviteEvent, MembershipEvent, TimelineEvent } from "./client-events.ts";
 
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
@@ -32,10 +34,9 @@ export function decodeTimelineEvent(
     controlIndex: event.controlIndex,
   };
   if (event.kind === "control") {
-    if (event.control === undefined) {
-      throw new ParleyError("bad_structure", `control event ${event.position} has no entry`);
-    }
-    return { type: "room-change", ...position, ...event.control };
+    // The canonical entry is the truth; the server's decoded copy is a convenience.
+    const entry = decodeControlEntry(decodeBase64url(event.signed));
+    return { type: "room-change", ...position, actor: entry.actor, action: entry.action };
   }
   if (event.signature === null) {
     throw new ParleyError("bad_structure", `message ${event.position} has no signature`);

@@ -8,14 +8,16 @@
 import {
   type DeviceId,
   decodeBase64url,
+  type EventJson,
+  type HistoryPageJson,
   ParleyError,
+  type QueueItemJson,
   type RoomId,
   type SignatureProvider,
 } from "@parley/protocol";
 import type { Outbox } from "../delivery/outbox.ts";
 import type { SavedCursor, SavedState } from "../store/saved-state.ts";
 import type { StreamHandlers } from "../stream/live-stream.ts";
-import type { EventJson, HistoryPageJson, QueueItemJson } from "../wire.ts";
 import type { ClientEvent } from "./client-events.ts";
 import { decodeQueueItem, decodeTimelineEvent } from "./decode-event.ts";
 

@@ -3,12 +3,12 @@
 // client-chosen id, so the bounded automatic retries after a lost answer are
 // answered with the first outcome instead of acting twice.
 
-import type { ParleyError, RoomId, UserId } from "@parley/protocol";
+import type { HistoryPageJson, ParleyError, RoomId, UserId } from "@parley/protocol";
 import type { JoinRule, Membership, Role, RoomAction } from "@parley/room";
 import { isTransient } from "../errors.ts";
 import type { Session } from "../session.ts";
 import { type BackoffPolicy, backoffDelayMs } from "../stream/backoff.ts";
-import type { HistoryPageJson, MembersPageJson, RoomListJson, RoomStateJson } from "../wire.ts";
+import type { MembersPageJson, RoomListJson, RoomStateJson } from "../wire.ts";
 
 /** A room this user is in, invited to, or knocking at. */
 export interface RoomSummary {

@@ -5,10 +5,16 @@
 // cursor and nothing is lost. Duplicates after a reconnect are possible on
 // the wire (at least once); the caller drops them by room sequence.
 
-import { errorCodeEntry, errorCodeList, ParleyError } from "@parley/protocol";
+import {
+  type EventJson,
+  errorCodeEntry,
+  errorCodeList,
+  ParleyError,
+  type QueueItemJson,
+  type ServerFrame,
+} from "@parley/protocol";
 import { NetworkError } from "../errors.ts";
 import type { ConnectionState } from "../events/client-events.ts";
-import type { EventJson, QueueItemJson, ServerFrame } from "../wire.ts";
 import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
 import { type WebSocketConstructor, type WebSocketLike, webSocketOpen } from "./web-socket.ts";
 

@@ -4,28 +4,10 @@
 // (verifyStoredRoomMessage); a control event carries the control entry's
 // canonical bytes and, for convenience, the decoded entry.
 
-import { type Actor, decodeControlEntry, type RoomAction } from "@parley/room";
+import type { EventJson } from "@parley/protocol";
+import { decodeControlEntry } from "@parley/room";
 import type { StoredEvent } from "../storage/records.ts";
 import { controlEventContentType } from "./control-events.ts";
-
-export interface EventJson {
-  readonly position: number;
-  readonly roomId: string;
-  readonly sequence: number;
-  readonly kind: "message" | "control";
-  readonly sender: string;
-  readonly deviceId: string | null;
-  readonly clientId: string | null;
-  readonly contentType: string;
-  readonly acceptedAtMs: number;
-  readonly controlIndex: number;
-  /** The stamp's origin (§12.1) and that origin's sequence: with `controlIndex` and `acceptedAtMs`, the history key (§12.4.3). Null for control events. */
-  readonly origin: string | null;
-  readonly originSequence: number | null;
-  readonly signed: string;
-  readonly signature: string | null;
-  readonly control?: { readonly actor: Actor; readonly action: RoomAction };
-}
 
 function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");

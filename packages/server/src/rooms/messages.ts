@@ -5,6 +5,7 @@
 
 import type { MessageId } from "@parley/federation";
 import {
+  type AcceptedMessageJson,
   ParleyError,
   type RoomId,
   type SignatureProvider,
@@ -21,15 +22,6 @@ import type { Storage } from "../storage/storage.ts";
 import { decodeHistoryCursor, encodeHistoryCursor } from "./history-cursor.ts";
 import type { RoomService } from "./room-service.ts";
 import { outcomeError } from "./submission-outcomes.ts";
-
-export interface AcceptedMessage {
-  readonly sequence: number;
-  readonly streamPosition: number;
-  readonly acceptedAtMs: number;
-  readonly controlIndex: number;
-  /** True when this client id was stored before: the answer is the first one's. */
-  readonly duplicate: boolean;
-}
 
 export interface HistoryQuery {
   /** Exclusive room sequence to start from; absent means the newest (backward) or the start (forward). */
@@ -70,7 +62,7 @@ export class Messages {
     sender: { readonly userId: UserId; readonly deviceId: string },
     roomId: RoomId,
     envelope: Uint8Array,
-  ): Promise<AcceptedMessage> {
+  ): Promise<AcceptedMessageJson> {
     const message = verifyRoomMessage(this.#dependencies.provider, envelope);
     if (message.roomId !== roomId) {
       throw new ParleyError("bad_structure", "the message names another room than the path");

@@ -7,8 +7,8 @@
 // required in CI, skipped visibly otherwise).
 
 import { randomBytes } from "node:crypto";
-import { type EventJson, newDevice, ParleyClient } from "@parley/cli/client";
-import type { RoomId } from "@parley/protocol";
+import { newDevice, ParleyClient } from "@parley/cli/client";
+import type { EventJson, RoomId } from "@parley/protocol";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { HomeserverProcess } from "./homeserver-process.ts";

@@ -1,14 +1,8 @@
 // Stories over the real HTTP and WebSocket API, against a homeserver child
 // process on loopback with its own data directory.
 
-import {
-  ClientError,
-  type EventJson,
-  newDevice,
-  ParleyClient,
-  StreamClient,
-} from "@parley/cli/client";
-import { decodeBase64url, verifyStoredRoomMessage } from "@parley/protocol";
+import { ClientError, newDevice, ParleyClient, StreamClient } from "@parley/cli/client";
+import { decodeBase64url, type EventJson, verifyStoredRoomMessage } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HomeserverProcess } from "./homeserver-process.ts";

@@ -11,9 +11,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { type EventJson, newDevice, ParleyClient } from "@parley/cli/client";
+import { newDevice, ParleyClient } from "@parley/cli/client";
 import {
   decodeBase64url,
+  type EventJson,
   parseServerName,
   type RoomId,
   type ServerName,

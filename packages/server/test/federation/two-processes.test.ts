@@ -2,8 +2,13 @@
 // the signed handshake and discovery over the well-known key document: a user
 // of B joins an open room of A through A, and messages cross both ways.
 
-import { type EventJson, newDevice, ParleyClient } from "@parley/cli/client";
-import { decodeBase64url, type RoomId, verifyStoredRoomMessage } from "@parley/protocol";
+import { newDevice, ParleyClient } from "@parley/cli/client";
+import {
+  decodeBase64url,
+  type EventJson,
+  type RoomId,
+  verifyStoredRoomMessage,
+} from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HomeserverProcess } from "../client-api/homeserver-process.ts";

@@ -52,6 +52,8 @@ export function describeRoomChange(actor: Actor, action: RoomAction): string {
       return `${action.server} now hosts the room`;
     case "remove-sponsor":
       return `${action.server} no longer hosts the room`;
+    case "mls-commit":
+      return `${who} updated the room's encryption keys`;
   }
 }
 
