@@ -13,15 +13,19 @@
 // them all join; a lone message waits a fraction of a millisecond.
 //
 // It is also the single writer of this process's stream appends, so the
-// events it reports to `published` arrive in stream order.
+// events it reports to `published` arrive in stream order. A caller may add
+// writes of its own to the transaction (`appendAll`'s `alongside`: the
+// federation core's flush), so a message costs one commit, not two in series.
 
 import { ParleyError } from "@parley/protocol";
 import { eventBatchMax, messageCommitQueueMax } from "../limits.ts";
 import type { AppendOutcome, NewEvent, StoredEvent } from "../storage/records.ts";
-import type { EventRepository } from "../storage/storage.ts";
+import type { EventRepository, TransactionWrite } from "../storage/storage.ts";
 
 interface Waiting {
   readonly event: NewEvent;
+  /** Written in the transaction that stores this event, before the events. */
+  readonly alongside: TransactionWrite | null;
   readonly resolve: (outcome: AppendOutcome) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -48,18 +52,36 @@ export class GroupCommitter {
 
   /** Resolves once the event is durably stored (or was already: a duplicate). */
   append(event: NewEvent): Promise<AppendOutcome> {
+    return this.#refusal() ?? this.#enqueue(event, null);
+  }
+
+  /**
+   * Stores the events in order, with `alongside` written in the transaction
+   * that stores the first of them (so it is durable no later than they are).
+   * Resolves once all are durable, with their outcomes in order.
+   */
+  appendAll(events: readonly NewEvent[], alongside: TransactionWrite): Promise<AppendOutcome[]> {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    if (this.#waiting.length + events.length > messageCommitQueueMax) {
+      return Promise.reject(saturated());
+    }
+    return Promise.all(
+      events.map((event, index) => this.#enqueue(event, index === 0 ? alongside : null)),
+    );
+  }
+
+  #refusal(): Promise<never> | null {
     if (this.#closed) {
       return Promise.reject(new ParleyError("unavailable", "the server is shutting down"));
     }
-    if (this.#waiting.length >= messageCommitQueueMax) {
-      return Promise.reject(
-        new ParleyError("unavailable", "the server is saturated; retry shortly", {
-          retryAfterMs: 100,
-        }),
-      );
-    }
+    if (this.#waiting.length >= messageCommitQueueMax) return Promise.reject(saturated());
+    return null;
+  }
+
+  #enqueue(event: NewEvent, alongside: TransactionWrite | null): Promise<AppendOutcome> {
     const promise = new Promise<AppendOutcome>((resolve, reject) => {
-      this.#waiting.push({ event, resolve, reject });
+      this.#waiting.push({ event, alongside, resolve, reject });
     });
     this.#schedule();
     return promise;
@@ -94,8 +116,20 @@ export class GroupCommitter {
       const batch = this.#waiting.slice(0, eventBatchMax);
       this.#waiting = this.#waiting.slice(batch.length);
       let outcomes: readonly AppendOutcome[];
+      const writes = batch.flatMap((waiting) =>
+        waiting.alongside === null ? [] : [waiting.alongside],
+      );
+      const alongside: TransactionWrite | undefined =
+        writes.length === 0
+          ? undefined
+          : async (transaction) => {
+              for (const write of writes) await write(transaction);
+            };
       try {
-        outcomes = await this.#events.appendBatch(batch.map((waiting) => waiting.event));
+        outcomes = await this.#events.appendBatch(
+          batch.map((waiting) => waiting.event),
+          alongside,
+        );
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
         continue;
@@ -111,4 +145,10 @@ export class GroupCommitter {
     }
     this.#running = null;
   }
+}
+
+function saturated(): ParleyError {
+  return new ParleyError("unavailable", "the server is saturated; retry shortly", {
+    retryAfterMs: 100,
+  });
 }

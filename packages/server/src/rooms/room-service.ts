@@ -31,7 +31,7 @@ import {
 import type { FederationRuntime } from "../federation/federation-runtime.ts";
 import { followReadyTimeoutMs, joinViaServersMax } from "../federation/limits.ts";
 import type { AppendOutcome, NewEvent } from "../storage/records.ts";
-import type { Storage } from "../storage/storage.ts";
+import type { Storage, TransactionWrite } from "../storage/storage.ts";
 import { controlEventContentType } from "./control-events.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import { roomRefusal } from "./room-refusals.ts";
@@ -41,6 +41,8 @@ import { rebuildVolatileRoom } from "./volatile-rebuild.ts";
 /** Appends events to the stream in order with messages (the group committer). */
 export interface EventAppender {
   append(event: NewEvent): Promise<AppendOutcome>;
+  /** Stores the events with `alongside` written in the same transaction (GroupCommitter). */
+  appendAll(events: readonly NewEvent[], alongside: TransactionWrite): Promise<AppendOutcome[]>;
 }
 
 /** Told who starts or stops reading a room, so live streams follow at once. */

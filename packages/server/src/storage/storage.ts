@@ -8,6 +8,10 @@
 import type { Kysely } from "kysely";
 import type { LinkQueueStorage } from "../federation/links/storage/link-queue-storage.ts";
 import type { Database } from "./database-schema.ts";
+
+/** Writes done inside another write's transaction (the handle is that transaction). */
+export type TransactionWrite = (transaction: Kysely<Database>) => Promise<void>;
+
 import type {
   Account,
   AccountSummary,
@@ -182,8 +186,16 @@ export interface RoomRepository {
 export interface EventRepository {
   /** Stores one event atomically, or returns the stored one for a repeated (room, sender device, client id). */
   append(event: NewEvent): Promise<AppendOutcome>;
-  /** Stores many events in one transaction; outcomes in input order. A repeat within the batch is a duplicate of the first. */
-  appendBatch(events: readonly NewEvent[]): Promise<readonly AppendOutcome[]>;
+  /**
+   * Stores many events in one transaction; outcomes in input order. A repeat
+   * within the batch is a duplicate of the first. `alongside` writes more in
+   * the same transaction, before the events (the federation core's flush):
+   * both become durable together, with one commit.
+   */
+  appendBatch(
+    events: readonly NewEvent[],
+    alongside?: TransactionWrite,
+  ): Promise<readonly AppendOutcome[]>;
   /** The event a device stored under its client id in a room, or null. */
   findByClientId(roomId: string, deviceId: string, clientId: string): Promise<StoredEvent | null>;
   /** The event at a room sequence, or null. */

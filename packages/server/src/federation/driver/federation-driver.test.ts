@@ -54,9 +54,16 @@ afterEach(async () => {
   await Promise.all(drivers.splice(0).map((driver) => driver.close()));
 });
 
-function build(options: { peersUp?: boolean } = {}) {
+/** Storage that can also write its flush inside the sink's transaction (like the database's). */
+class WithinStorage extends RecordingStorage {
+  readonly flushWithin = async (): Promise<void> => {
+    this.log.push("flush within");
+  };
+}
+
+function build(options: { peersUp?: boolean; within?: boolean } = {}) {
   const log: string[] = [];
-  const storage = new RecordingStorage(log);
+  const storage = options.within === true ? new WithinStorage(log) : new RecordingStorage(log);
   const sent: Array<{ peer: string; type: string; delivery: FrameDelivery }> = [];
   const transport: FederationTransport = {
     connect: (peer) => log.push(`connect ${peer}`),
@@ -87,6 +94,16 @@ function build(options: { peersUp?: boolean } = {}) {
       log.push(`events ${batch.map((event) => event.type).join(",")}`);
       events.push(...batch);
     },
+    // Like the projection: rounds of messages alone, written with the flush.
+    handleWithin: (batch, flush) => {
+      if (batch.some((event) => event.type === "control-applied")) return null;
+      return (async () => {
+        log.push("transaction");
+        await flush(null as never);
+        log.push(`events within ${batch.map((event) => event.type).join(",")}`);
+        events.push(...batch);
+      })();
+    },
   });
   drivers.push(driver);
   return { driver, storage, log, events, sent };
@@ -95,6 +112,26 @@ function build(options: { peersUp?: boolean } = {}) {
 const room = roomIdFromBytes(new Uint8Array(16).fill(7));
 
 describe("FederationDriver", () => {
+  it("writes a round of messages and the core's flush in one transaction, control rounds apart", async () => {
+    const { driver, log } = build({ within: true });
+    await driver.createRoom(createEntry(room));
+    // A control round: the core's own flush first, then the projection.
+    expect(log.indexOf("flush")).toBeGreaterThanOrEqual(0);
+    expect(log.indexOf("flush")).toBeLessThan(
+      log.findIndex((line) => line.startsWith("events control-applied")),
+    );
+    expect(log).not.toContain("flush within");
+    log.length = 0;
+    const sent = await driver.sendMessage(room, alice, "m1", new Uint8Array([1]));
+    expect(sent).toMatchObject({ kind: "accepted", sequence: 1 });
+    // The message round: one transaction holding the flush, then its events; no flush of its own.
+    expect(log).not.toContain("flush");
+    const transaction = log.indexOf("transaction");
+    expect(transaction).toBeGreaterThanOrEqual(0);
+    expect(log[transaction + 1]).toBe("flush within");
+    expect(log[transaction + 2]).toMatch(/^events within .*message-stored/);
+  });
+
   it("makes a new room durable before anyone hears of it, and answers after its projection", async () => {
     const { driver, log, events } = build();
     await driver.createRoom(createEntry(room));

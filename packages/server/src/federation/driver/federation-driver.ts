@@ -10,11 +10,15 @@
 //   2. if any input's effects say `mustSync`, await `storage.flush()`: one
 //      transaction for all of them (group commit). A failed flush stops the
 //      driver for good: the host's memory is then ahead of its disk, and
-//      going on would send frames that promise what the disk does not hold;
+//      going on would send frames that promise what the disk does not hold.
+//      A round of messages alone is instead handed to the projection with
+//      the flush to write in the same transaction as their stream events
+//      (`handleWithin`): one commit per round on the message path, where
+//      there were two in series (each a disk sync of several milliseconds);
 //   3. send the frames (encoded, durable or best-effort: frame-delivery.ts),
 //      connecting to peers that have no link yet;
 //   4. hand the events to the homeserver (the projection into client-facing
-//      tables), and await it;
+//      tables) unless step 2 did, and await it;
 //   5. resolve the inputs: a received frame's promise (its link acknowledges
 //      the frame only then), and local requests whose outcome is now known.
 //
@@ -39,6 +43,7 @@ import {
 } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
 import type { Logger } from "../../observability/logger.ts";
+import type { TransactionWrite } from "../../storage/storage.ts";
 import {
   driverInputsPerFlushMax,
   driverInputsQueuedMax,
@@ -55,6 +60,11 @@ import { frameDelivery } from "./frame-delivery.ts";
 /** Where the driver hands the host's events (the room projection). */
 export interface FederationEventSink {
   handle(events: readonly FederationEvent[]): Promise<void>;
+  /**
+   * Handles the events with `flush` written in the same transaction, or
+   * returns null when it cannot (then the driver flushes, then calls `handle`).
+   */
+  handleWithin?(events: readonly FederationEvent[], flush: TransactionWrite): Promise<void> | null;
 }
 
 export interface FederationDriverOptions {
@@ -352,12 +362,20 @@ export class FederationDriver implements FederationLinkHandlers {
       events.push(...effects.events);
       settled.push({ input, error: null });
     }
+    let handled = false;
     if (mustSync || this.#storage.flushWanted === true) {
-      await this.#storage.flush();
+      const flushWithin = this.#storage.flushWithin;
+      const combined =
+        flushWithin === undefined || events.length === 0
+          ? null
+          : (this.#sink?.handleWithin?.(events, flushWithin) ?? null);
+      if (combined === null) await this.#storage.flush();
+      else await combined;
+      handled = combined !== null;
       this.#flushes += 1;
     }
     await this.#send(frames);
-    if (events.length > 0 && this.#sink !== null) await this.#sink.handle(events);
+    if (!handled && events.length > 0 && this.#sink !== null) await this.#sink.handle(events);
     this.#settle(events);
     for (const { input, error } of settled) {
       if (error === null) input.resolve();

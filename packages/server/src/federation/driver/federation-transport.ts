@@ -7,6 +7,7 @@
 
 import type { FederationStorage } from "@parley/federation";
 import type { ServerName } from "@parley/protocol";
+import type { TransactionWrite } from "../../storage/storage.ts";
 
 /**
  * "durable": queued on disk until the peer acknowledges it, across restarts
@@ -35,6 +36,12 @@ export interface FederationLinkHandlers {
 /** Federation storage whose writes become durable when `flush` resolves. */
 export interface FlushableFederationStorage extends FederationStorage {
   flush(): Promise<void>;
+  /**
+   * The same writes inside a transaction of the homeserver's database that
+   * the caller commits (with the round's stream events); absent when the
+   * storage is not in that database.
+   */
+  readonly flushWithin?: TransactionWrite;
   /** True when pending writes have grown large enough to flush even without `mustSync`. */
   readonly flushWanted?: boolean;
 }

@@ -44,8 +44,8 @@ import { controlEvent } from "../../rooms/control-events.ts";
 import { toStoredMembership } from "../../rooms/membership-changes.ts";
 import type { DeviceNotices } from "../../rooms/notices.ts";
 import type { EventAppender, ReaderListener } from "../../rooms/room-service.ts";
-import type { AppendOutcome, MembershipChange } from "../../storage/records.ts";
-import type { Storage } from "../../storage/storage.ts";
+import type { AppendOutcome, MembershipChange, NewEvent } from "../../storage/records.ts";
+import type { Storage, TransactionWrite } from "../../storage/storage.ts";
 import { MessageArrivals } from "./message-arrivals.ts";
 
 export interface RoomProjectionDependencies {
@@ -61,6 +61,7 @@ export interface RoomProjectionDependencies {
 }
 
 type ControlApplied = Extract<FederationEvent, { type: "control-applied" }>;
+
 type StateRestored = Extract<FederationEvent, { type: "state-restored" }>;
 
 export class RoomProjection {
@@ -137,7 +138,44 @@ export class RoomProjection {
     return userIdParts(user).server === this.#dependencies.serverName();
   }
 
+  /**
+   * The round's events stored in the same transaction as `alongside` (the
+   * core's flush), so a round of messages costs one commit. Only for rounds
+   * of messages alone: null otherwise (and for rounds with nothing to show),
+   * and the caller flushes, then calls `handle`. Control events keep their
+   * own path, which must see each one applied in order.
+   */
+  handleWithin(
+    events: readonly FederationEvent[],
+    alongside: TransactionWrite,
+  ): Promise<void> | null {
+    const staged: NewEvent[] = [];
+    for (const event of events) {
+      if (event.type === "control-applied" || event.type === "state-restored") return null;
+      if (event.type !== "message-stored" || event.stored.verdict !== "allowed") continue;
+      const message = this.#streamEvent(event.room, event.stored);
+      if (message !== null) staged.push(message);
+    }
+    if (staged.length === 0) return null;
+    return this.#dependencies.events.appendAll(staged, alongside).then((outcomes) => {
+      staged.forEach((event, index) => {
+        const outcome = outcomes[index];
+        if (outcome === undefined) return;
+        this.arrivals.arrived(event.roomId, event.senderDeviceId, event.clientEventId, outcome);
+      });
+    });
+  }
+
   async #messageStored(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
+    const event = this.#streamEvent(room, stored);
+    if (event === null) return null;
+    const outcome: AppendOutcome = await this.#dependencies.events.append(event);
+    this.arrivals.arrived(room, event.senderDeviceId, event.clientEventId, outcome);
+    return outcome;
+  }
+
+  /** The stream event of a stored message, or null when it is not to be shown. */
+  #streamEvent(room: RoomId, stored: StoredMessage): NewEvent | null {
     const stamped = stored.message;
     let message = this.#verified.get(stamped.body);
     if (message === undefined) {
@@ -153,7 +191,7 @@ export class RoomProjection {
       }
     }
     if (message.roomId !== room) return null;
-    const outcome: AppendOutcome = await this.#dependencies.events.append({
+    return {
       roomId: room,
       senderUserId: stamped.sender,
       senderDeviceId: message.deviceId,
@@ -164,9 +202,7 @@ export class RoomProjection {
       controlIndex: stamped.controlIndex,
       acceptedAtMs: stamped.acceptedAtMs,
       stamp: { origin: stamped.origin, sequence: stamped.sequence },
-    });
-    this.arrivals.arrived(room, message.deviceId, message.clientId, outcome);
-    return outcome;
+    };
   }
 
   async #ensureRoom(

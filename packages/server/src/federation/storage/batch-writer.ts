@@ -2,16 +2,18 @@
 // commit or none of it does (a crash mid-flush leaves the previous flush's
 // state). Every statement is an upsert, a delete or an insert that ignores
 // an existing key, so writing the same batch twice gives the same rows.
-// On SQLite the commit is durable when it returns (WAL, synchronous=FULL,
-// storage/connection/sqlite.ts); on PostgreSQL when COMMIT returns.
+// On SQLite the commit is durable when it returns (the driver syncs the WAL
+// before it resolves, storage/connection/sqlite.ts); on PostgreSQL when
+// COMMIT returns. The same rows can also be written inside the event
+// stream's append transaction (writeBatchRowsIn), so a round of messages
+// costs one commit.
 
-import type { Transaction } from "kysely";
 import { federationInsertRowsMax } from "../../limits.ts";
-import type { Database } from "../../storage/database-schema.ts";
 import type { BatchRows, GroupRows, LeafLogRows } from "./batch-rows.ts";
-import type { FederationDatabase, FederationTables } from "./federation-tables.ts";
+import type { FederationDatabase } from "./federation-tables.ts";
 
-type FederationTransaction = Transaction<Database & FederationTables>;
+/** An open transaction with the federation tables. */
+type FederationTransaction = FederationDatabase;
 
 function chunks<T>(rows: readonly T[]): T[][] {
   const found: T[][] = [];
@@ -126,24 +128,30 @@ async function writeLeafLog(transaction: FederationTransaction, log: LeafLogRows
 }
 
 export async function writeBatchRows(db: FederationDatabase, rows: BatchRows): Promise<void> {
-  await db.transaction().execute(async (transaction) => {
-    for (const { room, node } of rows.destroyedGroups) await deleteGroup(transaction, room, node);
-    await writeGroups(transaction, rows.groups);
-    for (const room of rows.rooms) {
-      const { room_id: _room, ...columns } = room;
-      await transaction
-        .insertInto("federation_rooms")
-        .values(room)
-        .onConflict((conflict) => conflict.column("room_id").doUpdateSet(columns))
-        .execute();
-    }
-    for (const messages of chunks(rows.messages)) {
-      await transaction
-        .insertInto("federation_messages")
-        .values(messages)
-        .onConflict((conflict) => conflict.columns(["room_id", "origin", "sequence"]).doNothing())
-        .execute();
-    }
-    for (const log of rows.leafLogs) await writeLeafLog(transaction, log);
-  });
+  await db.transaction().execute((transaction) => writeBatchRowsIn(transaction, rows));
+}
+
+/** The same writes inside a transaction someone else commits (one commit for the core's and the stream's writes). */
+export async function writeBatchRowsIn(
+  transaction: FederationDatabase,
+  rows: BatchRows,
+): Promise<void> {
+  for (const { room, node } of rows.destroyedGroups) await deleteGroup(transaction, room, node);
+  await writeGroups(transaction, rows.groups);
+  for (const room of rows.rooms) {
+    const { room_id: _room, ...columns } = room;
+    await transaction
+      .insertInto("federation_rooms")
+      .values(room)
+      .onConflict((conflict) => conflict.column("room_id").doUpdateSet(columns))
+      .execute();
+  }
+  for (const messages of chunks(rows.messages)) {
+    await transaction
+      .insertInto("federation_messages")
+      .values(messages)
+      .onConflict((conflict) => conflict.columns(["room_id", "origin", "sequence"]).doNothing())
+      .execute();
+  }
+  for (const log of rows.leafLogs) await writeLeafLog(transaction, log);
 }

@@ -28,12 +28,18 @@ import type {
 import { federationLimits } from "@parley/federation";
 import type { RoomId } from "@parley/protocol";
 import type { NodeId, WritableStorage } from "@parley/raft";
+import type { Kysely } from "kysely";
 import { federationPendingBytesFlushAt, federationPendingBytesMax } from "../../limits.ts";
+import type { Database } from "../../storage/database-schema.ts";
 import { StorageError } from "../../storage/errors.ts";
 import type { DatabaseHandle } from "../../storage/storage.ts";
-import { batchRows } from "./batch-rows.ts";
-import { writeBatchRows } from "./batch-writer.ts";
-import { type FederationDatabase, federationDatabase } from "./federation-tables.ts";
+import { type BatchRows, batchRows } from "./batch-rows.ts";
+import { writeBatchRows, writeBatchRowsIn } from "./batch-writer.ts";
+import {
+  type FederationDatabase,
+  federationDatabase,
+  federationDatabaseOf,
+} from "./federation-tables.ts";
 import { forEachStoredMessage, type LoadedMirror, loadMirror } from "./mirror-loader.ts";
 import { groupKey, PendingWrites } from "./pending-writes.ts";
 import { EMPTY_RAFT_GROUP_STATE, RaftGroupStorage, type RaftWrite } from "./raft-group-storage.ts";
@@ -195,7 +201,25 @@ export class DatabaseFederationStorage implements FederationStorage {
     return next;
   }
 
-  async #write(): Promise<void> {
+  /**
+   * Writes every write made before this call inside `transaction`, which the
+   * caller commits (the event stream's append: one commit for both). Durable
+   * when that transaction is. Waits for a flush already running, so batches
+   * reach the database in the order they were taken. If the writes fail, the
+   * batch is kept for the next flush; if the caller's commit fails, the
+   * caller must stop as after a failed flush.
+   */
+  readonly flushWithin = async (transaction: Kysely<Database>): Promise<void> => {
+    // Bounded: flushes only start from the caller's rounds, one at a time.
+    while (this.#running !== null || this.#queued !== null) {
+      await (this.#running ?? this.#queued)?.catch(() => {});
+    }
+    await this.#write((rows) => writeBatchRowsIn(federationDatabaseOf(transaction), rows));
+  };
+
+  async #write(
+    write: (rows: BatchRows) => Promise<void> = (rows) => writeBatchRows(this.#db, rows),
+  ): Promise<void> {
     const batch = this.#pending;
     if (batch.empty) return;
     this.#pending = this.#newBatch();
@@ -204,7 +228,7 @@ export class DatabaseFederationStorage implements FederationStorage {
       leafLog: (room) => this.leafLog(room),
     });
     try {
-      await writeBatchRows(this.#db, rows);
+      await write(rows);
     } catch (error) {
       this.#pending.takeBack(batch);
       throw new StorageError("database-failed", "the federation storage flush failed", {

@@ -78,5 +78,10 @@ export type FederationTables = {
 export type FederationDatabase = Kysely<Database & FederationTables>;
 
 export function federationDatabase(handle: DatabaseHandle): FederationDatabase {
-  return handle.db.withTables<FederationTables>();
+  return federationDatabaseOf(handle.db);
+}
+
+/** The federation tables' view of a database or of an open transaction. */
+export function federationDatabaseOf(db: Kysely<Database>): FederationDatabase {
+  return db.withTables<FederationTables>();
 }

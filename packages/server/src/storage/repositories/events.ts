@@ -25,7 +25,7 @@ import { fromStoredBytes, fromStoredBytesOrNull, toStoredBytes } from "../bytes.
 import type { Database, RoomEventsTable } from "../database-schema.ts";
 import { StorageError } from "../errors.ts";
 import type { AppendOutcome, NewEvent, StoredEvent, StreamPage } from "../records.ts";
-import type { EventRepository } from "../storage.ts";
+import type { EventRepository, TransactionWrite } from "../storage.ts";
 import {
   assertBytesMax,
   assertIdentifier,
@@ -288,7 +288,10 @@ function toRow(event: NewEvent, streamPosition: number, roomSequence: number): R
 export function createEventRepository(context: RepositoryContext): EventRepository {
   const { db } = context;
 
-  async function appendBatch(events: readonly NewEvent[]): Promise<AppendOutcome[]> {
+  async function appendBatch(
+    events: readonly NewEvent[],
+    alongside?: TransactionWrite,
+  ): Promise<AppendOutcome[]> {
     if (events.length > eventBatchMax) {
       throw new StorageError("invalid-input", `an append batch holds at most ${eventBatchMax}`);
     }
@@ -298,9 +301,10 @@ export function createEventRepository(context: RepositoryContext): EventReposito
     for (const event of events) {
       assertNewEvent(event);
     }
-    return db
-      .transaction()
-      .execute((transaction) => appendInTransaction(context, transaction, events));
+    return db.transaction().execute(async (transaction) => {
+      await alongside?.(transaction);
+      return appendInTransaction(context, transaction, events);
+    });
   }
 
   return {
