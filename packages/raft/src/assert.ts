@@ -18,3 +18,12 @@ export function assert(condition: boolean, message: string): asserts condition {
 export function unreachable(value: never): never {
   throw new RaftAssertionError(`unreachable: ${String(value)}`);
 }
+
+/**
+ * Throws `RaftAssertionError`. For checks on hot paths, as
+ * `if (!condition) fail(\`...\`)`: unlike `assert`, the message (often a
+ * template naming indexes) is only built when the check fails.
+ */
+export function fail(message: string): never {
+  throw new RaftAssertionError(message);
+}

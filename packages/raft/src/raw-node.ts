@@ -4,7 +4,7 @@
  * and collects the resulting work with `ready()` / `advance()`. The caller's
  * loop and its ordering rules are described in README.md ("The caller's loop").
  */
-import { assert } from "./assert.ts";
+import { assert, fail } from "./assert.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { hup } from "./core/election.ts";
 import { applyConfChange } from "./core/membership.ts";
@@ -162,7 +162,7 @@ export class RawNode {
    * from nodes outside the configuration, are dropped.
    */
   step(message: Message): void {
-    assert(message.to === this.raft.id, `message for ${message.to} stepped on ${this.raft.id}`);
+    if (message.to !== this.raft.id) fail(`message for ${message.to} stepped on ${this.raft.id}`);
     if (isResponseMessage(message) && !this.raft.tracker.progress.has(message.from)) {
       this.raft.logger.debug(
         `${this.raft.id} dropped ${message.type} from unknown peer ${message.from}`,

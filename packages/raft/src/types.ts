@@ -6,7 +6,7 @@
  * direction. `Uint8Array` payloads cannot be frozen cheaply, so the rule is a
  * contract: neither the core nor the caller mutates bytes it has passed on.
  */
-import { assert } from "./assert.ts";
+import { assert, fail } from "./assert.ts";
 
 declare const nodeIdBrand: unique symbol;
 
@@ -23,7 +23,7 @@ export const NODE_ID_LENGTH_MAX = 255;
 
 export function nodeId(value: string): NodeId {
   assert(value.length > 0, "a node id must not be empty");
-  assert(value.length <= NODE_ID_LENGTH_MAX, `node id longer than ${NODE_ID_LENGTH_MAX}`);
+  if (value.length > NODE_ID_LENGTH_MAX) fail(`node id longer than ${NODE_ID_LENGTH_MAX}`);
   return value as NodeId;
 }
 

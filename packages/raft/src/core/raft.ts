@@ -7,7 +7,7 @@
  *
  * Not used directly by callers: RawNode wraps it with the Ready/advance API.
  */
-import { assert, unreachable } from "../assert.ts";
+import { assert, fail, unreachable } from "../assert.ts";
 import { configFromConfState } from "../confchange/changer.ts";
 import { RaftLog } from "../log/raft-log.ts";
 import type { Message } from "../message.ts";
@@ -123,10 +123,8 @@ export class Raft {
 
   private loadHardState(state: HardState): void {
     // A commit index beyond the stored log means entries it vouched for were lost.
-    assert(
-      state.commit <= this.raftLog.lastIndex(),
-      `stored commit ${state.commit} is beyond the last index ${this.raftLog.lastIndex()}`,
-    );
+    if (state.commit > this.raftLog.lastIndex())
+      fail(`stored commit ${state.commit} is beyond the last index ${this.raftLog.lastIndex()}`);
     // One below the snapshot is only stale: a crash kept a snapshot but not
     // the hard state written after it. The commit index is a hint (Raft
     // needs none on disk) and the snapshot is committed by definition.
@@ -152,7 +150,7 @@ export class Raft {
         this.messagesAfterAppend.push(message);
         return;
       default:
-        assert(message.to !== this.id, `${message.type} must not be addressed to self`);
+        if (message.to === this.id) fail(`${message.type} must not be addressed to self`);
         this.messages.push(message);
     }
   }

@@ -3,7 +3,7 @@
  * heartbeats, how it advances the commit index, and how a follower checks
  * and accepts an append.
  */
-import { assert } from "../assert.ts";
+import { assert, fail } from "../assert.ts";
 import type { AppendMessage } from "../message.ts";
 import { isStorageError } from "../storage/storage.ts";
 import type { Progress } from "../tracker/progress.ts";
@@ -12,7 +12,7 @@ import type { Raft } from "./raft.ts";
 
 function progressOf(r: Raft, to: NodeId): Progress {
   const progress = r.tracker.progress.get(to);
-  assert(progress !== undefined, `no progress for ${to}`);
+  if (progress === undefined) fail(`no progress for ${to}`);
   return progress;
 }
 

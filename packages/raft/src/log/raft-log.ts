@@ -5,7 +5,7 @@
  * Invariants: applied <= applying <= committed <= lastIndex, and committed
  * never decreases (an entry, once committed, is never overwritten).
  */
-import { assert } from "../assert.ts";
+import { assert, fail } from "../assert.ts";
 import { isStorageError, type Storage } from "../storage/storage.ts";
 import {
   type Entry,
@@ -61,7 +61,7 @@ export class RaftLog {
     const lastNewIndex = prev.index + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `entry ${conflict} conflicts with committed entry`);
+      if (conflict <= this.committed) fail(`entry ${conflict} conflicts with committed entry`);
       this.append(entries.slice(conflict - (prev.index + 1)));
     }
     // Only what this message proves we share with the leader may be committed.
@@ -72,10 +72,8 @@ export class RaftLog {
   append(entries: readonly Entry[]): LogIndex {
     const first = entries[0];
     if (first === undefined) return this.lastIndex();
-    assert(
-      first.index - 1 >= this.committed,
-      `appending at ${first.index} would overwrite committed entries`,
-    );
+    if (first.index - 1 < this.committed)
+      fail(`appending at ${first.index} would overwrite committed entries`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -159,24 +157,20 @@ export class RaftLog {
 
   commitTo(index: LogIndex): void {
     if (index <= this.committed) return;
-    assert(
-      index <= this.lastIndex(),
-      `commit ${index} is beyond the last index ${this.lastIndex()}; was the log lost?`,
-    );
+    if (index > this.lastIndex())
+      fail(`commit ${index} is beyond the last index ${this.lastIndex()}; was the log lost?`);
     this.committed = index;
   }
 
   appliedTo(index: LogIndex): void {
-    assert(
-      index >= this.applied && index <= this.committed,
-      `applied ${index} out of range [${this.applied}, ${this.committed}]`,
-    );
+    if (!(index >= this.applied && index <= this.committed))
+      fail(`applied ${index} out of range [${this.applied}, ${this.committed}]`);
     this.applied = index;
     this.applying = Math.max(this.applying, index);
   }
 
   acceptApplying(index: LogIndex): void {
-    assert(index <= this.committed, `applying ${index} beyond committed ${this.committed}`);
+    if (index > this.committed) fail(`applying ${index} beyond committed ${this.committed}`);
     this.applying = index;
   }
 
@@ -195,7 +189,7 @@ export class RaftLog {
   lastEntryId(): EntryId {
     const index = this.lastIndex();
     const term = this.term(index);
-    assert(term !== undefined, `the last entry ${index} has a term`);
+    if (term === undefined) fail(`the last entry ${index} has a term`);
     return { index, term };
   }
 
@@ -266,12 +260,10 @@ export class RaftLog {
    * Storage and the unstable tail. Undefined if `low` is compacted.
    */
   slice(low: LogIndex, high: LogIndex, bytesMax: number): readonly Entry[] | undefined {
-    assert(low <= high, `invalid slice [${low}, ${high})`);
+    if (low > high) fail(`invalid slice [${low}, ${high})`);
     if (low < this.firstIndex()) return undefined;
-    assert(
-      high <= this.lastIndex() + 1,
-      `slice [${low}, ${high}) beyond last index ${this.lastIndex()}`,
-    );
+    if (high > this.lastIndex() + 1)
+      fail(`slice [${low}, ${high}) beyond last index ${this.lastIndex()}`);
     if (low === high) return [];
     const offset = this.unstable.offset;
     if (low >= offset) return limitEntriesBytes(this.unstable.slice(low, high), bytesMax);

@@ -6,7 +6,7 @@
  * entries[i] has index offset + i. `offset` may be at or below the last
  * stored index: the next write then replaces the stored tail.
  */
-import { assert } from "../assert.ts";
+import { fail } from "../assert.ts";
 import type { Entry, LogIndex, Snapshot, Term } from "../types.ts";
 
 export class UnstableLog {
@@ -109,10 +109,10 @@ export class UnstableLog {
 
   /** The unstable entries in [low, high), which must all be held here. */
   slice(low: LogIndex, high: LogIndex): Entry[] {
-    assert(
-      low <= high && low >= this.offset && high <= this.offset + this.entries.length,
-      `unstable slice [${low}, ${high}) out of [${this.offset}, ${this.offset + this.entries.length})`,
-    );
+    if (!(low <= high && low >= this.offset && high <= this.offset + this.entries.length))
+      fail(
+        `unstable slice [${low}, ${high}) out of [${this.offset}, ${this.offset + this.entries.length})`,
+      );
     return this.entries.slice(low - this.offset, high - this.offset);
   }
 }

@@ -24,7 +24,7 @@
  *    commit out of order; the table knows exactly which sequence numbers at
  *    or above `firstUnacknowledged` were applied.
  */
-import { assert } from "../assert.ts";
+import { assert, fail } from "../assert.ts";
 import type { LogIndex } from "../types.ts";
 
 export interface ClientSessionLimits {
@@ -143,8 +143,8 @@ export class ClientSessionTable<R> {
   /** Records the response of a command that `begin` said to apply. */
   complete(clientId: string, sequence: number, response: R): void {
     const session = this.sessions.get(clientId);
-    assert(session !== undefined, `complete() for unknown session ${clientId}`);
-    assert(!session.responses.has(sequence), `command ${clientId}/${sequence} completed twice`);
+    if (session === undefined) fail(`complete() for unknown session ${clientId}`);
+    if (session.responses.has(sequence)) fail(`command ${clientId}/${sequence} completed twice`);
     session.responses.set(sequence, response);
   }
 

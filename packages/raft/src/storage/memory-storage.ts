@@ -3,7 +3,7 @@
  * durable implementation is compared with. The write methods are what the
  * caller uses while handling a Ready.
  */
-import { assert } from "../assert.ts";
+import { assert, fail } from "../assert.ts";
 import {
   type ConfState,
   EMPTY_HARD_STATE,
@@ -34,17 +34,15 @@ export class MemoryStorage implements WritableStorage {
   }
 
   entries(low: LogIndex, high: LogIndex, bytesMax: number): readonly Entry[] {
-    assert(low <= high, `invalid range [${low}, ${high})`);
+    if (low > high) fail(`invalid range [${low}, ${high})`);
     if (low <= this.offsetIndex) {
       throw new StorageError(
         "compacted",
         `entry ${low} is compacted (first is ${this.firstIndex()})`,
       );
     }
-    assert(
-      high <= this.lastIndex() + 1,
-      `entries up to ${high} requested, last is ${this.lastIndex()}`,
-    );
+    if (high > this.lastIndex() + 1)
+      fail(`entries up to ${high} requested, last is ${this.lastIndex()}`);
     const offset = this.offsetIndex + 1;
     // slice() copies the array, so the caller owns what it gets.
     return limitEntriesBytes(this.log.slice(low - offset, high - offset), bytesMax);
@@ -99,7 +97,7 @@ export class MemoryStorage implements WritableStorage {
     if (index <= current) {
       throw new StorageError("snapshotOutOfDate", `snapshot ${index} is not newer than ${current}`);
     }
-    assert(index <= this.lastIndex(), `snapshot ${index} beyond last index ${this.lastIndex()}`);
+    if (index > this.lastIndex()) fail(`snapshot ${index} beyond last index ${this.lastIndex()}`);
     this.currentSnapshot = { metadata: { index, term: this.term(index), confState }, data };
     return this.currentSnapshot;
   }
@@ -114,10 +112,8 @@ export class MemoryStorage implements WritableStorage {
     if (index <= this.offsetIndex) {
       throw new StorageError("compacted", `${index} is already compacted`);
     }
-    assert(
-      index <= this.currentSnapshot.metadata.index,
-      `compacting to ${index} needs a snapshot at least that recent`,
-    );
+    if (index > this.currentSnapshot.metadata.index)
+      fail(`compacting to ${index} needs a snapshot at least that recent`);
     this.offsetTerm = this.term(index);
     this.log = this.log.slice(index - this.offsetIndex);
     this.offsetIndex = index;
@@ -134,10 +130,8 @@ export class MemoryStorage implements WritableStorage {
     for (let i = 1; i < entries.length; i++) {
       assert(entries[i]?.index === first.index + i, "appended entries must be contiguous");
     }
-    assert(
-      first.index <= this.lastIndex() + 1,
-      `gap: appending ${first.index} after ${this.lastIndex()}`,
-    );
+    if (first.index > this.lastIndex() + 1)
+      fail(`gap: appending ${first.index} after ${this.lastIndex()}`);
     // Entries already covered by the snapshot are skipped.
     const skip = Math.max(0, this.firstIndex() - first.index);
     if (skip >= entries.length) return;

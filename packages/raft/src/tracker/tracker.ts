@@ -5,7 +5,7 @@
  * Membership and learner flags are derived from the configuration alone;
  * `setConfig` reconciles the progress map with a new configuration.
  */
-import { assert } from "../assert.ts";
+import { fail } from "../assert.ts";
 import {
   isJoint,
   type JointConfig,
@@ -136,7 +136,7 @@ export class ProgressTracker {
   visit(visit: (id: NodeId, progress: Progress) => void): void {
     for (const id of this.sortedIds) {
       const progress = this.progress.get(id);
-      assert(progress !== undefined, `member ${id} has progress`);
+      if (progress === undefined) fail(`member ${id} has progress`);
       visit(id, progress);
     }
   }
