@@ -2,6 +2,7 @@
  * `npm run sim`: the Raft simulator from the command line.
  *
  *   npm run sim -- --seeds 2000                 run seeds 1..2000, report seeds/s and failures
+ *   npm run sim -- --seeds 2000 --workers 1     ... on this thread only (default: one thread per core)
  *   npm run sim -- --seeds 500 --first-seed 9000
  *   npm run sim -- --seed 1234                  replay one seed with its timeline
  *   npm run sim -- --seed 1234 --trace          ... plus the core's log and the network trace
@@ -10,10 +11,12 @@
  * A run is determined by the seed, the options shown in the replay command,
  * and the git commit. Exits 1 if any seed failed.
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { runSeeds } from "./batch.ts";
+import { runSeedsInWorkers } from "./parallel.ts";
 import { describeResult, describeRunSummary } from "./report.ts";
-import { runSimulation } from "./run.ts";
+import { runSimulation, type SimulationResult } from "./run.ts";
 import {
   defaultDurationMs,
   defaultOptions,
@@ -22,15 +25,16 @@ import {
   isInjectedBug,
 } from "./scenario.ts";
 
-const usage = `usage: npm run sim -- (--seeds N [--first-seed S] | --seed S [--trace]) [--duration-ms D] [--bug NAME]...
+const usage = `usage: npm run sim -- (--seeds N [--first-seed S] [--workers T] | --seed S [--trace]) [--duration-ms D] [--bug NAME]...
 bugs: ${injectedBugs.join(", ")}`;
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
       seeds: { type: "string" },
       "first-seed": { type: "string" },
+      workers: { type: "string" },
       "duration-ms": { type: "string" },
       bug: { type: "string", multiple: true },
       trace: { type: "boolean" },
@@ -74,7 +78,11 @@ function main(): number {
     durationMs,
     bugs,
   };
-  const batch = runSeeds(range, (failure) => console.log(describeResult(failure)));
+  const workers = parseInteger(values.workers ?? String(availableParallelism()), "workers");
+  const report = (failure: SimulationResult): void => console.log(describeResult(failure));
+  const batch =
+    workers <= 1 ? runSeeds(range, report) : await runSeedsInWorkers(range, workers, report);
+  if (workers > 1) console.log(`(${workers} worker threads)`);
   console.log(describeRunSummary({ ...batch, failures: batch.failures.length }));
   return batch.failures.length === 0 ? 0 : 1;
 }
@@ -86,4 +94,4 @@ function parseInteger(text: string, name: string): number {
   return value;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -3,6 +3,7 @@
  * benchmark and other runners; `npm run sim` is its command line.
  */
 export { type BatchResult, runSeeds, type SeedRange } from "./batch.ts";
+export { runSeedsInWorkers } from "./parallel.ts";
 export { describeResult, describeRunSummary } from "./report.ts";
 export { runSimulation, type SimulationFailure, type SimulationResult } from "./run.ts";
 export {
