@@ -323,9 +323,9 @@ export class ParleyClient {
   act(
     roomId: RoomId,
     action: UserRoomAction,
-    options: { clientId?: string } = {},
+    options: { clientId?: string; via?: readonly string[] } = {},
   ): Promise<{ logIndex: number }> {
-    return this.#rooms.act(roomId, action, options.clientId);
+    return this.#rooms.act(roomId, action, options);
   }
 
   /** Invites a user; in an encrypted room, every device of theirs is added to the group in the same entry. */
@@ -348,7 +348,7 @@ export class ParleyClient {
     if (state?.kind === "encrypted" && state.membership !== "invited") {
       return this.#encryption.externalJoin(roomId, options.via ?? []);
     }
-    return this.act(roomId, { type: "join" });
+    return this.act(roomId, { type: "join" }, options);
   }
 
   knock(roomId: RoomId, reason = ""): Promise<{ logIndex: number }> {

@@ -119,8 +119,19 @@ export class RoomApi {
     );
   }
 
-  act(roomId: RoomId, action: UserRoomAction, clientId?: string): Promise<{ logIndex: number }> {
-    const body = { clientId: clientId ?? this.#dependencies.newClientId(), action };
+  /**
+   * Proposes an action. `via` (at most 8 server names) is for a room this
+   * server does not know yet, typically joining another server's open room
+   * (§10.3): the server follows the room through them first.
+   */
+  act(
+    roomId: RoomId,
+    action: UserRoomAction,
+    options: { readonly clientId?: string; readonly via?: readonly string[] } = {},
+  ): Promise<{ logIndex: number }> {
+    const clientId = options.clientId ?? this.#dependencies.newClientId();
+    const via = options.via ?? [];
+    const body = via.length === 0 ? { clientId, action } : { clientId, action, via };
     return this.idempotent(() =>
       this.#dependencies.session.request<{ logIndex: number }>(
         "POST",

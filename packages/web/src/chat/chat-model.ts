@@ -14,6 +14,7 @@ import type {
 } from "@parley/client";
 import { parseRoomId, parseUserId, type RoomId } from "@parley/protocol";
 import { describeError, UserFacingError, type UserTask } from "../errors/error-messages.ts";
+import { parseServerList } from "../rooms/server-list.ts";
 import type { RoomCache } from "../storage/room-cache.ts";
 import { mergeTimeline, newestSequence } from "../timeline/merge.ts";
 import {
@@ -219,9 +220,11 @@ export class ChatModel {
   }
 
   /** Joins a room: accepting an invitation, or entering an open room by its id. */
-  async join(roomIdText: string): Promise<string> {
+  /** Joins by id; `viaText` names servers to reach a room this server does not know yet. */
+  async join(roomIdText: string, viaText = ""): Promise<string> {
     const roomId = await this.#attempt("join", async () => parseRoomId(roomIdText.trim()));
-    await this.#attempt("join", () => this.client.join(roomId));
+    const via = await this.#attempt("join", async () => parseServerList(viaText));
+    await this.#attempt("join", () => this.client.join(roomId, { via }));
     this.#set(updateRoom(this.#state, roomId, (room) => ({ ...room, membership: "joined" })));
     await this.refreshRoom(roomId).catch(() => undefined);
     await this.#fetchNewest(roomId).catch(() => undefined);

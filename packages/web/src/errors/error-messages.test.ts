@@ -33,6 +33,12 @@ describe("error messages", () => {
     );
   });
 
+  it("tells someone joining by id to name a server, or that the named ones did not answer", () => {
+    expect(describeError(serverError("not_found"), "join")).toMatch(/name that server/);
+    expect(describeError(serverError("unavailable"), "join")).toMatch(/servers you named/);
+    expect(describeError(serverError("not_found"))).toBe("That does not exist (any more).");
+  });
+
   it("says how long to wait when rate limited", () => {
     const error = new ParleyError("rate_limited", "slow down", { retryAfterMs: 2_300 });
     expect(describeError(error)).toBe("Too many requests. Try again in 3 seconds.");

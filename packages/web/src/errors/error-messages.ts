@@ -88,6 +88,12 @@ function taskMessage(task: UserTask | undefined, code: ErrorCode): string | unde
     return "Your saved session is no longer valid. Sign in again.";
   }
   if (task === "invite" && code === "not_found") return "There is no such room.";
+  if (task === "join" && code === "not_found") {
+    return "This server does not know that room. If it is on another server, name that server under “Through server”.";
+  }
+  if (task === "join" && code === "unavailable") {
+    return "None of the servers you named let this server reach the room in time. Check the server name, and that the room is open to anyone.";
+  }
   if (task === "send" && code === "bad_structure")
     return "This message cannot be sent to this room.";
   return undefined;
