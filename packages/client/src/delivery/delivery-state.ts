@@ -4,7 +4,8 @@
 //
 //   pending ──accepted──▶ accepted ──delivered──▶ delivered
 //      │  ▲                   (the homeserver does not report delivery to
-//   failed │ retry             recipient servers or devices yet: see README)
+//   failed │ retry             recipient servers or devices yet: docs/protocol.md
+//                              §10.14 and §12.13 specify how it will)
 //      ▼  │
 //    failed
 //
