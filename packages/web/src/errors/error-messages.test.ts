@@ -1,4 +1,4 @@
-import { ParleyError } from "@parley/protocol";
+import { errorCodeList, ParleyError } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import { describeError } from "./error-messages.ts";
 
@@ -37,6 +37,16 @@ describe("error messages", () => {
     expect(describeError(serverError("not_found"), "join")).toMatch(/name that server/);
     expect(describeError(serverError("unavailable"), "join")).toMatch(/servers you named/);
     expect(describeError(serverError("not_found"))).toBe("That does not exist (any more).");
+  });
+
+  it("has a sentence of its own for every code of the table, none of them the bare code", () => {
+    for (const code of errorCodeList) {
+      const sentence = describeError(serverError(code));
+      expect(sentence).toMatch(/^[A-Z].*[.?]$/);
+      expect(sentence).not.toContain(code);
+      if (code !== "internal")
+        expect(sentence, code).not.toBe(describeError(serverError("internal")));
+    }
   });
 
   it("says how long to wait when rate limited", () => {

@@ -45,13 +45,26 @@ const internalMessage =
 const unreachableMessage =
   "The server cannot be reached right now. Check the connection and try again.";
 
-const codeMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
+const encryptionTrouble =
+  "This device could not handle the room's encryption. Reload the page; if it keeps happening, leave and join the room again.";
+
+/** One sentence per code of the table (a test holds it to every code). */
+const codeMessages: Readonly<Record<ErrorCode, string>> = {
   bad_encoding: "The server could not read the request. Reloading the page may help.",
   payload_too_large: "That is too long to send.",
   bad_structure: "Something in the request is not valid.",
   bad_server_name: "That server name is not valid.",
   bad_user_id: "That user id is not valid. User ids look like name@server.example.",
-  bad_room_id: "That room id is not valid.",
+  bad_room_id: "That room id is not valid. Room ids start with ! and have 22 letters or digits.",
+  bad_device_id: "That device id is not valid.",
+  bad_content_id: "That content id is not valid.",
+  bad_public_key: "A key in the request is not valid. Reloading the page may help.",
+  bad_federation_endpoint: "That server publishes an address that cannot be used.",
+  server_key_unknown: "A server's key is not known here yet. Try again in a moment.",
+  server_key_not_valid: "A server's key was not valid at that time.",
+  server_mismatch: "That belongs to another server than the one asked.",
+  key_continuity_broken:
+    "A server's keys changed in a way that cannot be trusted. Tell your server's admin.",
   signature_invalid: "A signature did not check out. Reloading the page may help.",
   record_expired: "Your device's record expired. Check this device's clock, then sign in again.",
   record_not_yet_valid:
@@ -67,6 +80,26 @@ const codeMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   rate_limited: "Too many requests. Wait a moment and try again.",
   capacity_exceeded: "The server has reached one of its limits. Try again later.",
   unavailable: unreachableMessage,
+  mls_malformed: encryptionTrouble,
+  mls_wrong_group: encryptionTrouble,
+  mls_rule_violation: "The room's rules do not allow that change of its encryption.",
+  mls_key_package_invalid:
+    "A device of that person could not be added to the encryption. They may need to sign in again.",
+  mls_authentication_failed: "An encrypted message did not check out and was not shown.",
+  mls_replayed: "An encrypted message arrived twice or too late and was not shown.",
+  mls_epoch_too_old: "An encrypted message is too old to be read on this device.",
+  mls_epoch_in_future: "An encrypted message is newer than this device's keys. Wait a moment.",
+  mls_stale_epoch: "Someone changed the room's encryption at the same time. Try again.",
+  mls_generation_too_far: "An encrypted message is too far ahead to be read on this device.",
+  mls_not_member:
+    "This device is not part of the room's encryption. Leave and join the room again.",
+  mls_unapplied_proposals: "The room's encryption is being changed. Try again in a moment.",
+  mls_commit_unprocessable: encryptionTrouble,
+  mls_own_commit: encryptionTrouble,
+  mls_sealed_state_invalid:
+    "This device's saved encryption keys cannot be opened. Sign out and sign in again.",
+  mls_internal: encryptionTrouble,
+  invalid_argument: "Something went wrong in this page. Reload it and try again.",
   internal: internalMessage,
 };
 
