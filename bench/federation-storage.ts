@@ -1,6 +1,6 @@
 /**
  * federation-storage: the homeserver's durable FederationStorage on SQLite
- * (a file, WAL, synchronous=FULL). Reports Raft entries made durable per
+ * (a file, WAL synced at every commit). Reports Raft entries made durable per
  * second through `flush()` when each flush carries one group's write (one
  * fsync per entry) and when it carries many groups' writes (group commit:
  * one transaction and one fsync for all), the flush latency, the memory one
