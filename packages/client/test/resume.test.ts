@@ -4,9 +4,9 @@
 import { type ClientEvent, MemoryStore, ParleyClient, type RoomMessageEvent } from "@parley/client";
 import { nodeClientOptions } from "@parley/client/node";
 import type { RoomId } from "@parley/protocol";
+import { startTcpProxy } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestHomeserver, type TestHomeserver } from "./homeserver-fixture.ts";
-import { startTcpProxy } from "./tcp-proxy.ts";
 
 let homeserver: TestHomeserver;
 

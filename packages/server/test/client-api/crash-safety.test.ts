@@ -9,9 +9,9 @@
 import { randomBytes } from "node:crypto";
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import type { EventJson, RoomId } from "@parley/protocol";
+import { HomeserverProcess } from "@parley/server/testing";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { HomeserverProcess } from "./homeserver-process.ts";
 
 const senders = 4;
 /** Each sender stops after this many messages even if the crash is late. */

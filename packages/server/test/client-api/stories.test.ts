@@ -4,8 +4,8 @@
 import { ClientError, newDevice, ParleyClient, StreamClient } from "@parley/cli/client";
 import { decodeBase64url, type EventJson, verifyStoredRoomMessage } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
+import { HomeserverProcess } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HomeserverProcess } from "./homeserver-process.ts";
 
 let server: HomeserverProcess;
 let userCount = 0;

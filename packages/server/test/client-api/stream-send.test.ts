@@ -4,8 +4,8 @@
 
 import { ClientError, newDevice, ParleyClient, StreamClient } from "@parley/cli/client";
 import { decodeBase64url, encodeBase64url } from "@parley/protocol";
+import { HomeserverProcess } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HomeserverProcess } from "./homeserver-process.ts";
 
 let server: HomeserverProcess;
 

@@ -10,8 +10,8 @@ import {
   verifyStoredRoomMessage,
 } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
+import { HomeserverProcess } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HomeserverProcess } from "../client-api/homeserver-process.ts";
 
 let first: HomeserverProcess;
 let second: HomeserverProcess;

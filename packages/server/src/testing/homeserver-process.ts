@@ -1,17 +1,19 @@
 // A homeserver as a real child process on a loopback port, with its own
 // temporary data directory: what the story and crash tests run against.
 // `kill()` is SIGKILL (a crash); `stop()` is SIGTERM (a clean stop);
-// `restart()` starts a new process on the same data.
+// `restart()` starts a new process on the same data; `admin()` calls the
+// admin API with the token from the data directory.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, realpath, rm } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const mainPath = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const mainPath = fileURLToPath(new URL("../main.ts", import.meta.url));
 const startTimeoutMs = 30_000;
 const stopTimeoutMs = 15_000;
+const adminRequestTimeoutMs = 10_000;
 /** Output kept per process; older output is dropped (tests only look at recent lines). */
 const outputCharactersMax = 4_000_000;
 
@@ -19,6 +21,8 @@ export interface HomeserverOptions {
   /** Extra PARLEY_* settings, e.g. a PostgreSQL URL or rate limits. */
   readonly environment?: Readonly<Record<string, string>>;
   readonly workingDirectory?: string;
+  /** How long a start (and each restart) may take; default 30 s. */
+  readonly startTimeoutMs?: number;
 }
 
 /** The parent's environment without PARLEY_* settings, so nothing leaks in. */
@@ -42,20 +46,30 @@ function cleanEnvironment(extra: Readonly<Record<string, string>>): Record<strin
 export class HomeserverProcess {
   readonly workingDirectory: string;
   readonly #environment: Readonly<Record<string, string>>;
+  readonly #startTimeoutMs: number;
   #child: ChildProcess | undefined;
   #output = "";
   url = "";
   serverName = "";
 
-  private constructor(workingDirectory: string, environment: Readonly<Record<string, string>>) {
+  private constructor(
+    workingDirectory: string,
+    environment: Readonly<Record<string, string>>,
+    startTimeoutMs: number,
+  ) {
     this.workingDirectory = workingDirectory;
     this.#environment = environment;
+    this.#startTimeoutMs = startTimeoutMs;
   }
 
   static async start(options: HomeserverOptions = {}): Promise<HomeserverProcess> {
     const directory =
       options.workingDirectory ?? (await realpath(await mkdtemp(join(tmpdir(), "parley-story-"))));
-    const server = new HomeserverProcess(directory, options.environment ?? {});
+    const server = new HomeserverProcess(
+      directory,
+      options.environment ?? {},
+      options.startTimeoutMs ?? startTimeoutMs,
+    );
     await server.#spawn();
     return server;
   }
@@ -67,6 +81,29 @@ export class HomeserverProcess {
 
   get port(): number {
     return Number(this.url.split(":").at(-1));
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    const child = this.#child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /**
+   * A GET on the admin API (docs/protocol.md §10.11), e.g. `/rooms`; the
+   * answer's JSON, or a thrown error naming the status and code.
+   */
+  async admin(path: string): Promise<unknown> {
+    const directory =
+      this.#environment["PARLEY_DATA_DIRECTORY"] ?? join(this.workingDirectory, "parley-data");
+    const token = (await readFile(join(directory, "admin-token"), "utf8")).trim();
+    const response = await fetch(`${this.url}/_parley/admin/v1${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(adminRequestTimeoutMs),
+    });
+    const body: unknown = await response.json();
+    if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${JSON.stringify(body)}`);
+    return body;
   }
 
   /** A crash: SIGKILL, no shutdown of any kind. */
@@ -112,7 +149,7 @@ export class HomeserverProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no start in time:\n${this.#output}`)),
-        startTimeoutMs,
+        this.#startTimeoutMs,
       );
       const check = (chunk: Buffer) => {
         startOutput = (startOutput + chunk.toString("utf8")).slice(-100_000);
