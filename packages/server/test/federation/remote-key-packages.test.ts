@@ -8,8 +8,8 @@ import { newDevice, ParleyClient } from "@parley/cli/client";
 import { createMlsCrypto, generateKeyPackages } from "@parley/mls";
 import { encodeBase64url, makeUserId, parseServerName } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
+import { HomeserverProcess } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HomeserverProcess } from "../client-api/homeserver-process.ts";
 
 const claimTimeoutMs = 2_000;
 let first: HomeserverProcess;
