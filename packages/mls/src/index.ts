@@ -60,6 +60,7 @@ export {
 } from "./errors.ts";
 export type { GroupChange } from "./group/change.ts";
 export { type GroupIdParts, groupIdOf, groupIdParts } from "./group/group-id.ts";
+export { type PrivateMessageHeader, readPrivateMessageHeader } from "./group/private-header.ts";
 export type { GroupMember } from "./group/roster.ts";
 export {
   generateKeyPackage,

@@ -80,6 +80,8 @@ describe("encrypted rooms in the state machine", () => {
       sinceIndex: 1,
       groupInfo: new Uint8Array([0, 1]),
       ratchetTree: new Uint8Array([0, 2]),
+      welcome: null,
+      added: [],
     });
     const bare = new RoomStateMachine();
     const create = entry(alice, {

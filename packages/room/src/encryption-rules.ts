@@ -83,6 +83,8 @@ export function withNextEpoch(
     sinceIndex: index,
     groupInfo: mls.groupInfo,
     ratchetTree: mls.ratchetTree,
+    welcome: mls.welcome,
+    added: mls.added,
   };
   return accept([...decision.changes, { type: "mls", mls: next }], decision.effects);
 }

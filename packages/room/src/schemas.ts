@@ -124,6 +124,8 @@ const mlsGroup = z.strictObject({
   sinceIndex: z.number().int().min(1),
   groupInfo: mlsBytes,
   ratchetTree: mlsBytes,
+  welcome: mlsBytes.nullable(),
+  added: z.array(mlsDevice).max(roomLimits.mlsDevicesAddedMax),
 });
 
 const actor = z.discriminatedUnion("type", [

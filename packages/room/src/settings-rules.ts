@@ -40,6 +40,8 @@ export function decideCreate(
     sinceIndex: index,
     groupInfo: mls.groupInfo,
     ratchetTree: mls.ratchetTree,
+    welcome: null,
+    added: [],
   };
   return accept([{ type: "replace", state: { ...state, mls: group } }]);
 }

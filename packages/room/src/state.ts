@@ -1,4 +1,5 @@
 import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { MlsDevice } from "./actions.ts";
 import type { Permissions, Role } from "./roles.ts";
 import type { ServerAcl } from "./server-acl.ts";
 
@@ -47,6 +48,14 @@ export interface MlsGroupState {
   readonly sinceIndex: number;
   readonly groupInfo: Uint8Array;
   readonly ratchetTree: Uint8Array;
+  /**
+   * The Welcome of the commit that started the epoch and the devices it
+   * added (null and empty otherwise), kept so that a server that learns the
+   * room from a snapshot (an invitee's server made a sponsor) can still hand
+   * the Welcome to its devices.
+   */
+  readonly welcome: Uint8Array | null;
+  readonly added: readonly MlsDevice[];
 }
 
 /** The state every sponsor agrees on at a control-log index. */

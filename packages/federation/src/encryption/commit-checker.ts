@@ -19,7 +19,7 @@ import type { RefusalCode } from "../frames/frame.ts";
 import { sponsorGroupsCachedMax } from "../limits.ts";
 
 export type CommitVerdict =
-  | { readonly kind: "valid"; readonly entry: ControlEntry }
+  | { readonly kind: "valid"; readonly entry: ControlEntry; readonly committer: MlsDevice }
   | { readonly kind: "refused"; readonly code: RefusalCode; readonly reason: string };
 
 export type GroupVerdict =
@@ -102,7 +102,7 @@ export class CommitChecker {
       groupInfo: mls.groupInfo,
       group: checked.next,
     });
-    return { kind: "valid", entry: claimed };
+    return { kind: "valid", entry: claimed, committer: effect.committer };
   }
 
   /**

@@ -5,6 +5,9 @@
 // once the bound port (and so the default name) is known.
 
 import { createHmac } from "node:crypto";
+import { CommitChecker } from "@parley/federation";
+import { createMlsCrypto } from "@parley/mls";
+import { nodePrimitives } from "@parley/mls/node";
 import { ParleyError, type SignatureProvider } from "@parley/protocol";
 import type {
   FastifyInstance,
@@ -26,6 +29,7 @@ import { roomFederationStatus } from "../federation/room-status.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
+import { EncryptedRooms } from "../rooms/encrypted-rooms.ts";
 import { GroupCommitter } from "../rooms/group-commit.ts";
 import { Messages } from "../rooms/messages.ts";
 import { DeviceNotices } from "../rooms/notices.ts";
@@ -37,6 +41,7 @@ import { SignaturePool } from "../verification/signature-pool.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
 import { registerAdminApi } from "./admin-routes.ts";
+import { registerEncryptedRoomRoutes } from "./encrypted-room-routes.ts";
 import { base64urlBytes, parseBody, roomIdField } from "./json-fields.ts";
 import { registerKeyPackageRoutes } from "./key-package-routes.ts";
 import { createPasswordHasher } from "./passwords.ts";
@@ -71,6 +76,7 @@ export interface RouteContext {
   readonly accounts: Accounts;
   readonly rooms: RoomService;
   readonly messages: Messages;
+  readonly encryptedRooms: EncryptedRooms;
   readonly storage: Storage;
   /** The bearer token's session, after the device's rate limit; `unauthorized` otherwise. */
   authenticate(request: FastifyRequest): Promise<AuthenticatedSession>;
@@ -218,12 +224,24 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     federation,
   });
   const messages = new Messages({ storage, rooms, federation, projection, provider });
+  const mlsCrypto = await createMlsCrypto({
+    signatureProvider: createVerifyingProvider(),
+    primitives: nodePrimitives,
+  });
+  const encryptedRooms = new EncryptedRooms({
+    rooms,
+    federation,
+    storage,
+    checker: new CommitChecker(mlsCrypto),
+    nowMs,
+  });
   const outcomes = new Map<string, Promise<unknown>>();
 
   const context: RouteContext = {
     accounts,
     rooms,
     messages,
+    encryptedRooms,
     storage,
     async authenticate(request) {
       const session = await accounts.authenticate(bearerToken(request));
@@ -294,6 +312,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       });
       registerAccountRoutes(scope, context);
       registerRoomRoutes(scope, context);
+      registerEncryptedRoomRoutes(scope, context, encryptedRooms);
       registerKeyPackageRoutes(scope, context, {
         nowMs,
         federation,
@@ -357,7 +376,8 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       });
     },
     async startFederation() {
-      await federation.start(currentIdentity().name, projection);
+      const driver = await federation.start(currentIdentity().name, projection);
+      driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));
       const repaired = await projection.repairRecent(
         federation.roomMessages(),
         projectionRepairWindowMs,

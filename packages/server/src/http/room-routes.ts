@@ -1,8 +1,8 @@
 // Routes for rooms, room state changes, messages and history
 // (docs/protocol.md, Client API).
 
-import type { RoomId, UserId } from "@parley/protocol";
-import { joinRules, type RoomState } from "@parley/room";
+import { ParleyError, type RoomId, type UserId } from "@parley/protocol";
+import { joinRules, type RoomState, roomKinds } from "@parley/room";
 import { z } from "zod";
 import { joinViaServersMax } from "../federation/limits.ts";
 import {
@@ -13,6 +13,7 @@ import {
 } from "../limits.ts";
 import { eventJson } from "../rooms/event-json.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
+import { mlsObjectField } from "./encrypted-room-routes.ts";
 import { base64urlBytes, clientIdField, parseBody, roomIdField } from "./json-fields.ts";
 
 /** An envelope holds a 64 KiB body plus at most 1 KiB of fields and signature. */
@@ -24,6 +25,8 @@ const createBody = z.strictObject({
   topic: z.string().max(16 * 1024),
   contentType: z.string().min(1).max(1024),
   joinRule: z.enum(joinRules),
+  kind: z.enum(roomKinds).default("plain"),
+  mls: z.strictObject({ groupInfo: mlsObjectField, ratchetTree: mlsObjectField }).optional(),
 });
 const roomParams = z.strictObject({ roomId: roomIdField });
 const actionBody = z.strictObject({
@@ -78,6 +81,9 @@ function stateJson(state: RoomState, viewer: UserId) {
     joinedMembers: joined,
     membership: mine?.membership ?? "none",
     role: mine?.role ?? "member",
+    ...(state.mls === undefined
+      ? {}
+      : { mls: { epoch: state.mls.epoch, controlIndex: state.mls.sinceIndex } }),
   };
 }
 
@@ -86,8 +92,18 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
 
   scope.post("/rooms", async (request) => {
     const session = await context.authenticate(request);
-    const body = parseBody(createBody, request.body, "room");
-    return rooms.create(session, body);
+    const { kind, mls, ...body } = parseBody(createBody, request.body, "room");
+    if ((kind === "encrypted") !== (mls !== undefined)) {
+      throw new ParleyError(
+        "bad_structure",
+        "an encrypted room, and only one, comes with its mls group",
+      );
+    }
+    if (mls === undefined) return rooms.create(session, body);
+    const checkGroup = (roomId: RoomId) =>
+      context.encryptedRooms.checkCreatedGroup(session, roomId, mls);
+    const created = await rooms.create(session, { ...body, encrypted: { ...mls, checkGroup } });
+    return { ...created, epoch: 0 };
   });
 
   scope.get("/rooms", async (request) => {

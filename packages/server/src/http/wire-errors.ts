@@ -7,12 +7,18 @@
 
 import { type ErrorCode, errorCodeEntry, isParleyError, type WireError } from "@parley/protocol";
 import type { RoomRejectionCode } from "@parley/room";
+import { StaleEpochError } from "../rooms/encrypted-rooms.ts";
 import { RoomRefusal } from "../rooms/room-refusals.ts";
 
 /** What a route answers for one error: the status and the body. */
 export interface ErrorReply {
   readonly status: number;
-  readonly body: WireError & { readonly roomCode?: RoomRejectionCode };
+  readonly body: WireError & {
+    readonly roomCode?: RoomRejectionCode;
+    /** A stale commit: the room's current epoch and where it started (§10.13). */
+    readonly epoch?: number;
+    readonly controlIndex?: number;
+  };
   /** Whether the error is a server fault worth a log line with its cause. */
   readonly isServerFault: boolean;
 }
@@ -44,7 +50,12 @@ export function errorReply(error: unknown): ErrorReply {
   if (isParleyError(error)) {
     const wire = error.toWire();
     const status = errorCodeEntry(wire.code).httpStatus;
-    const body = error instanceof RoomRefusal ? { ...wire, roomCode: error.roomCode } : wire;
+    const body =
+      error instanceof RoomRefusal
+        ? { ...wire, roomCode: error.roomCode }
+        : error instanceof StaleEpochError
+          ? { ...wire, epoch: error.epoch, controlIndex: error.controlIndex }
+          : wire;
     return { status, body, isServerFault: status >= 500 };
   }
   const code = fastifyCode(error);

@@ -33,7 +33,18 @@ export function eventJson(event: StoredEvent): EventJson {
   } as const;
   if (!isControl) return common;
   const entry = decodeControlEntry(event.body);
-  return { ...common, control: { actor: entry.actor, action: entry.action } };
+  const control = { actor: entry.actor, action: entry.action };
+  const mls = entry.mls;
+  if (mls === undefined) return { ...common, control };
+  return {
+    ...common,
+    control,
+    mls: {
+      epoch: mls.epoch,
+      commit: mls.commit === null ? null : base64url(mls.commit),
+      added: mls.added.map((device) => ({ userId: device.user, deviceId: device.device })),
+    },
+  };
 }
 
 /** The JSON text of one event, made once per event and shared by every receiver. */

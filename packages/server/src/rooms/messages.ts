@@ -19,6 +19,7 @@ import { clientMessageId } from "../federation/projection/client-message-id.ts";
 import type { RoomProjection } from "../federation/projection/room-projection.ts";
 import type { AppendOutcome, Page, StoredEvent } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
+import { checkEncryptedMessage } from "./encrypted-rooms.ts";
 import { decodeHistoryCursor, encodeHistoryCursor } from "./history-cursor.ts";
 import type { RoomService } from "./room-service.ts";
 import { outcomeError } from "./submission-outcomes.ts";
@@ -74,7 +75,9 @@ export class Messages {
       );
     }
     const room = await this.#dependencies.rooms.authorizeMessage(roomId, sender.userId);
-    if (message.contentType !== room.contentType) {
+    if (room.mls !== undefined) {
+      checkEncryptedMessage(room, message.contentType, message.body);
+    } else if (message.contentType !== room.contentType) {
       throw new ParleyError("bad_structure", `this room's content type is ${room.contentType}`);
     }
     const { projection, federation } = this.#dependencies;

@@ -9,7 +9,7 @@ import type { Storage } from "../storage/storage.ts";
 export interface Notice {
   /** Unique per device; the same notice sent again is stored once. */
   readonly id: string;
-  readonly kind: "invite" | "membership" | "notice";
+  readonly kind: "invite" | "membership" | "notice" | "welcome";
   readonly body: Readonly<Record<string, unknown>>;
 }
 
@@ -33,15 +33,36 @@ export class DeviceNotices {
   }
 
   async send(users: readonly UserId[], notice: Notice): Promise<void> {
+    await this.#sendWhere(users, () => true, notice);
+  }
+
+  /**
+   * A notice for some devices only (a Welcome is for the devices a commit
+   * added): each named device of a local user that is not revoked.
+   */
+  async sendToDevices(
+    devices: ReadonlyArray<{ readonly user: UserId; readonly device: string }>,
+    notice: Notice,
+  ): Promise<void> {
+    const wanted = new Set(devices.map((named) => `${named.user} ${named.device}`));
+    const users = [...new Set(devices.map((named) => named.user))];
+    await this.#sendWhere(users, (user, deviceId) => wanted.has(`${user} ${deviceId}`), notice);
+  }
+
+  async #sendWhere(
+    users: readonly UserId[],
+    include: (user: UserId, deviceId: string) => boolean,
+    notice: Notice,
+  ): Promise<void> {
     const { storage, listener } = this.#dependencies;
     const body = new TextEncoder().encode(JSON.stringify(notice.body));
     for (const user of users) {
       const { localPart, server } = userIdParts(user);
-      // Users of other servers are reached by federation, which comes later.
+      // Users of other servers are reached by their own server's projection.
       if (server !== this.#dependencies.serverName()) continue;
       const devices = await storage.devices.listForAccount(localPart);
       for (const device of devices) {
-        if (device.revokedAtMs !== null) continue;
+        if (device.revokedAtMs !== null || !include(user, device.deviceId)) continue;
         const outcome = await storage.inboxes.enqueue({
           deviceId: device.deviceId,
           itemId: notice.id,

@@ -69,6 +69,12 @@ export interface CreateRoomInput {
   readonly topic: string;
   readonly contentType: string;
   readonly joinRule: JoinRule;
+  /** An encrypted room: the creator's new group at epoch 0, checked by `checkGroup` first. */
+  readonly encrypted?: {
+    readonly groupInfo: Uint8Array;
+    readonly ratchetTree: Uint8Array;
+    readonly checkGroup: (roomId: RoomId) => Promise<void>;
+  };
 }
 
 /** The creating server sponsors; an admin's invitee brings their server in (room limits allow 31). */
@@ -104,7 +110,7 @@ export class RoomService {
     const action = parseRoomAction({
       type: "create",
       roomId,
-      kind: "plain",
+      kind: input.encrypted === undefined ? "plain" : "encrypted",
       contentType: input.contentType,
       name: input.name,
       topic: input.topic,
@@ -112,18 +118,26 @@ export class RoomService {
       sponsorPolicy: defaultSponsorPolicy,
     });
     return this.#locks.run(roomId, async () => {
-      const existing = await this.#appliedState(roomId);
+      const existing = await this.appliedState(roomId);
       if (existing !== undefined) {
         if (existing.creator !== actor.userId) {
           throw new ParleyError("conflict", "a room with this id exists");
         }
         return { roomId, logIndex: 1, duplicate: true };
       }
-      const entry: ControlEntry = {
+      const encrypted = input.encrypted;
+      const base = {
         actor: { type: "user", user: actor.userId },
         action,
         proposedAtMs: this.#dependencies.nowMs(),
-      };
+      } as const;
+      let entry: ControlEntry = base;
+      if (encrypted !== undefined) {
+        await encrypted.checkGroup(roomId);
+        const { groupInfo, ratchetTree } = encrypted;
+        const group = { epoch: 0, commit: null, welcome: null, added: [] } as const;
+        entry = { ...base, mls: { ...group, groupInfo, ratchetTree } };
+      }
       await this.#dependencies.federation.driver.createRoom(entry);
       return { roomId, logIndex: 1, duplicate: false };
     });
@@ -144,8 +158,8 @@ export class RoomService {
     if (action.type === "create") {
       throw new ParleyError("bad_structure", "rooms are created with POST /rooms");
     }
-    if ((await this.#appliedState(roomId)) === undefined) {
-      await this.#follow(roomId, via);
+    if ((await this.appliedState(roomId)) === undefined) {
+      await this.follow(roomId, via);
     }
     const entry: ControlEntry = {
       actor: { type: "user", user: actor.userId },
@@ -182,22 +196,22 @@ export class RoomService {
     return state;
   }
 
-  /** May `user` post now, as far as this server knows? Answers the room's content type. */
-  async authorizeMessage(roomId: RoomId, user: UserId): Promise<{ contentType: string }> {
+  /** May `user` post now, as far as this server knows? Answers the room's state. */
+  async authorizeMessage(roomId: RoomId, user: UserId): Promise<RoomState> {
     const state = await this.#stateOf(roomId);
     const verdict = authorizeMessage(state, user);
     if (!verdict.allowed) throw roomRefusal(verdict.code, verdict.reason);
-    return { contentType: state.contentType };
+    return state;
   }
 
   async #stateOf(roomId: RoomId): Promise<RoomState> {
-    const state = await this.#appliedState(roomId);
+    const state = await this.appliedState(roomId);
     if (state === undefined) throw new ParleyError("not_found", "no such room");
     return state;
   }
 
   /** The core's applied state of the room, if this server takes part in it. */
-  async #appliedState(roomId: RoomId): Promise<RoomState | undefined> {
+  async appliedState(roomId: RoomId): Promise<RoomState | undefined> {
     const runtime = this.#dependencies.federation;
     const state = runtime.driver.view((host) => host.session(roomId)?.replica.state);
     if (state !== undefined || runtime.durable) return state;
@@ -209,7 +223,8 @@ export class RoomService {
     return runtime.driver.view((host) => host.session(roomId)?.replica.state);
   }
 
-  async #follow(roomId: RoomId, via: readonly string[]): Promise<void> {
+  /** Follows a room as a leaf through `via` and waits (bounded) until its state is here. */
+  async follow(roomId: RoomId, via: readonly string[]): Promise<void> {
     const driver = this.#dependencies.federation.driver;
     const contacts = parseVia(via).filter((server) => server !== driver.self);
     if (contacts.length === 0) throw new ParleyError("not_found", "no such room");

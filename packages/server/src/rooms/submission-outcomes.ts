@@ -3,7 +3,7 @@
 // its coded error; a time-out means the outcome is unknown, so the answer is
 // `unavailable` and says that a retry with the same client id is safe.
 
-import { type ErrorCode, ParleyError } from "@parley/protocol";
+import { type ErrorCode, isErrorCode, ParleyError } from "@parley/protocol";
 import type { FinalOutcome } from "../federation/driver/federation-driver.ts";
 import { isRoomRejectionCode, roomRefusal } from "./room-refusals.ts";
 
@@ -27,6 +27,10 @@ export function outcomeError(outcome: FinalOutcome): ParleyError {
     );
   }
   if (isRoomRejectionCode(outcome.code)) return roomRefusal(outcome.code, outcome.reason);
+  // A sponsor's MLS check (§13.8) refuses with the table's own MLS codes.
+  if (outcome.code.startsWith("mls_") && isErrorCode(outcome.code)) {
+    return new ParleyError(outcome.code, outcome.reason);
+  }
   const code = tableCodeOfFederationRefusal[outcome.code] ?? "unavailable";
   return new ParleyError(code, code === "not_found" ? "no such room" : outcome.reason);
 }

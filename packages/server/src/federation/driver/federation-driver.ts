@@ -27,6 +27,7 @@
 // durable.
 
 import {
+  type CommitVerdict,
   encodeFrame,
   type FederationEffects,
   type FederationEvent,
@@ -56,6 +57,9 @@ import type {
   FlushableFederationStorage,
 } from "./federation-transport.ts";
 import { frameDelivery } from "./frame-delivery.ts";
+
+/** Checks a leaf's commit before this sponsor proposes it (docs/protocol.md §13.8). */
+export type SubmittedCommitCheck = (room: RoomId, entry: ControlEntry) => Promise<CommitVerdict>;
 
 /** Where the driver hands the host's events (the room projection). */
 export interface FederationEventSink {
@@ -97,6 +101,7 @@ export class FederationDriver implements FederationLinkHandlers {
   readonly #logger: Logger;
   readonly #tickIntervalMs: number;
   #sink: FederationEventSink | null = null;
+  #commitCheck: SubmittedCommitCheck | null = null;
   #queue: QueuedInput[] = [];
   #running: Promise<void> | null = null;
   #tickQueued = false;
@@ -129,6 +134,11 @@ export class FederationDriver implements FederationLinkHandlers {
   /** Set before `start`: the host's events go there. */
   setEventSink(sink: FederationEventSink): void {
     this.#sink = sink;
+  }
+
+  /** Set once the homeserver can check MLS commits; until then leaves' commits are refused. */
+  setCommitCheck(check: SubmittedCommitCheck): void {
+    this.#commitCheck = check;
   }
 
   /** Starts the tick timer; the first tick also replays what the host restored. */
@@ -405,12 +415,37 @@ export class FederationDriver implements FederationLinkHandlers {
         this.#logger.warn({ peer: event.peer, code: event.error.code }, "peer sent a bad frame");
         continue;
       }
+      if (event.type === "commit-check-needed") {
+        this.#checkSubmittedCommit(event);
+        continue;
+      }
       if (event.type !== "submission-result" || event.outcome.kind === "proposed") continue;
       const resolve = this.#pending.get(event.requestId);
       if (resolve === undefined) continue;
       this.#pending.delete(event.requestId);
       resolve(event.outcome);
     }
+  }
+
+  /** Checks a leaf's commit off the loop, then hands the verdict back to the host as an input. */
+  #checkSubmittedCommit(event: Extract<FederationEvent, { type: "commit-check-needed" }>): void {
+    const check = this.#commitCheck;
+    const verdict: Promise<CommitVerdict> =
+      check === null
+        ? Promise.resolve({ kind: "refused", code: "unavailable", reason: "not ready to check" })
+        : check(event.room, event.entry).catch((error: unknown) => {
+            this.#logger.error({ err: error, room: event.room }, "checking a commit failed");
+            return { kind: "refused", code: "mls_internal", reason: "the check failed" };
+          });
+    verdict
+      .then((result) =>
+        this.#enqueue((host) =>
+          host.resolveCommitCheck(event.room, event.proposer, event.requestId, result),
+        ),
+      )
+      .catch(() => {
+        // The driver closed meanwhile: the leaf's proposal times out and is retried.
+      });
   }
 
   #fail(error: unknown): void {

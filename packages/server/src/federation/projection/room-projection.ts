@@ -37,7 +37,12 @@ import {
   verifyRoomMessage,
 } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
-import { encodeControlEntry, type Membership, type RoomState } from "@parley/room";
+import {
+  encodeControlEntry,
+  type Membership,
+  type MlsGroupState,
+  type RoomState,
+} from "@parley/room";
 import { membershipChangesMax } from "../../limits.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { controlEvent } from "../../rooms/control-events.ts";
@@ -242,6 +247,7 @@ export class RoomProjection {
         acceptedAtMs: entry.proposedAtMs,
       }),
     );
+    await this.#deliverWelcome(event);
     const reason = "reason" in action ? action.reason : undefined;
     for (const change of event.memberships) {
       if (change.after === "joined" || !this.#isLocal(change.user)) continue;
@@ -259,6 +265,40 @@ export class RoomProjection {
         userId: change.user,
         membership: toStoredMembership(change.after),
       })),
+    });
+  }
+
+  /**
+   * A commit that added devices: its Welcome, with the new epoch's tree, into
+   * the queue of each added device of this server (docs/protocol.md §10.13).
+   * Keyed by room and index, so a replayed record queues nothing twice.
+   */
+  async #deliverWelcome(event: ControlApplied): Promise<void> {
+    const mls = event.record.entry.mls;
+    if (event.outcome.verdict !== "accepted" || mls === undefined) return;
+    await this.#queueWelcome(event.room, { ...mls, epoch: mls.epoch + 1, sinceIndex: event.index });
+  }
+
+  /**
+   * Queues a Welcome for the added devices of this server, keyed by room and
+   * index: whether the commit arrives as a record or inside a snapshot (the
+   * room state keeps the current epoch's Welcome), each device gets it once.
+   */
+  async #queueWelcome(room: RoomId, group: Omit<MlsGroupState, "groupInfo">): Promise<void> {
+    if (group.welcome === null || group.added.length === 0) return;
+    const local = group.added.filter((device) => this.#isLocal(device.user));
+    if (local.length === 0) return;
+    await this.#dependencies.notices.sendToDevices(local, {
+      id: `welcome:${room}:${group.sinceIndex}`,
+      kind: "welcome",
+      body: {
+        type: "welcome",
+        roomId: room,
+        epoch: group.epoch,
+        controlIndex: group.sinceIndex,
+        welcome: Buffer.from(group.welcome).toString("base64url"),
+        ratchetTree: Buffer.from(group.ratchetTree).toString("base64url"),
+      },
     });
   }
 
@@ -294,6 +334,7 @@ export class RoomProjection {
       appliedIndex: event.index,
       membershipChanges: changes,
     });
+    if (state.mls !== undefined) await this.#queueWelcome(event.room, state.mls);
   }
 
   /** Users who will not see the control event in the room's stream hear of it in their queue. */
