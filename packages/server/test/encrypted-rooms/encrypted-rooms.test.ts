@@ -60,25 +60,21 @@ describe("an encrypted room across three servers", () => {
     expect(await roomEpoch(alice, roomId)).toBe(0);
 
     // Bob's KeyPackage is claimed from b.test over federation; bob has never connected.
-    const bobPackages = await eventually(async () => {
-      const packages = await alice.claimKeyPackages(bob.userId);
-      return packages.length > 0 ? packages : undefined;
-    });
+    const bobPackages = await claimed(alice, bob);
     const inviteBob = await alice.prepare({ add: bobPackages });
     const invited = await alice.submit(roomId, { type: "invite", target: bob.userId }, inviteBob);
     expect(invited.status).toBe(200);
     expect(invited.body.epoch).toBe(1);
 
     // A commit that adds a device its action does not name is refused (no hidden adds).
-    const carolPackages = await alice.claimKeyPackages(carol.userId);
-    expect(carolPackages.length).toBeGreaterThan(0);
+    const carolPackages = await claimed(alice, carol);
     const hidden = await alice.prepare({ add: carolPackages });
     const refused = await alice.submit(roomId, { type: "mls-commit" }, hidden);
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe("mls_rule_violation");
     expect(alice.epoch).toBe(1);
 
-    const inviteCarol = await alice.prepare({ add: [await freshPackage(alice, carol)] });
+    const inviteCarol = await alice.prepare({ add: await claimed(alice, carol) });
     const invitedCarol = await alice.submit(
       roomId,
       { type: "invite", target: carol.userId },
@@ -228,10 +224,14 @@ describe("an encrypted room across three servers", () => {
   });
 });
 
-/** A KeyPackage of `owner` claimed by `claimer` (a fresh one: the last claim spent one). */
-async function freshPackage(claimer: MlsTestDevice, owner: MlsTestDevice): Promise<Uint8Array> {
-  const packages = await claimer.claimKeyPackages(owner.userId);
-  const first = packages[0];
-  if (first === undefined) throw new Error("no KeyPackage left");
-  return first;
+/**
+ * KeyPackages of `owner` claimed by `claimer` (each claim spends one-time
+ * packages). A claim from another server goes over federation, so the first
+ * may find the link not up yet and answer nothing: retried until it does.
+ */
+async function claimed(claimer: MlsTestDevice, owner: MlsTestDevice): Promise<Uint8Array[]> {
+  return eventually(async () => {
+    const packages = await claimer.claimKeyPackages(owner.userId);
+    return packages.length > 0 ? packages : undefined;
+  });
 }
