@@ -31,6 +31,8 @@ export class SimulatedCluster {
   };
   /** The newest configuration some node applied, and at which index. */
   configuration: { index: LogIndex; confState: ConfState };
+  private membersOf: { readonly confState: ConfState; readonly members: readonly NodeId[] } | null =
+    null;
   private nextNodeNumber = 1;
   private readonly environment: NodeEnvironment;
 
@@ -93,10 +95,19 @@ export class SimulatedCluster {
     return [...this.nodes.values()].filter((node) => node.state === "running");
   }
 
-  /** Members of the newest configuration (voters of both halves and learners). */
-  members(): NodeId[] {
-    const { voters, votersOutgoing, learners } = this.configuration.confState;
-    return [...new Set([...voters, ...votersOutgoing, ...learners])].sort();
+  /**
+   * Members of the newest configuration (voters of both halves and
+   * learners), sorted; the list is kept until the configuration changes,
+   * since every client attempt and liveness check asks.
+   */
+  members(): readonly NodeId[] {
+    const confState = this.configuration.confState;
+    if (this.membersOf?.confState !== confState) {
+      const { voters, votersOutgoing, learners } = confState;
+      const members = [...new Set([...voters, ...votersOutgoing, ...learners])].sort();
+      this.membersOf = { confState, members };
+    }
+    return this.membersOf.members;
   }
 
   /** The running node that believes it leads the highest term, if any. */

@@ -63,9 +63,10 @@ interface LoggedEntry {
 
 export class SafetyMonitor {
   private readonly leaders = new Map<Term, NodeId>();
-  /** Whom each voter voted for, by "term/voter". */
-  private readonly votes = new Map<string, NodeId>();
-  private readonly logged = new Map<string, LoggedEntry>();
+  /** Whom each voter voted for, by term, then voter. */
+  private readonly votes = new Map<Term, Map<NodeId, NodeId>>();
+  /** What each (index, term) holds, by index, then term: checked for every entry written. */
+  private readonly logged = new Map<LogIndex, Map<Term, LoggedEntry>>();
   private readonly committed: CommittedEntry[] = [];
   private readonly applied: string[] = [];
   private readonly digests: number[] = [];
@@ -120,10 +121,14 @@ export class SafetyMonitor {
   }
 
   private recordVote(term: Term, voter: NodeId, candidate: NodeId): void {
-    const key = `${term}/${voter}`;
-    const known = this.votes.get(key);
+    let votesOfTerm = this.votes.get(term);
+    if (votesOfTerm === undefined) {
+      votesOfTerm = new Map();
+      this.votes.set(term, votesOfTerm);
+    }
+    const known = votesOfTerm.get(voter);
     if (known === undefined) {
-      this.votes.set(key, candidate);
+      votesOfTerm.set(voter, candidate);
     } else if (known !== candidate) {
       throw new SafetyViolation(
         "election safety",
@@ -137,10 +142,14 @@ export class SafetyMonitor {
     for (const entry of entries) {
       const content = entryContent(entry);
       const previousTerm = termOf(storage, entry.index - 1);
-      const key = `${entry.index}/${entry.term}`;
-      const known = this.logged.get(key);
+      let atIndex = this.logged.get(entry.index);
+      if (atIndex === undefined) {
+        atIndex = new Map();
+        this.logged.set(entry.index, atIndex);
+      }
+      const known = atIndex.get(entry.term);
       if (known === undefined) {
-        this.logged.set(key, { content, previousTerm });
+        atIndex.set(entry.term, { content, previousTerm });
       } else if (
         known.content !== content ||
         (known.previousTerm !== undefined &&
@@ -149,7 +158,7 @@ export class SafetyMonitor {
       ) {
         throw new SafetyViolation(
           "log matching",
-          `${id} holds ${key} "${content}" after term ${previousTerm}, another node "${known.content}" after term ${known.previousTerm}`,
+          `${id} holds ${entry.index}/${entry.term} "${content}" after term ${previousTerm}, another node "${known.content}" after term ${known.previousTerm}`,
         );
       }
     }
