@@ -29,8 +29,10 @@ import {
   wireClient,
 } from "./client-wiring.ts";
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
-import { type EncryptedRooms, mlsContentType } from "./encryption/encrypted-rooms.ts";
+import type { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
+import { mlsContentType } from "./encryption/message-crypto.ts";
+import { asParleyError } from "./errors.ts";
 import type {
   ClientEvent,
   ClientEventType,
@@ -154,11 +156,7 @@ export class ParleyClient {
   }
 
   #reportError(error: unknown): void {
-    const parleyError =
-      error instanceof ParleyError
-        ? error
-        : new ParleyError("internal", "background work failed", { cause: error });
-    this.#events.emit({ type: "error", error: parleyError });
+    this.#events.emit({ type: "error", error: asParleyError(error, "background work failed") });
   }
 
   // ---- events ------------------------------------------------------------

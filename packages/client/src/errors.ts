@@ -71,3 +71,10 @@ export function isTransient(error: unknown): boolean {
     error instanceof ParleyError && (error.code === "unavailable" || error.code === "rate_limited")
   );
 }
+
+/** `error` itself when it is a ParleyError, else an `internal` one saying what failed, with it as cause. */
+export function asParleyError(error: unknown, whatFailed: string): ParleyError {
+  return error instanceof ParleyError
+    ? error
+    : new ParleyError("internal", whatFailed, { cause: error });
+}

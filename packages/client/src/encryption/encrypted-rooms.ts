@@ -31,22 +31,16 @@ import {
   type RoomId,
   type UserId,
 } from "@parley/protocol";
+import { asParleyError } from "../errors.ts";
 import type { ClientEvent, RoomMessageEvent } from "../events/client-events.ts";
 import type { CreateRoomInput, Member } from "../rooms/room-api.ts";
 import { GroupSync } from "./group-sync.ts";
 import type { KeyPackages } from "./key-packages.ts";
+import { MessageCrypto } from "./message-crypto.ts";
 import type { MlsContext } from "./mls-context.ts";
 import type { MlsRequests } from "./mls-requests.ts";
-import { decodePlaintext, encodePlaintext, type MessagePlaintext } from "./plaintext.ts";
+import type { MessagePlaintext } from "./plaintext.ts";
 import type { RoomGroups } from "./room-groups.ts";
-
-/** The content type of an encrypted room's messages on the wire (RFC 9420's media type). */
-export const mlsContentType = "message/mls";
-
-/** Plaintexts of messages this device sent, kept to show their echoes (it cannot decrypt its own). */
-const sentPlaintextsMax = 1000;
-
-const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 export interface EncryptedRoomsDependencies {
   readonly context: MlsContext;
@@ -63,12 +57,13 @@ export interface EncryptedRoomsDependencies {
 export class EncryptedRooms {
   readonly #dependencies: EncryptedRoomsDependencies;
   readonly #sync: GroupSync;
+  readonly #messages: MessageCrypto;
   readonly #kinds = new Map<string, "plain" | "encrypted">();
-  readonly #sent = new Map<string, MessagePlaintext>();
 
   constructor(dependencies: EncryptedRoomsDependencies) {
     this.#dependencies = dependencies;
     this.#sync = new GroupSync(dependencies);
+    this.#messages = new MessageCrypto(dependencies.groups);
   }
 
   get groups(): RoomGroups {
@@ -252,70 +247,12 @@ export class EncryptedRooms {
     }
   }
 
-  /** Encrypts a message for the room; the new state is stored before the ciphertext leaves. */
-  encrypt(roomId: RoomId, clientId: string, message: MessagePlaintext): Promise<Uint8Array> {
-    const { groups } = this.#dependencies;
-    return groups.withRoom(roomId, async () => {
-      const member = await this.#activeMember(roomId);
-      const encrypted = await encryptMessage(member, encodePlaintext(message));
-      if (encrypted.kind === "failed") throw mlsFailureToParleyError(encrypted);
-      await groups.save(roomId, encrypted.member);
-      this.#sent.set(`${roomId}/${clientId}`, message);
-      if (this.#sent.size > sentPlaintextsMax) {
-        const oldest = this.#sent.keys().next().value;
-        if (oldest !== undefined) this.#sent.delete(oldest);
-      }
-      return encrypted.message;
-    });
-  }
-
   /** A commit event from the stream (control order): applied to the member, catching up if needed. */
   commitEvent(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<void> {
     return this.#dependencies.groups.withRoom(roomId, async () => {
       this.#kinds.set(roomId, "encrypted");
       const result = await this.#sync.apply(roomId, epoch, commit);
       if (result === "gap") await this.#sync.catchUp(roomId);
-    });
-  }
-
-  /** A message event: decrypted to the plaintext event, or an `undecryptable` event. */
-  decrypt(event: RoomMessageEvent): Promise<ClientEvent> {
-    if (event.contentType !== mlsContentType) return Promise.resolve(event);
-    if (event.fromThisDevice) {
-      const sent = this.#sent.get(`${event.roomId}/${event.clientId}`);
-      return Promise.resolve(
-        sent === undefined
-          ? undecryptable(event, new ParleyError("mls_replayed", "sent by this device earlier"))
-          : withPlaintext(event, sent),
-      );
-    }
-    const { groups } = this.#dependencies;
-    return groups.withRoom(event.roomId, async () => {
-      const member = await groups.member(event.roomId);
-      if (member === undefined) {
-        return undecryptable(event, new ParleyError("mls_not_member", "not in the room's group"));
-      }
-      const outcome = await processMessage(member, event.body);
-      if (outcome.kind === "failed") return undecryptable(event, mlsFailureToParleyError(outcome));
-      if (outcome.kind !== "application") {
-        return undecryptable(
-          event,
-          new ParleyError("mls_rule_violation", "not an application message"),
-        );
-      }
-      groups.update(event.roomId, outcome.member);
-      // The MLS sender must be the device that signed the envelope.
-      if (outcome.sender.device !== event.deviceId || outcome.sender.user !== event.sender) {
-        return undecryptable(
-          event,
-          new ParleyError("mls_authentication_failed", "the MLS sender is not the signing device"),
-        );
-      }
-      try {
-        return withPlaintext(event, decodePlaintext(outcome.plaintext));
-      } catch (error) {
-        return undecryptable(event, error as ParleyError);
-      }
     });
   }
 
@@ -351,6 +288,23 @@ export class EncryptedRooms {
       await keyPackages.used(joined.usedKeyPackage);
       await this.#sync.catchUp(roomId);
     });
+    // The Welcome spent a package at the server: top up without holding the stream.
+    keyPackages.refill().catch((error: unknown) =>
+      this.#dependencies.emit({
+        type: "error",
+        error: asParleyError(error, "refilling KeyPackages failed"),
+      }),
+    );
+  }
+
+  /** Encrypts a message for the room; the new state is stored before the ciphertext leaves. */
+  encrypt(roomId: RoomId, clientId: string, message: MessagePlaintext): Promise<Uint8Array> {
+    return this.#messages.encrypt(roomId, clientId, message);
+  }
+
+  /** A message event: decrypted to the plaintext event, or an `undecryptable` event. */
+  decrypt(event: RoomMessageEvent): Promise<ClientEvent> {
+    return this.#messages.decrypt(event);
   }
 
   /** Store changes of members the stream moved, for the cursor's write. */
@@ -405,20 +359,4 @@ export class EncryptedRooms {
     const member = await this.#dependencies.groups.member(roomId);
     return member === undefined ? undefined : Number(epochOf(member));
   }
-}
-
-function withPlaintext(event: RoomMessageEvent, plaintext: MessagePlaintext): RoomMessageEvent {
-  return {
-    ...event,
-    contentType: plaintext.contentType,
-    body: plaintext.body,
-    text: plaintext.contentType.startsWith("text/")
-      ? textDecoder.decode(plaintext.body)
-      : undefined,
-  };
-}
-
-function undecryptable(event: RoomMessageEvent, error: ParleyError): ClientEvent {
-  const { type: _type, body: _body, text: _text, contentType: _contentType, ...rest } = event;
-  return { ...rest, type: "undecryptable", error };
 }
