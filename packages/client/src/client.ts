@@ -32,7 +32,7 @@ import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
 import type { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
 import { mlsContentType } from "./encryption/message-crypto.ts";
-import { asParleyError } from "./errors.ts";
+import { asParleyError, ServerError } from "./errors.ts";
 import type {
   ClientEvent,
   ClientEventType,
@@ -62,6 +62,14 @@ import type { LiveStream } from "./stream/live-stream.ts";
 export type MessageContent = string | { readonly body: Uint8Array; readonly contentType: string };
 
 const textEncoder = new TextEncoder();
+
+function isMlsRuleViolation(error: unknown): boolean {
+  return (
+    error instanceof ParleyError &&
+    (error.code === "mls_rule_violation" ||
+      (error instanceof ServerError && error.roomCode === "mls_rule_violation"))
+  );
+}
 
 export class ParleyClient {
   readonly userId: UserId;
@@ -342,11 +350,17 @@ export class ParleyClient {
     roomId: RoomId,
     options: { via?: readonly string[] } = {},
   ): Promise<{ logIndex: number }> {
+    // A room this user cannot read yet (an open one) may be encrypted too: the plain join says so.
     const state = await this.roomState(roomId).catch(() => undefined);
-    if (state?.kind === "encrypted" && state.membership !== "invited") {
-      return this.#encryption.externalJoin(roomId, options.via ?? []);
+    if (state?.kind !== "encrypted" || state.membership === "invited") {
+      try {
+        return await this.act(roomId, { type: "join" }, options);
+      } catch (error) {
+        // Refused in an encrypted room this device was not added to: join by external commit.
+        if (!isMlsRuleViolation(error)) throw error;
+      }
     }
-    return this.act(roomId, { type: "join" }, options);
+    return this.#encryption.externalJoin(roomId, options.via ?? []);
   }
 
   knock(roomId: RoomId, reason = ""): Promise<{ logIndex: number }> {

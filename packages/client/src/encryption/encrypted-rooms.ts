@@ -42,6 +42,10 @@ import type { MlsRequests } from "./mls-requests.ts";
 import type { MessagePlaintext } from "./plaintext.ts";
 import type { RoomGroups } from "./room-groups.ts";
 
+/** KeyPackage claims for one invite while the target's server is unreachable, and the pause between. */
+const claimAttemptsMax = 4;
+const claimRetryDelayMs = 1000;
+
 export interface EncryptedRoomsDependencies {
   readonly context: MlsContext;
   readonly groups: RoomGroups;
@@ -121,7 +125,13 @@ export class EncryptedRooms {
   /** Invites `target`, adding every device of theirs that has a KeyPackage, in one commit. */
   async invite(roomId: RoomId, target: UserId): Promise<{ logIndex: number }> {
     const { requests, context } = this.#dependencies;
-    const claimed = await requests.claimKeyPackages([target]);
+    // A first claim from another server may find no link yet (`unavailable`): ask again, a few times.
+    let claimed = await requests.claimKeyPackages([target]);
+    for (let attempt = 1; attempt < claimAttemptsMax; attempt += 1) {
+      if (claimed.packages.length > 0 || claimed.failures[0]?.code !== "unavailable") break;
+      await new Promise((resolve) => setTimeout(resolve, claimRetryDelayMs * attempt));
+      claimed = await requests.claimKeyPackages([target]);
+    }
     const crypto = await context.crypto();
     const packages: Array<{ device: DeviceId; bytes: Uint8Array }> = [];
     for (const offered of claimed.packages) {
