@@ -14,12 +14,13 @@ import { containsBytes, eventually, TestFederation } from "./servers.ts";
 const a = parseServerName("a.test");
 const b = parseServerName("b.test");
 const c = parseServerName("c.test");
+const d = parseServerName("d.test");
 const federation = new TestFederation();
 const secret = "the eagle lands at dawn";
 const plainMarker = "this plain room text is meant to be stored";
 
 beforeAll(async () => {
-  await federation.open([a, b, c]);
+  await federation.open([a, b, c, d]);
 });
 
 afterAll(async () => {
@@ -197,6 +198,41 @@ describe("an encrypted room across three servers", () => {
     await eventually(async () => ((await roomEpoch(bob, roomId)) === 5 ? true : undefined));
   });
 
+  it("checks a commit submitted through a leaf server at the sponsor before ordering it", {
+    timeout: 90_000,
+  }, async () => {
+    // Bob is no admin, so dave's server follows the room as a leaf (§12.11.3).
+    const dave = await device("dave", d);
+    await dave.publishKeyPackages(2);
+    const inviteDave = await bob.prepare({ add: await claimed(bob, dave) });
+    const invited = await bob.submit(roomId, { type: "invite", target: dave.userId }, inviteDave);
+    expect(invited.status).toBe(200);
+    expect(invited.body.epoch).toBe(6);
+    await dave.joinFromQueuedWelcome(roomId);
+    await joinRoom(dave, roomId);
+
+    // A hidden add through the leaf is refused by the sponsor's check, not by the leaf.
+    const eve = await device("eve", d);
+    await eve.publishKeyPackages(1);
+    const hidden = await dave.prepare({ add: await claimed(dave, eve) });
+    const refused = await dave.submit(roomId, { type: "mls-commit" }, hidden);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe("mls_rule_violation");
+
+    const update = await dave.prepare({});
+    const updated = await dave.submit(roomId, { type: "mls-commit" }, update);
+    expect(updated.status).toBe(200);
+    expect(updated.body.epoch).toBe(7);
+    await eventually(async () => ((await alice.catchUp(roomId)) > 0 ? true : undefined));
+    await eventually(async () => ((await bob.catchUp(roomId)) > 0 ? true : undefined));
+    expect([alice.epoch, bob.epoch, dave.epoch]).toEqual([7, 7, 7]);
+    await dave.sendText(roomId, "dave from the leaf", "m4");
+    await eventually(async () => {
+      await alice.readMessages(roomId);
+      return alice.read.includes("dave from the leaf") ? true : undefined;
+    });
+  });
+
   it("never stores or forwards the plaintext: not in any database file, not in any federation frame", async () => {
     // The search must be able to find something: a plain room's text is stored as sent.
     const { roomId: plainRoom } = await alice.client.createRoom({
@@ -210,7 +246,7 @@ describe("an encrypted room across three servers", () => {
     const marker = encoder.encode(plainMarker);
     expect(files.some((file) => containsBytes(file.bytes, marker))).toBe(true);
 
-    const needles = [secret, "bob was here", "after carol left"].map((text) =>
+    const needles = [secret, "bob was here", "after carol left", "dave from the leaf"].map((text) =>
       encoder.encode(text),
     );
     for (const file of files) {

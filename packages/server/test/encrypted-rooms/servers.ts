@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { ServerName } from "@parley/protocol";
+import { pollUntil } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -98,23 +99,9 @@ export class TestFederation {
   }
 }
 
-/** Polls `check` until it returns a value (bounded by `timeoutMs`). */
-export async function eventually<Value>(
-  check: () => Promise<Value | undefined>,
-  timeoutMs = 20_000,
-): Promise<Value> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the condition did not hold in time (last error: ${String(lastError)})`);
+/** Polls `check` until it returns a value (bounded: 20 s). */
+export function eventually<Value>(check: () => Promise<Value | undefined>): Promise<Value> {
+  return pollUntil("the condition", 20_000, check);
 }
 
 /** Whether `needle` occurs in `haystack`, byte for byte. */

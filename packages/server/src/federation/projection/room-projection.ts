@@ -310,6 +310,9 @@ export class RoomProjection {
       contentType: state.contentType,
       createdAtMs: state.createdAtMs,
     });
+    // Before the invite notices, as for an applied record: a device that sees
+    // its invite finds the Welcome already queued ahead of it.
+    if (state.mls !== undefined) await this.#queueWelcome(event.room, state.mls);
     const changes: MembershipChange[] = [];
     for (const [user, record] of state.members) {
       if (changes.length >= membershipChangesMax) {
@@ -334,7 +337,6 @@ export class RoomProjection {
       appliedIndex: event.index,
       membershipChanges: changes,
     });
-    if (state.mls !== undefined) await this.#queueWelcome(event.room, state.mls);
   }
 
   /** Users who will not see the control event in the room's stream hear of it in their queue. */
