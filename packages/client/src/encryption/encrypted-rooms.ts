@@ -8,7 +8,6 @@
 
 import {
   createRoomGroup,
-  encryptMessage,
   epochOf,
   externalJoinAccepted,
   groupInfoOf,
@@ -18,7 +17,6 @@ import {
   membersOfGroup,
   mlsFailureToParleyError,
   prepareExternalJoin,
-  processMessage,
   ratchetTreeOf,
   verifyKeyPackageBytes,
 } from "@parley/mls";
@@ -320,14 +318,6 @@ export class EncryptedRooms {
   /** Store changes of members the stream moved, for the cursor's write. */
   takeChanges(): Promise<Map<string, string | undefined>> {
     return this.#dependencies.groups.takeChanges();
-  }
-
-  async #activeMember(roomId: RoomId): Promise<MlsMember> {
-    const member = await this.#dependencies.groups.member(roomId);
-    if (member === undefined || !isActive(member)) {
-      throw new ParleyError("mls_not_member", `this device is not in room ${roomId}'s group`);
-    }
-    return member;
   }
 
   /**
