@@ -6,19 +6,16 @@ import {
   toParleyError,
   type UserId,
 } from "@parley/protocol";
-import { EMPTY_CONF_STATE, type NodeId, type RandomSource } from "@parley/raft";
+import { EMPTY_CONF_STATE, type RandomSource } from "@parley/raft";
 import type { ControlEntry } from "@parley/room";
 import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
-import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
+import type { GroupRaftSettings } from "../consensus/raft-group.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
-import type { Frame, InviteFrame, RefusalCode, SubmissionOutcome } from "../frames/frame.ts";
+import type { Frame, RefusalCode, SubmissionOutcome } from "../frames/frame.ts";
 import { decodeFrame } from "../frames/frame-codec.ts";
-import { parseSponsorNodeId, sponsorNodeId } from "../identity/sponsor-node-id.ts";
-import { roomsPerServerMax } from "../limits.ts";
+import { sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
-import { RoomMessageLane } from "../message-lane/message-lane.ts";
-import { forwardingTargets } from "../routing/forwarding.ts";
 import { LinkStateTable } from "../routing/link-state.ts";
 import { applyObserved } from "./applied-event.ts";
 import { type FederationEffects, Outbox } from "./effects.ts";
@@ -32,10 +29,10 @@ import {
   sendLinkStateTable,
 } from "./link-state-duties.ts";
 import { proposeLocal, sendLocal } from "./local-requests.ts";
-import { RoomSession } from "./room-session.ts";
+import type { RoomSession } from "./room-session.ts";
+import { groupWanted, openSession, receiveInvite, restoreSession } from "./room-sessions.ts";
 import { checkOwnRemoval, retireSponsorNode } from "./sponsor-retirement.ts";
 import {
-  applyRecord,
   expireAttachments,
   feedLeaves,
   leaderDuties,
@@ -96,7 +93,7 @@ export class FederationHost {
       storage: options.storage.groups,
       random: options.random,
       ...(options.raft === undefined ? {} : { raft: options.raft }),
-      groupWanted: (room, to) => this.#groupWanted(room, to),
+      groupWanted: (room, to) => groupWanted(this.#context, this.#sessions, room, to),
     });
     const host = this;
     this.#context = {
@@ -112,7 +109,7 @@ export class FederationHost {
         return host.#tick;
       },
     };
-    for (const room of this.#storage.rooms()) this.#restore(room);
+    for (const room of this.#storage.rooms()) restoreSession(this.#context, this.#sessions, room);
     this.#outbox.drain();
   }
 
@@ -168,7 +165,7 @@ export class FederationHost {
   /** A decoded, validated frame from `peer` (for callers that decoded already). */
   receiveFrame(peer: ServerName, frame: Frame): FederationEffects {
     if (frame.type === "invite") {
-      this.#receiveInvite(peer, frame);
+      receiveInvite(this.#context, this.#sessions, peer, frame);
       return this.#finish();
     }
     try {
@@ -196,7 +193,7 @@ export class FederationHost {
     // homeserver projects every room the same way from index 1.
     applyObserved(replica, encodeControlRecord(record), (event) => this.#outbox.emit(event));
     const node = sponsorNodeId(this.self, replica.appliedIndex);
-    const session = this.#openSession(room, []);
+    const session = openSession(this.#context, this.#sessions, room, []);
     this.#storage.saveRoom(room, { contacts: [], node, retiredIncarnation: 0 });
     const confState = { ...EMPTY_CONF_STATE, voters: [node] };
     const data = encodeControlSnapshot(replica.snapshot());
@@ -209,7 +206,8 @@ export class FederationHost {
 
   /** Follows a room as a leaf (a local user was invited), starting from `contacts`. */
   followRoom(room: RoomId, contacts: readonly ServerName[]): FederationEffects {
-    const session = this.#sessions.get(room) ?? this.#openSession(room, contacts);
+    const session =
+      this.#sessions.get(room) ?? openSession(this.#context, this.#sessions, room, contacts);
     session.contacts = contacts;
     if (this.#storage.loadRoom(room) === undefined) {
       this.#storage.saveRoom(room, { contacts, node: null, retiredIncarnation: 0 });
@@ -303,100 +301,6 @@ export class FederationHost {
   // -------------------------------------------------------------------------
   // Internals
   // -------------------------------------------------------------------------
-
-  #openSession(room: RoomId, contacts: readonly ServerName[]): RoomSession {
-    if (this.#sessions.size >= roomsPerServerMax) {
-      throw new ParleyError(
-        "capacity_exceeded",
-        "this server takes part in as many rooms as it may",
-      );
-    }
-    const session = new RoomSession(room, contacts, this.#raft);
-    session.lane = new RoomMessageLane({
-      room,
-      self: this.self,
-      store: this.#storage.messages(room),
-      control: session,
-      clock: this.#clock,
-      timing: this.#timing,
-      output: {
-        send: (to, frame) => this.#outbox.send(to, frame),
-        stored: (stored, via) => {
-          this.#outbox.needSync();
-          this.#outbox.emit({ type: "message-stored", room, stored, via });
-        },
-        forwardTargets: (path) => {
-          if (!session.routesInTree(this.self)) return [];
-          const tree = session.tree(this.#links);
-          const sponsors = session.replica.sponsors;
-          const leaves = [...session.attachedLeaves.keys()].filter(
-            (leaf) => !sponsors.includes(leaf),
-          );
-          return forwardingTargets(this.self, tree, leaves, path);
-        },
-      },
-    });
-    this.#sessions.set(room, session);
-    return session;
-  }
-
-  /**
-   * A sponsor says one of our users was invited: follow the room as a leaf
-   * through its sponsors (the sender first). Only a sponsor the frame names
-   * may send it; a room we already take part in needs nothing. The
-   * sponsors' own checks (mayFollow) decide whether we are fed.
-   */
-  #receiveInvite(peer: ServerName, frame: InviteFrame): void {
-    if (!frame.sponsors.includes(peer) || frame.sponsors.includes(this.self)) return;
-    if (this.#sessions.has(frame.room)) return;
-    const contacts = [peer, ...frame.sponsors.filter((sponsor) => sponsor !== peer)];
-    const session = this.#openSession(frame.room, contacts);
-    this.#storage.saveRoom(frame.room, { contacts, node: null, retiredIncarnation: 0 });
-    this.#outbox.needSync();
-    leafDuties(this.#context, session);
-  }
-
-  #restore(room: RoomId): void {
-    const record = this.#storage.loadRoom(room);
-    if (record === undefined) return;
-    const session = this.#openSession(room, record.contacts);
-    session.retiredIncarnation = record.retiredIncarnation;
-    if (record.node !== null) {
-      this.#raft.startGroup(room, record.node, sponsorApplier(this.#context, session));
-      return;
-    }
-    const log = this.#storage.leafLog(room);
-    if (log.snapshot !== null) session.replica = RoomReplica.fromSnapshot(room, log.snapshot);
-    for (const at of log.records) {
-      if (at.index === session.replica.appliedIndex + 1) {
-        applyRecord(this.#context, session, at.record);
-      }
-    }
-    session.newRecords = [];
-  }
-
-  #groupWanted(room: RoomId, to: NodeId): GroupApplier | null {
-    const { server, incarnation } = parseSponsorNodeId(to);
-    if (server !== this.self) return null;
-    const record = this.#storage.loadRoom(room);
-    if (record !== undefined && incarnation <= record.retiredIncarnation) return null;
-    const session = this.#sessions.get(room) ?? this.#openSession(room, []);
-    // A node this server ran before in the room (replaced by this newer one) is retired for good.
-    const replaced = record?.node == null ? 0 : parseSponsorNodeId(record.node).incarnation;
-    session.retiredIncarnation = Math.max(record?.retiredIncarnation ?? 0, replaced);
-    this.#storage.saveRoom(room, {
-      contacts: session.contacts,
-      node: to,
-      retiredIncarnation: session.retiredIncarnation,
-    });
-    const sponsor = session.attachment.sponsor;
-    if (sponsor !== null && this.#liveLinks.has(sponsor)) {
-      this.#outbox.send(sponsor, { type: "detach", room });
-    }
-    session.attachment.sponsor = null;
-    this.#outbox.needSync();
-    return sponsorApplier(this.#context, session);
-  }
 
   #upkeep(session: RoomSession): void {
     checkOwnRemoval(this.#context, session);
