@@ -7,6 +7,7 @@
 import { randomInt } from "node:crypto";
 import {
   decodeFrame,
+  encodeFrame,
   FederationHost,
   type Frame,
   MemoryFederationStorage,
@@ -24,6 +25,7 @@ import {
 } from "./driver/federation-transport.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
+import { type IsBlocked, refusalOfSubmission, withoutBlockedServers } from "./server-blocks.ts";
 
 /** A transport the runtime owns: closed when the server stops. */
 export interface ClosableTransport extends FederationTransport {
@@ -34,6 +36,8 @@ export interface FederationRuntimeOptions {
   readonly logger: Logger;
   readonly nowMs: () => number;
   readonly tickIntervalMs?: number;
+  /** Servers the operator blocked (the block list); none when absent. */
+  readonly isBlocked?: IsBlocked;
   /** How long a KeyPackage claim to another server waits (limits.keyPackageClaimTimeoutMsDefault). */
   readonly keyPackageClaimTimeoutMs?: number;
   /** The core's storage (DatabaseFederationStorage); in memory, lost on restart, when absent. */
@@ -86,6 +90,11 @@ export class FederationRuntime {
     return this.#durable;
   }
 
+  /** Whether the operator blocked `server`: nothing is exchanged with it (server-blocks.ts). */
+  isBlocked(server: ServerName): boolean {
+    return this.#options.isBlocked?.(server) ?? false;
+  }
+
   /** A stored message of a room this server takes part in (for the projection's repairs). */
   storedMessage(room: RoomId, id: MessageId): StoredMessage | undefined {
     return this.#storage?.messages(room).get(id);
@@ -127,8 +136,9 @@ export class FederationRuntime {
     const transport = this.#options.transport?.(self, this.#linkHandlers(driver)) ?? null;
     this.#transport = transport;
     if (transport !== null) {
-      driver.setTransport(transport);
-      this.keyPackages.setTransport(transport);
+      const guarded = withoutBlockedServers(transport, (server) => this.isBlocked(server));
+      driver.setTransport(guarded);
+      this.keyPackages.setTransport(guarded);
     }
     driver.setEventSink(sink);
     this.#driver = driver;
@@ -139,17 +149,23 @@ export class FederationRuntime {
   /**
    * What the links call: frames about users (KeyPackage claims) go to the
    * exchange, the rest to the driver. A frame that does not decode goes to
-   * the driver too, whose core reports the peer's error.
+   * the driver too, whose core reports the peer's error. Nothing from a
+   * blocked server is handled (it is acknowledged and dropped), and a
+   * submission naming a blocked participant is refused here (server-blocks.ts).
    */
   #linkHandlers(driver: FederationDriver): FederationLinkHandlers {
     const keyPackages = this.keyPackages;
+    const isBlocked = (server: ServerName) => this.isBlocked(server);
+    const transport = () => this.#transport;
     return {
       linkUp(peer) {
+        if (isBlocked(peer)) return;
         driver.linkUp(peer);
         keyPackages.linkUp(peer);
       },
       linkDown: (peer) => driver.linkDown(peer),
-      receive(peer, bytes) {
+      async receive(peer, bytes) {
+        if (isBlocked(peer)) return;
         let frame: Frame;
         try {
           frame = decodeFrame(bytes);
@@ -158,6 +174,10 @@ export class FederationRuntime {
         }
         if (frame.type === "key-package-claim" || frame.type === "key-package-claim-result") {
           return keyPackages.receive(peer, frame);
+        }
+        const refusal = frame.type === "submit" ? refusalOfSubmission(frame, isBlocked) : null;
+        if (refusal !== null) {
+          return transport()?.send(peer, encodeFrame(refusal), "durable");
         }
         return driver.receiveFrame(peer, frame);
       },

@@ -317,7 +317,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
         nowMs,
         federation,
         serverName: () => currentIdentity().name,
-        isBlocked: (server) => dependencies.administration?.blockList.isBlocked(server) ?? false,
+        isBlocked: (server) => federation.isBlocked(server),
         logger,
       });
     },

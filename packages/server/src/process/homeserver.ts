@@ -117,6 +117,7 @@ function federationParts(
     metrics: HomeserverMetrics;
     server: () => Server;
     peerAddresses: PeerAddresses;
+    blockList: ServerBlockList;
   },
 ): Pick<FederationRuntimeOptions, "storage" | "transport"> {
   const { peerAddresses } = links;
@@ -146,6 +147,7 @@ function federationParts(
         handlers,
         logger: environment.logger,
         metrics: links.metrics,
+        isBlocked: (peer) => links.blockList.isBlocked(peer),
       });
       manager.attach(links.server());
       return manager;
@@ -166,16 +168,21 @@ async function listen(
   const metrics = createMetrics();
   const background = new InFlightWork();
   let shuttingDown = false;
+  // Loaded before federation starts: links consult it from their first handshake.
+  const blockList = new ServerBlockList(storage);
+  await blockList.start((error) => logger.warn({ err: error }, "refreshing the block list failed"));
   const parts = federationParts(environment, storage, {
     key,
     metrics,
     server: () => app.server,
     peerAddresses: config.federation.peerAddresses ?? new Map(),
+    blockList,
   });
   const federation = new FederationRuntime({
     logger,
     nowMs: environment.nowMs,
     tickIntervalMs: config.federation.tickIntervalMs,
+    isBlocked: (server) => blockList.isBlocked(server),
     ...(config.federation.keyPackageClaimTimeoutMs === undefined
       ? {}
       : { keyPackageClaimTimeoutMs: config.federation.keyPackageClaimTimeoutMs }),
@@ -192,8 +199,6 @@ async function listen(
     shuttingDown: () => shuttingDown,
     federationHealthy: () => federation.failure === null,
   });
-  const blockList = new ServerBlockList(storage);
-  await blockList.start((error) => logger.warn({ err: error }, "refreshing the block list failed"));
   // The client API registers its routes and WebSocket endpoint before listening.
   const clientApi = await createClientApi({
     app,

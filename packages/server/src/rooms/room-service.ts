@@ -30,6 +30,7 @@ import {
 } from "@parley/room";
 import type { FederationRuntime } from "../federation/federation-runtime.ts";
 import { followReadyTimeoutMs, joinViaServersMax } from "../federation/limits.ts";
+import { refuseBlockedParticipant } from "../federation/server-blocks.ts";
 import type { AppendOutcome, NewEvent } from "../storage/records.ts";
 import type { Storage, TransactionWrite } from "../storage/storage.ts";
 import { controlEventContentType } from "./control-events.ts";
@@ -166,7 +167,9 @@ export class RoomService {
       action,
       proposedAtMs: this.#dependencies.nowMs(),
     };
-    const outcome = await this.#dependencies.federation.driver.proposeControl(roomId, entry);
+    const federation = this.#dependencies.federation;
+    refuseBlockedParticipant(entry, (server) => federation.isBlocked(server));
+    const outcome = await federation.driver.proposeControl(roomId, entry);
     if (outcome.kind !== "committed") throw outcomeError(outcome);
     if (outcome.outcome.verdict === "rejected") {
       throw roomRefusal(outcome.outcome.code, outcome.outcome.reason);
@@ -226,7 +229,12 @@ export class RoomService {
   /** Follows a room as a leaf through `via` and waits (bounded) until its state is here. */
   async follow(roomId: RoomId, via: readonly string[]): Promise<void> {
     const driver = this.#dependencies.federation.driver;
-    const contacts = parseVia(via).filter((server) => server !== driver.self);
+    const named = parseVia(via).filter((server) => server !== driver.self);
+    const federation = this.#dependencies.federation;
+    const contacts = named.filter((server) => !federation.isBlocked(server));
+    if (contacts.length === 0 && named.length > 0) {
+      throw new ParleyError("forbidden", "every server named in via is blocked by this server");
+    }
     if (contacts.length === 0) throw new ParleyError("not_found", "no such room");
     await driver.followRoom(roomId, contacts);
     // Bounded by the time limit: each pass waits followPollMs.

@@ -4,7 +4,7 @@
 
 import { errorCodeEntry, parseServerName } from "@parley/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { keyOf, LinkEndpoint } from "./link-endpoint.ts";
+import { type EndpointOptions, keyOf, LinkEndpoint } from "./link-endpoint.ts";
 import { type DocumentHost, handshakeAs, hostDocument, RawPeer } from "./raw-peer.ts";
 import { frameOf, waitUntil } from "./recording-handlers.ts";
 
@@ -14,10 +14,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function endpoint(label: string): Promise<LinkEndpoint> {
+async function endpoint(label: string, options: EndpointOptions = {}): Promise<LinkEndpoint> {
   const created = await LinkEndpoint.create(label);
   cleanups.push(() => created.destroy());
-  return created.start();
+  return created.start(options);
 }
 
 async function documentHost(label: string): Promise<{
@@ -109,6 +109,33 @@ describe("link handshake", () => {
     const peer = await rawPeer(beta);
     const result = await handshakeAs(peer, identity, beta.name, { responder: "someone.else.test" });
     expect(result.answer).toMatchObject({ kind: "error", code: "server_mismatch" });
+  });
+
+  it("refuses a blocked server's handshake, never dials or sends to it, and drops its link once blocked", async () => {
+    const { identity } = await documentHost("mallory");
+    const blocked = new Set<string>([identity.name]);
+    const beta = await endpoint("beta", { isBlocked: (peer) => blocked.has(peer) });
+    const peer = await rawPeer(beta);
+    const result = await handshakeAs(peer, identity, beta.name);
+    expect(result.answer).toMatchObject({ kind: "error", code: "forbidden" });
+    expect((await peer.closed).code).toBe(closeCodeOf("forbidden"));
+    const links = beta.requireLinks();
+    await expect(links.send(identity.name, frameOf("to mallory"), "durable")).rejects.toThrow(
+      /blocked/,
+    );
+    links.connect(identity.name);
+    expect(links.isUp(identity.name)).toBe(false);
+
+    // A link that is up when its server gets blocked closes at the server's next frame.
+    const alpha = await endpoint("alpha");
+    alpha.requireLinks().connect(beta.name);
+    await waitUntil("up", () => links.isUp(alpha.name));
+    await alpha.requireLinks().send(beta.name, frameOf("before"), "durable");
+    await waitUntil("delivered", () => beta.handlers.received.length === 1);
+    blocked.add(alpha.name);
+    await alpha.requireLinks().send(beta.name, frameOf("after"), "durable");
+    await waitUntil("down", () => beta.handlers.events.includes(`down ${alpha.name}`));
+    expect(beta.handlers.received.map((frame) => frame.text)).toEqual(["before"]);
   });
 
   it("keeps exactly one link when both servers dial each other at once", async () => {

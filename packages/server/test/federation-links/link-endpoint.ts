@@ -72,6 +72,8 @@ export interface EndpointOptions {
   readonly limits?: Partial<LinkLimits>;
   /** What the well-known route serves instead of the endpoint's own document. */
   readonly servedDocument?: (name: ServerName) => Uint8Array;
+  /** The operator's block list, as the link manager consults it. */
+  readonly isBlocked?: (peer: ServerName) => boolean;
 }
 
 export class LinkEndpoint {
@@ -146,6 +148,7 @@ export class LinkEndpoint {
       logger,
       metrics,
       limits: { ...fastLimits, ...options.limits },
+      ...(options.isBlocked === undefined ? {} : { isBlocked: options.isBlocked }),
     });
     links.attach(app.server);
     this.links = links;

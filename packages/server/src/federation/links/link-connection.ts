@@ -52,6 +52,8 @@ export interface ConnectionDependencies {
   receivedSequenceOf(peer: ServerName): Promise<number>;
   /** How long `peer` is still refused (0: not refused). */
   refusedForMs(peer: ServerName): number;
+  /** Whether the operator blocked `peer` (administration/server-block-list.ts). */
+  blocked(peer: ServerName): boolean;
 }
 
 export interface ConnectionEvents {
@@ -273,6 +275,9 @@ export class LinkConnection {
     if (initiator === identity.name)
       throw new ParleyError("forbidden", "a server does not link to itself");
     const version = chooseVersion(hello.versions, linkVersions);
+    if (this.#dependencies.blocked(initiator)) {
+      throw new ParleyError("forbidden", `${initiator} is blocked by this server`);
+    }
     const refusedMs = this.#dependencies.refusedForMs(initiator);
     if (refusedMs > 0)
       throw rateLimited(refusedMs, `${initiator} is refused for a while after bad frames`);

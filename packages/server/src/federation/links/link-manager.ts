@@ -59,7 +59,17 @@ export interface LinkManagerOptions {
   readonly limits?: Partial<LinkLimits>;
   /** The path inbound links are accepted on (the federation endpoint's path). */
   readonly path?: string;
+  /**
+   * Servers the operator blocked (administration/server-block-list.ts): their
+   * handshakes are refused `forbidden`, they are never dialled, nothing is
+   * sent to them, and a link that is up when they are blocked is closed at
+   * their next frame.
+   */
+  readonly isBlocked?: (peer: ServerName) => boolean;
 }
+
+const blockedError = (peer: ServerName): ParleyError =>
+  new ParleyError("forbidden", `${peer} is blocked by this server`);
 
 export class LinkManager implements FederationLinks {
   readonly #options: LinkManagerOptions;
@@ -103,6 +113,7 @@ export class LinkManager implements FederationLinks {
       random: this.#random,
       logger: this.#logger,
       closing: () => this.#closing,
+      blocked: (peer) => this.#blocked(peer),
       open: (peer, state, socket, url, document) =>
         this.#opened(peer, state, socket, url, document),
     });
@@ -149,17 +160,18 @@ export class LinkManager implements FederationLinks {
         return this.#inbound.persistedOf(peer);
       },
       refusedForMs: (peer) => this.#offences.serverRefusedForMs(peer),
+      blocked: (peer) => this.#blocked(peer),
     };
   }
 
   /** Registers the inbound endpoint on the HTTP server and redials peers that have queued frames. */
   attach(server: Server): void {
     this.#endpoint.attach(server);
-    this.#resuming = this.#resumeQueuedPeers();
+    this.#resuming = this.#dialler.resume(this.#options.storage, (peer) => this.#peers.load(peer));
   }
 
   connect(peer: ServerName): void {
-    if (this.#closing || peer === this.#options.identity.name) return;
+    if (this.#closing || peer === this.#options.identity.name || this.#blocked(peer)) return;
     void this.#peers.load(peer).then(
       (state) => {
         state.wanted = true;
@@ -181,8 +193,13 @@ export class LinkManager implements FederationLinks {
     if (peer === this.#options.identity.name) {
       throw new ParleyError("invalid_argument", "a server sends nothing to itself");
     }
+    if (this.#blocked(peer)) {
+      if (delivery === "durable") throw blockedError(peer);
+      this.#metrics.frames.inc({ direction: "out", delivery: "dropped" });
+      return;
+    }
     if (delivery === "best-effort") {
-      this.#sendBestEffort(peer, bytes);
+      this.#pump.sendBestEffort(this.#peers.get(peer)?.current ?? null, bytes);
       return;
     }
     const state = await this.#peers.load(peer);
@@ -204,33 +221,6 @@ export class LinkManager implements FederationLinks {
     await this.#pump.idle();
     await this.#connections.closeAll(this.#limits.closeGraceMs);
     this.#endpoint.close();
-  }
-
-  #sendBestEffort(peer: ServerName, bytes: Uint8Array): void {
-    const current = this.#peers.get(peer)?.current ?? null;
-    if (
-      current === null ||
-      !current.authenticated ||
-      current.bufferedAmount > this.#limits.inFlightBytesMax
-    ) {
-      this.#metrics.frames.inc({ direction: "out", delivery: "dropped" });
-      return;
-    }
-    current.send({ kind: "best-effort", payload: bytes });
-    this.#metrics.frames.inc({ direction: "out", delivery: "best-effort" });
-    this.#metrics.bytes.inc({ direction: "out" }, bytes.byteLength);
-  }
-
-  async #resumeQueuedPeers(): Promise<void> {
-    try {
-      const peers = await this.#options.storage.peersWithQueuedFrames();
-      for (const peer of peers) {
-        const state = await this.#peers.load(peer as ServerName);
-        this.#dialler.dialIfIdle(peer as ServerName, state);
-      }
-    } catch (error) {
-      this.#logger.error({ err: error }, "cannot resume the durable queues");
-    }
   }
 
   #opened(
@@ -290,6 +280,10 @@ export class LinkManager implements FederationLinks {
     const state = await this.#peers.load(peer);
     if (connection.isClosed) return;
     if (state.dialling === connection) state.dialling = null;
+    if (this.#blocked(peer)) {
+      connection.fail(blockedError(peer));
+      return;
+    }
     const existing = state.current;
     if (existing !== null && existing !== connection && !existing.isClosed) {
       const keep = preferredLink(
@@ -326,6 +320,11 @@ export class LinkManager implements FederationLinks {
     const peer = connection.peer;
     const state = peer === null ? undefined : this.#peers.get(peer);
     if (peer === null || state === undefined) return;
+    if (this.#blocked(peer)) {
+      // Blocked while the link was up: nothing more from it is handled.
+      connection.fail(blockedError(peer));
+      return;
+    }
     try {
       if (frame.kind === "acknowledge") {
         if (frame.sequence > state.outbound.lastSequence) {
@@ -375,6 +374,10 @@ export class LinkManager implements FederationLinks {
       this.#options.handlers.linkDown(peer);
     }
     this.#dialler.scheduleReconnect(peer, state);
+  }
+
+  #blocked(peer: ServerName): boolean {
+    return this.#options.isBlocked?.(peer) ?? false;
   }
 
   #resetAfterFailedReceive(peer: ServerName, error: unknown): void {

@@ -158,6 +158,22 @@ export class OutboundPump {
   }
 
   /** Resolves when no delete is running. */
+  /** Sends a best-effort frame on `current` if it is authenticated and not backed up; else drops it. */
+  sendBestEffort(current: LinkConnection | null, bytes: Uint8Array): void {
+    const { metrics, limits } = this.#dependencies;
+    if (
+      current === null ||
+      !current.authenticated ||
+      current.bufferedAmount > limits.inFlightBytesMax
+    ) {
+      metrics.frames.inc({ direction: "out", delivery: "dropped" });
+      return;
+    }
+    current.send({ kind: "best-effort", payload: bytes });
+    metrics.frames.inc({ direction: "out", delivery: "best-effort" });
+    metrics.bytes.inc({ direction: "out" }, bytes.byteLength);
+  }
+
   async idle(): Promise<void> {
     for (let attempt = 0; attempt < 1000 && this.#deleting.size > 0; attempt += 1) {
       await new Promise((resolve) => setImmediate(resolve));

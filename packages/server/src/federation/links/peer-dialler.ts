@@ -10,6 +10,7 @@ import type { PeerKeys } from "../discovery/peer-directory.ts";
 import type { LinkLimits } from "./limits.ts";
 import { type LinkRandom, type LinkTimers, reconnectDelayMs } from "./link-environment.ts";
 import type { PeerState } from "./peer-table.ts";
+import type { LinkQueueStorage } from "./storage/link-queue-storage.ts";
 
 export type PeerDocument = Awaited<ReturnType<PeerKeys["lookup"]>>;
 
@@ -21,6 +22,8 @@ export interface PeerDiallerOptions {
   readonly logger: Logger;
   /** True once the links are closing: nothing is dialled any more. */
   closing(): boolean;
+  /** A blocked server is never dialled. */
+  blocked(peer: ServerName): boolean;
   /** Starts the handshake on a socket opened to `peer`; becomes `state.dialling`. */
   open(
     peer: ServerName,
@@ -40,7 +43,7 @@ export class PeerDialler {
 
   /** Dials unless a link exists, is being opened, or a retry is scheduled. */
   dialIfIdle(peer: ServerName, state: PeerState): void {
-    if (this.#options.closing()) return;
+    if (this.#options.closing() || this.#options.blocked(peer)) return;
     if (state.current !== null || state.dialling !== null || state.waiting) return;
     if (!state.wanted && state.outbound.queuedFrames === 0) return;
     state.waiting = true;
@@ -69,6 +72,21 @@ export class PeerDialler {
       state.waiting = false;
     }
     state.attempts = 0;
+  }
+
+  /** At start: dials every peer that has frames queued from before. */
+  async resume(
+    storage: Pick<LinkQueueStorage, "peersWithQueuedFrames">,
+    load: (peer: ServerName) => Promise<PeerState>,
+  ): Promise<void> {
+    try {
+      for (const peer of await storage.peersWithQueuedFrames()) {
+        const name = peer as ServerName;
+        this.dialIfIdle(name, await load(name));
+      }
+    } catch (error) {
+      this.#options.logger.error({ err: error }, "cannot resume the durable queues");
+    }
   }
 
   /** Cancels every pending retry (the links are closing). */

@@ -1,0 +1,299 @@
+// The federation edge against servers acting maliciously (docs/protocol.md
+// §12.11.4): two real homeservers (A and B, both sponsors of one room) on the
+// in-process network, and raw servers that speak frames by hand — M, which
+// A's operator blocks, and C, which nobody blocks. A blocked server is neither
+// answered nor told anything, and nothing it sends takes effect; nobody can
+// invite its users through A; and a room's server ACL refuses a denied
+// server's submissions at every sponsor.
+
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { newDevice, ParleyClient } from "@parley/cli/client";
+import {
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type SubmitFrame,
+  type SubmitResultFrame,
+} from "@parley/federation";
+import {
+  encodeBase64url,
+  makeUserId,
+  parseServerName,
+  type RoomId,
+  type ServerName,
+} from "@parley/protocol";
+import { type ControlEntry, encodeControlEntry } from "@parley/room";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HomeserverConfig } from "../../src/config/load.ts";
+import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
+import type { LinkHandlers } from "../../src/federation/links/link-api.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+
+const password = "correct horse battery staple";
+const network = new InProcessNetwork();
+const a = parseServerName("a.test");
+const b = parseServerName("b.test");
+const m = parseServerName("m.test");
+const c = parseServerName("c.test");
+let directory: string;
+const servers = new Map<ServerName, RunningHomeserver>();
+
+function configFor(name: ServerName): HomeserverConfig {
+  return {
+    serverName: name,
+    dataDirectory: join(directory, name),
+    listen: { host: "127.0.0.1", port: 0 },
+    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
+    logLevel: "silent",
+    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
+    deviceQueueItems: 100,
+    registration: { mode: "open" },
+    rateLimits: {
+      deviceRequestsPerSecond: 10_000,
+      addressRequestsPerSecond: 10_000,
+      authenticationAttemptsPerMinute: 10_000,
+    },
+    federation: { enabled: true, tickIntervalMs: 20 },
+  };
+}
+
+/** A server that speaks frames by hand and keeps every frame it is sent. */
+class RawServer implements LinkHandlers {
+  readonly received: Array<{ peer: ServerName; frame: Frame }> = [];
+  readonly links;
+  #requestId = 1;
+
+  constructor(readonly name: ServerName) {
+    this.links = network.join(name, this);
+  }
+
+  linkUp(): void {}
+  linkDown(): void {}
+  async receive(peer: ServerName, bytes: Uint8Array): Promise<void> {
+    this.received.push({ peer, frame: decodeFrame(bytes) });
+  }
+
+  from(peer: ServerName): Frame[] {
+    return this.received.filter((one) => one.peer === peer).map((one) => one.frame);
+  }
+
+  /** Submits to `sponsor`; answers the request id to look for. */
+  async submit(
+    sponsor: ServerName,
+    frame: Omit<SubmitFrame, "type" | "requestId">,
+  ): Promise<number> {
+    const requestId = this.#requestId;
+    this.#requestId += 1;
+    this.links.connect(sponsor);
+    await this.links.send(sponsor, encodeFrame({ type: "submit", requestId, ...frame }), "durable");
+    return requestId;
+  }
+
+  /** The first answer to request `requestId` from `sponsor`, once it arrives. */
+  async answer(sponsor: ServerName, requestId: number): Promise<SubmitResultFrame["outcome"]> {
+    let found: SubmitResultFrame["outcome"] | undefined;
+    await eventually(async () => {
+      found = this.from(sponsor)
+        .filter((frame): frame is SubmitResultFrame => frame.type === "submit-result")
+        .find((frame) => frame.requestId === requestId)?.outcome;
+      return found !== undefined;
+    });
+    if (found === undefined) throw new Error("no answer");
+    return found;
+  }
+}
+
+async function start(name: ServerName): Promise<RunningHomeserver> {
+  const silent = new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  const server = await startHomeserver(configFor(name), {
+    logger: createLogger("silent", silent),
+    nowMs: () => Date.now(),
+    federation: { transport: (self, handlers) => network.join(self, handlers) },
+  });
+  servers.set(name, server);
+  return server;
+}
+
+function serverOf(name: ServerName): RunningHomeserver {
+  const server = servers.get(name);
+  if (server === undefined) throw new Error(`${name} is not running`);
+  return server;
+}
+
+async function user(name: string, serverName: ServerName): Promise<ParleyClient> {
+  const client = new ParleyClient({
+    baseUrl: serverOf(serverName).url,
+    serverName,
+    device: newDevice(),
+  });
+  await client.register(name, password);
+  return client;
+}
+
+/** Polls `check` until it returns true (bounded by `timeoutMs`). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the condition did not hold in time");
+}
+
+function membershipOn(server: ServerName, room: RoomId, user: string): string | undefined {
+  return serverOf(server).clientApi.federation.driver.view(
+    (host) =>
+      host.session(room)?.replica.state?.members.get(makeUserId(...userParts(user)))?.membership,
+  );
+}
+
+function userParts(user: string): [string, ServerName] {
+  const [local = "", server = ""] = user.split("@");
+  return [local, parseServerName(server)];
+}
+
+function storedSenders(server: ServerName, room: RoomId): string[] {
+  const rooms = serverOf(server).clientApi.federation.roomMessages();
+  const messages = rooms.find((one) => one.room === room)?.messages ?? [];
+  return [...messages].map((stored) => stored.message.sender);
+}
+
+function unknownRoomId(): RoomId {
+  return `!${encodeBase64url(randomBytes(16))}` as RoomId;
+}
+
+function entry(actor: string, action: ControlEntry["action"]): Uint8Array {
+  return encodeControlEntry({
+    actor: { type: "user", user: makeUserId(...userParts(actor)) },
+    action,
+    proposedAtMs: Date.now(),
+  });
+}
+
+const body = new TextEncoder().encode("spam");
+let alice: ParleyClient;
+let roomId: RoomId;
+let mallory: RawServer;
+let carol: RawServer;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "parley-blocked-"));
+  await start(a);
+  await start(b);
+  mallory = new RawServer(m);
+  carol = new RawServer(c);
+  alice = await user("alice", a);
+  const bob = await user("bob", b);
+  ({ roomId } = await alice.createRoom({ clientId: "room", name: "open", joinRule: "open" }));
+  // Bob, invited by the room's admin, brings B into the sponsor set.
+  await alice.act(roomId, { type: "invite", target: "bob@b.test" });
+  await eventually(async () => membershipOn(b, roomId, "bob@b.test") === "invited");
+  await bob.act(roomId, { type: "join" });
+  await eventually(async () => {
+    const state = await alice.request<{ sponsors: string[] }>("GET", `/rooms/${roomId}`);
+    return state.sponsors.includes(b);
+  });
+  await serverOf(a).blockList.block({ serverName: m, reason: "spam", blockedAtMs: Date.now() });
+});
+
+afterAll(async () => {
+  for (const server of servers.values()) await server.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe("a blocked server at the federation edge", () => {
+  it("is never answered or told anything, and what it sends takes no effect", async () => {
+    await mallory.submit(a, {
+      room: roomId,
+      submission: { kind: "control", entry: entry("mallory@m.test", { type: "join" }) },
+    });
+    await mallory.submit(a, {
+      room: roomId,
+      submission: { kind: "message", sender: makeUserId("mallory", m), clientMessageId: "x", body },
+    });
+    // An invite notice for a room only M sponsors: A must not follow it.
+    const fakeRoom = unknownRoomId();
+    await mallory.links.send(
+      a,
+      encodeFrame({ type: "invite", room: fakeRoom, sponsors: [m] }),
+      "durable",
+    );
+    // The same join from C, whom nobody blocks, is answered: the silence towards M is the block.
+    const carolJoin = await carol.submit(a, {
+      room: roomId,
+      submission: { kind: "control", entry: entry("carol@c.test", { type: "join" }) },
+    });
+    expect(await carol.answer(a, carolJoin)).toMatchObject({ kind: "proposed" });
+    await eventually(async () => membershipOn(a, roomId, "carol@c.test") === "joined");
+    expect(carol.from(a).some((frame) => frame.type === "link-state")).toBe(true);
+    expect(mallory.from(a)).toEqual([]);
+    expect(membershipOn(a, roomId, "mallory@m.test")).toBeUndefined();
+    expect(membershipOn(b, roomId, "mallory@m.test")).toBeUndefined();
+    expect(storedSenders(a, roomId)).not.toContain("mallory@m.test");
+    expect(serverOf(a).clientApi.federation.driver.view((host) => host.session(fakeRoom))).toBe(
+      undefined,
+    );
+  });
+
+  it("lets nobody invite its users, or follow a room through it, on the blocking server", async () => {
+    const refused = await alice.act(roomId, { type: "invite", target: "mallory@m.test" }).then(
+      () => null,
+      (error: { code: string }) => error.code,
+    );
+    expect(refused).toBe("forbidden");
+    const viaC = await carol.submit(a, {
+      room: roomId,
+      submission: {
+        kind: "control",
+        entry: entry("carol@c.test", { type: "invite", target: makeUserId("mallory", m) }),
+      },
+    });
+    expect(await carol.answer(a, viaC)).toMatchObject({ kind: "refused", code: "forbidden" });
+    expect(membershipOn(a, roomId, "mallory@m.test")).toBeUndefined();
+    const dan = await user("dan", a);
+    const followed = await dan
+      .request("POST", `/rooms/${unknownRoomId()}/actions`, { action: { type: "join" }, via: [m] })
+      .then(
+        () => null,
+        (error: { code: string }) => error.code,
+      );
+    expect(followed).toBe("forbidden");
+  });
+});
+
+describe("a room's server ACL at every sponsor", () => {
+  it("refuses a denied server's messages at each sponsor, which accepted them before", async () => {
+    await eventually(async () => membershipOn(b, roomId, "carol@c.test") === "joined");
+    const send = (sponsor: ServerName, id: string) =>
+      carol.submit(sponsor, {
+        room: roomId,
+        submission: { kind: "message", sender: makeUserId("carol", c), clientMessageId: id, body },
+      });
+    for (const sponsor of [a, b]) {
+      expect(await carol.answer(sponsor, await send(sponsor, `before-${sponsor}`))).toMatchObject({
+        kind: "accepted",
+      });
+    }
+    await alice.act(roomId, { type: "set-server-acl", serverAcl: { allow: ["*"], deny: [c] } });
+    await eventually(async () =>
+      serverOf(b).clientApi.federation.driver.view(
+        (host) => host.session(roomId)?.replica.state?.serverAcl.deny.includes(c) === true,
+      ),
+    );
+    for (const sponsor of [a, b]) {
+      expect(await carol.answer(sponsor, await send(sponsor, `after-${sponsor}`))).toMatchObject({
+        kind: "refused",
+        code: "server_denied",
+      });
+    }
+  });
+});
