@@ -1,5 +1,5 @@
 // The federation edge against servers acting maliciously (docs/protocol.md
-// §12.11.4): two real homeservers (A and B, both sponsors of one room) on the
+// §12.12.4): two real homeservers (A and B, both sponsors of one room) on the
 // in-process network, and raw servers that speak frames by hand — M, which
 // A's operator blocks, and C, which nobody blocks. A blocked server is neither
 // answered nor told anything, and nothing it sends takes effect; nobody can
