@@ -1,4 +1,5 @@
 import { fanoutBenchmark } from "./fanout.ts";
+import { federationBenchmark } from "./federation.ts";
 import { federationStorageBenchmark } from "./federation-storage.ts";
 import type { Benchmark } from "./harness.ts";
 import { linksBenchmark } from "./links.ts";
@@ -16,4 +17,5 @@ export const benchmarks: readonly Benchmark[] = [
   mlsBenchmark,
   federationStorageBenchmark,
   linksBenchmark,
+  federationBenchmark,
 ];

@@ -1,0 +1,89 @@
+// federation: real homeserver processes on loopback sharing one room, three
+// sponsors (servers 0-2) and two leaves (3, 4), an SDK user on each. (a)
+// End-to-end latency from the user of leaf 3 through a sponsor to the user
+// of leaf 4, at a fixed rate; (c) control-lane state changes per second
+// (topic changes from many concurrent writers on the three sponsors); (d) the
+// time until the room accepts a state change again after its Raft leader is
+// killed with SIGKILL (median of several rounds). The SDK clients run in this
+// process, so the sender and receivers share its CPU with the measurement.
+// Figure (b), copies per message over 20 servers, is not measured yet.
+
+import {
+  controlChangesPerSecond,
+  endToEndLatency,
+  failoverTimes,
+} from "./federation/measurements.ts";
+import { startSharedRoom, userAt } from "./federation/shared-room.ts";
+import { type Benchmark, type Figure, median } from "./harness.ts";
+
+interface Scale {
+  readonly latencyDurationMs: number;
+  readonly controlDurationMs: number;
+  readonly writersPerUser: number;
+  readonly failoverRounds: number;
+}
+
+const full: Scale = {
+  latencyDurationMs: 10_000,
+  controlDurationMs: 5_000,
+  writersPerUser: 32,
+  failoverRounds: 5,
+};
+const smoke: Scale = {
+  latencyDurationMs: 300,
+  controlDurationMs: 300,
+  writersPerUser: 2,
+  failoverRounds: 1,
+};
+const sponsors = [0, 1, 2];
+const latencyPerSecond = 1_000;
+
+export const federationBenchmark: Benchmark = {
+  name: "federation",
+  description:
+    "5 homeserver processes, 3 sponsors + 2 leaves: leaf-to-leaf latency at 1,000 msg/s, control changes/s, recovery after the Raft leader is killed",
+  async run(options) {
+    const scale = options.smoke ? smoke : full;
+    const room = await startSharedRoom(5, sponsors.length);
+    try {
+      const latency = await endToEndLatency(room, userAt(room, 3), userAt(room, 4), {
+        perSecond: latencyPerSecond,
+        durationMs: scale.latencyDurationMs,
+      });
+      const control = await controlChangesPerSecond(room, sponsors, {
+        writersPerUser: scale.writersPerUser,
+        durationMs: scale.controlDurationMs,
+      });
+      const failovers = await failoverTimes(room, sponsors, scale.failoverRounds);
+      const figures: Figure[] = [
+        {
+          name: "leaf → sponsor → leaf latency p50",
+          value: latency.p50Ms,
+          unit: "ms",
+          note: `at ${latencyPerSecond} msg/s target (${Math.round(latency.sentPerSecond)} reached), ${latency.received}/${latency.sent} received`,
+        },
+        {
+          name: "leaf → sponsor → leaf latency p99",
+          value: latency.p99Ms,
+          unit: "ms",
+          note: "target < 10 ms",
+        },
+        {
+          name: "control-lane state changes",
+          value: control.committedPerSecond,
+          unit: "changes/s",
+          note: `target ≥ 5,000; ${sponsors.length * scale.writersPerUser} writers, ${control.refused} refused`,
+        },
+        {
+          name: "state changes accepted again after leader kill -9 (median)",
+          value: median(failovers),
+          unit: "ms",
+          note: `target < 2,000; rounds: ${failovers.map((time) => Math.round(time)).join(", ")}`,
+        },
+      ];
+      return figures;
+    } finally {
+      await room.close();
+    }
+  },
+};
