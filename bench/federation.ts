@@ -24,7 +24,7 @@ interface Scale {
 }
 
 const full: Scale = {
-  latencyDurationMs: 10_000,
+  latencyDurationMs: 5_000,
   controlDurationMs: 5_000,
   writersPerUser: 32,
   failoverRounds: 5,

@@ -10,7 +10,22 @@ import { median, percentile } from "../harness.ts";
 import { type SharedRoom, userAt } from "./shared-room.ts";
 
 const settleTimeoutMs = 60_000;
+const requestTimeoutMs = 10_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `work`, or a rejection after `timeoutMs`: no single request may hold a bounded loop. */
+function within<Value>(work: Promise<Value>, timeoutMs: number): Promise<Value> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** Progress on stderr, so a slow phase shows where it is. */
+function progress(line: string): void {
+  process.stderr.write(`federation: ${line}\n`);
+}
 
 export interface LatencyResult {
   readonly p50Ms: number;
@@ -54,11 +69,13 @@ export async function endToEndLatency(
     await pause(1);
   }
   const sendingMs = performance.now() - start;
-  await Promise.allSettled(sends);
+  progress(`latency: ${total} sent in ${Math.round(sendingMs)} ms`);
+  await within(Promise.allSettled(sends), settleTimeoutMs).catch(() => undefined);
   await pollUntil("the receiver got every message", settleTimeoutMs, async () =>
     latencies.length >= total ? true : undefined,
   ).catch(() => undefined);
   stop();
+  progress(`latency: ${latencies.length} of ${total} received`);
   return {
     p50Ms: latencies.length === 0 ? Number.NaN : percentile(latencies, 50),
     p99Ms: latencies.length === 0 ? Number.NaN : percentile(latencies, 99),
@@ -81,7 +98,7 @@ export async function controlChangesPerSecond(
   const writer = async (user: ParleyClient, name: string) => {
     for (let number = 0; performance.now() < deadline; number += 1) {
       try {
-        await user.setTopic(room.roomId, `${name} ${number}`);
+        await within(user.setTopic(room.roomId, `${name} ${number}`), requestTimeoutMs);
         committed += 1;
       } catch {
         refused += 1;
@@ -95,6 +112,7 @@ export async function controlChangesPerSecond(
       ),
     ),
   );
+  progress(`control: ${committed} committed, ${refused} refused`);
   return { committedPerSecond: (committed * 1000) / (performance.now() - start), refused };
 }
 
@@ -117,7 +135,7 @@ export async function failoverTimes(
     await room.cluster.server(leader).kill();
     await pollUntil("a state change commits after the kill", settleTimeoutMs, async () => {
       try {
-        await user.setTopic(room.roomId, `after kill ${round}`);
+        await within(user.setTopic(room.roomId, `after kill ${round}`), requestTimeoutMs);
         return true;
       } catch {
         await pause(10);
@@ -125,6 +143,7 @@ export async function failoverTimes(
       }
     });
     times.push(performance.now() - killedAt);
+    progress(`failover round ${round}: ${Math.round(times.at(-1) ?? 0)} ms`);
     await room.cluster.server(leader).restart();
     const target = (await room.cluster.status(survivor, room.roomId)).appliedIndex;
     await pollUntil("the restarted sponsor caught up", settleTimeoutMs, async () =>
