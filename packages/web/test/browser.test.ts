@@ -66,6 +66,21 @@ async function send(page: Page, text: string): Promise<void> {
   await box.press("Enter");
 }
 
+/** Creates a room through the dialog, opens it, and answers its id (from the address bar). */
+async function createRoom(
+  page: Page,
+  room: { name: string; topic?: string; open?: boolean },
+): Promise<string> {
+  await page.getByRole("button", { name: "New room" }).click();
+  const dialog = page.getByRole("dialog", { name: "New room" });
+  await dialog.getByLabel("Name").fill(room.name);
+  if (room.topic !== undefined) await dialog.getByLabel("Topic").fill(room.topic);
+  if (room.open === true) await dialog.getByLabel("Anyone with the room's id").check();
+  await dialog.getByRole("button", { name: "Create room" }).click();
+  await page.locator(".room-name", { hasText: room.name }).waitFor();
+  return decodeURIComponent(new URL(page.url()).pathname.slice("/rooms/".length));
+}
+
 /** A message in the timeline whose body is exactly `text`. */
 function message(page: Page, text: string) {
   return page.locator(".message[data-sequence]").filter({
@@ -171,12 +186,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await signUp(bob, server.url, "bob");
 
     // Alice creates an invite-only room and invites Bob by his user id.
-    await alice.getByRole("button", { name: "New room" }).click();
-    const dialog = alice.getByRole("dialog", { name: "New room" });
-    await dialog.getByLabel("Name").fill("general");
-    await dialog.getByLabel("Topic").fill("Everything and nothing");
-    await dialog.getByRole("button", { name: "Create room" }).click();
-    await alice.locator(".room-name", { hasText: "general" }).waitFor();
+    await createRoom(alice, { name: "general", topic: "Everything and nothing" });
     await alice.getByRole("button", { name: /^(\d+ members?|Details)$/ }).click();
     const bobId = `bob@${server.serverName}`;
     await alice.getByLabel("Invite by user id").fill(bobId);
@@ -244,13 +254,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await bob.getByText(`alice@${server.serverName} made ${bobId} a moderator`).waitFor();
 
     // Bob opens a room to anyone; Alice joins it by its id and they talk there.
-    await bob.getByRole("button", { name: "New room" }).click();
-    const bobDialog = bob.getByRole("dialog", { name: "New room" });
-    await bobDialog.getByLabel("Name").fill("lobby");
-    await bobDialog.getByLabel("Anyone with the room's id").check();
-    await bobDialog.getByRole("button", { name: "Create room" }).click();
-    await bob.locator(".room-name", { hasText: "lobby" }).waitFor();
-    const lobbyId = decodeURIComponent(new URL(bob.url()).pathname.slice("/rooms/".length));
+    const lobbyId = await createRoom(bob, { name: "lobby", open: true });
     await alice.getByRole("button", { name: "Join", exact: true }).click();
     await alice.getByLabel("Room id").fill(lobbyId);
     await alice
@@ -272,11 +276,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await signUp(bruno, remote.url, "bruno");
 
     // Anna, on the first server, creates a room and invites Bruno of the second by user id.
-    await anna.getByRole("button", { name: "New room" }).click();
-    const dialog = anna.getByRole("dialog", { name: "New room" });
-    await dialog.getByLabel("Name").fill("across");
-    await dialog.getByRole("button", { name: "Create room" }).click();
-    await anna.locator(".room-name", { hasText: "across" }).waitFor();
+    await createRoom(anna, { name: "across" });
     await anna.getByRole("button", { name: /^(\d+ members?|Details)$/ }).click();
     const brunoId = `bruno@${remote.serverName}`;
     await anna.getByLabel("Invite by user id").fill(brunoId);
@@ -324,13 +324,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
 
     // Anna opens a room to anyone. Bruno's server has never heard of it: joining
     // by id alone fails in words, joining through Anna's server works.
-    await anna.getByRole("button", { name: "New room" }).click();
-    const openDialog = anna.getByRole("dialog", { name: "New room" });
-    await openDialog.getByLabel("Name").fill("plaza");
-    await openDialog.getByLabel("Anyone with the room's id").check();
-    await openDialog.getByRole("button", { name: "Create room" }).click();
-    await anna.locator(".room-name", { hasText: "plaza" }).waitFor();
-    const plazaId = decodeURIComponent(new URL(anna.url()).pathname.slice("/rooms/".length));
+    const plazaId = await createRoom(anna, { name: "plaza", open: true });
     await bruno.getByRole("button", { name: "Join", exact: true }).click();
     const joinDialog = bruno.getByRole("dialog", { name: "Join a room" });
     await joinDialog.getByLabel("Room id").fill(plazaId);
