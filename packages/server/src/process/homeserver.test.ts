@@ -58,7 +58,7 @@ describe("homeserver wiring", () => {
     await expect(homeserver.storage.ping()).rejects.toThrow();
   });
 
-  it("sweeps expired sessions and old queue items, counting them", async () => {
+  it("sweeps expired sessions, old queue items and expired KeyPackages, counting them", async () => {
     const homeserver = await startHomeserver(config(), { logger, nowMs: () => 0 });
     const { storage } = homeserver;
     try {
@@ -85,13 +85,29 @@ describe("homeserver wiring", () => {
         createdAtMs: 0,
         maxItems: 10,
       });
+      const keyPackage = (name: string, notAfterMs: number) => ({
+        reference: new TextEncoder().encode(name),
+        keyPackage: new TextEncoder().encode(`package ${name}`),
+        notAfterMs,
+      });
+      await storage.keyPackages.publish({
+        deviceId: "phone",
+        oneTime: [keyPackage("expiring", 1500), keyPackage("lasting", 5000)],
+        lastResort: null,
+        publishedAtMs: 0,
+        oneTimeMax: 10,
+      });
       const metrics = createMetrics();
       const result = await sweepRetention(storage, {
         nowMs: 2000,
         retention: { maxAgeMs: 1000, maxEvents: 10 },
         metrics,
       });
-      expect(result).toEqual({ sessions: 1, queueItems: 1 });
+      expect(result).toEqual({ sessions: 1, queueItems: 1, keyPackages: 1 });
+      expect(await storage.keyPackages.count("phone", 0)).toEqual({
+        oneTime: 1,
+        lastResort: false,
+      });
       expect((await storage.inboxes.readQueue("phone", 10))?.missed).toEqual({
         count: 1,
         throughPosition: 1,
@@ -99,6 +115,9 @@ describe("homeserver wiring", () => {
       expect(
         await metrics.registry.getSingleMetricAsString("parley_retention_swept_total"),
       ).toContain('kind="queue-item"} 1');
+      expect(
+        await metrics.registry.getSingleMetricAsString("parley_retention_swept_total"),
+      ).toContain('kind="key-package"} 1');
     } finally {
       await homeserver.close();
     }

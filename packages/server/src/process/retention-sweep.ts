@@ -1,5 +1,7 @@
-// One retention sweep: expired sessions and per-device queue items older than
-// the retention age. Each call removes a bounded number of rows (one short
+// One retention sweep: expired sessions, per-device queue items older than
+// the retention age, and KeyPackages whose lifetime ended (claims never hand
+// those out, but without the sweep a device that stopped refilling would keep
+// them stored for good). Each call removes a bounded number of rows (one short
 // transaction each); the next scheduled sweep continues where this one
 // stopped. Stream events are room history and are not swept here.
 
@@ -11,6 +13,7 @@ import type { Storage } from "../storage/storage.ts";
 export interface SweepResult {
   readonly sessions: number;
   readonly queueItems: number;
+  readonly keyPackages: number;
 }
 
 export async function sweepRetention(
@@ -22,7 +25,9 @@ export async function sweepRetention(
     input.nowMs - input.retention.maxAgeMs,
     sweepRowsMax,
   );
+  const keyPackages = await storage.keyPackages.deleteExpired(input.nowMs, sweepRowsMax);
   input.metrics.sweptRows.inc({ kind: "session" }, sessions);
   input.metrics.sweptRows.inc({ kind: "queue-item" }, queueItems);
-  return { sessions, queueItems };
+  input.metrics.sweptRows.inc({ kind: "key-package" }, keyPackages);
+  return { sessions, queueItems, keyPackages };
 }
