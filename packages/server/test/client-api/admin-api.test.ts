@@ -40,6 +40,21 @@ async function register(api: InProcessApi, userName: string, inviteToken?: strin
   });
 }
 
+/** An open room "general" made by the holder of `token`; its id. */
+async function openRoom(api: InProcessApi, token: string): Promise<string> {
+  const room = await api.call("POST", "/rooms", {
+    token,
+    body: {
+      clientId: "r1",
+      name: "general",
+      topic: "",
+      contentType: "text/plain",
+      joinRule: "open",
+    },
+  });
+  return String((room.body as { roomId?: unknown }).roomId);
+}
+
 describe("admin API", () => {
   it("answers unauthorized without the admin token and logs the attempt without secrets", async () => {
     const api = await start();
@@ -151,17 +166,7 @@ describe("admin API", () => {
     const api = await start();
     const alice = String((await register(api, "alice")).body.accessToken);
     const bob = String((await register(api, "bob")).body.accessToken);
-    const room = await api.call("POST", "/rooms", {
-      token: alice,
-      body: {
-        clientId: "r1",
-        name: "general",
-        topic: "",
-        contentType: "text/plain",
-        joinRule: "open",
-      },
-    });
-    const roomId = String((room.body as { roomId?: unknown }).roomId);
+    const roomId = await openRoom(api, alice);
     await api.call("POST", `/rooms/${roomId}/actions`, {
       token: bob,
       body: { action: { type: "join" } },
@@ -177,17 +182,7 @@ describe("admin API", () => {
   it("shows a room's federation: this server sponsors it alone and leads its Raft group", async () => {
     const api = await start();
     const alice = String((await register(api, "alice")).body.accessToken);
-    const room = await api.call("POST", "/rooms", {
-      token: alice,
-      body: {
-        clientId: "r1",
-        name: "general",
-        topic: "",
-        contentType: "text/plain",
-        joinRule: "open",
-      },
-    });
-    const roomId = String((room.body as { roomId?: unknown }).roomId);
+    const roomId = await openRoom(api, alice);
     const status = await admin(api, "GET", `/rooms/${roomId}/federation`);
     expect(status.body).toMatchObject({
       roomId,
