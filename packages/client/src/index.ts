@@ -32,7 +32,12 @@ export {
 } from "./account.ts";
 export { type MessageContent, ParleyClient } from "./client.ts";
 export { newClientId, type ParleyClientOptions, type ReconnectPolicy } from "./client-wiring.ts";
-export type { Acceptance, DeliveryState, DeliveryStatus } from "./delivery/delivery-state.ts";
+export type {
+  Acceptance,
+  DeliveryProgress,
+  DeliveryState,
+  DeliveryStatus,
+} from "./delivery/delivery-state.ts";
 export type { OutgoingMessage } from "./delivery/outbox.ts";
 export {
   type DeviceKeys,

@@ -9,6 +9,18 @@ describe("chat lines on screen", () => {
     expect(deliveryMark({ status: "pending", attempts: 1 })).toBe("…");
     expect(deliveryMark({ status: "accepted", ...acceptance })).toBe("✓");
     expect(deliveryMark({ status: "delivered", deliveredAtMs: 1, ...acceptance })).toBe("✓✓");
+    const progress = {
+      servers: { delivered: 2, total: 3 },
+      devices: { delivered: 4, total: 9 },
+      refusedBy: [{ server: "b.example", code: "forbidden" }],
+    };
+    expect(deliveryMark({ status: "accepted", progress, ...acceptance })).toBe(
+      "✓ 2/3 servers, 4/9 devices ! refused by b.example (forbidden)",
+    );
+    const everywhere = { ...progress, servers: { delivered: 3, total: 3 }, refusedBy: [] };
+    expect(
+      deliveryMark({ status: "delivered", deliveredAtMs: 1, progress: everywhere, ...acceptance }),
+    ).toBe("✓✓ 3/3 servers, 4/9 devices");
     expect(
       deliveryMark({
         status: "failed",

@@ -2,7 +2,15 @@
 // and sender, and a mark on this user's own messages for its delivery state.
 // Pure: the terminal code only decides where the lines go.
 
-import type { DeliveryState } from "@parley/client";
+import type { DeliveryProgress, DeliveryState } from "@parley/client";
+
+/** The counts after a mark, once the server reported them (docs/protocol.md §10.14). */
+function progressText(progress: DeliveryProgress | undefined): string {
+  if (progress === undefined) return "";
+  const { servers, devices, refusedBy } = progress;
+  const refusals = refusedBy.map((refusal) => ` ! refused by ${refusal.server} (${refusal.code})`);
+  return ` ${servers.delivered}/${servers.total} servers, ${devices.delivered}/${devices.total} devices${refusals.join("")}`;
+}
 
 /** The mark after an own message (the README's legend). */
 export function deliveryMark(state: DeliveryState): string {
@@ -10,9 +18,9 @@ export function deliveryMark(state: DeliveryState): string {
     case "pending":
       return "…";
     case "accepted":
-      return "✓";
+      return `✓${progressText(state.progress)}`;
     case "delivered":
-      return "✓✓";
+      return `✓✓${progressText(state.progress)}`;
     case "failed":
       return `! ${state.error.code}: ${state.error.message} (/retry)`;
   }

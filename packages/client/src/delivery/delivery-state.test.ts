@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type DeliveryInput,
+  type DeliveryProgress,
   type DeliveryState,
   initialDeliveryState,
   nextDeliveryState,
@@ -11,12 +12,32 @@ import {
 const acceptance = { sequence: 7, streamPosition: 70, acceptedAtMs: 1000, controlIndex: 3 };
 const refused = new ParleyError("forbidden", "not a member");
 
-const inputs: fc.Arbitrary<DeliveryInput> = fc.constantFrom<DeliveryInput>(
-  { type: "attempt" },
-  { type: "accepted", acceptance },
-  { type: "failed", error: refused },
-  { type: "retry" },
-  { type: "delivered", deliveredAtMs: 2000 },
+/** A report of the sender's server (§10.14): counts within a room of 3 servers and 10 devices. */
+function report(servers: number, devices: number, refusedBy: DeliveryProgress["refusedBy"] = []) {
+  return {
+    servers: { delivered: servers, total: 3 },
+    devices: { delivered: devices, total: 10 },
+    refusedBy,
+  };
+}
+
+const progressInputs: fc.Arbitrary<DeliveryInput> = fc
+  .record({ servers: fc.nat(3), devices: fc.nat(10), atMs: fc.nat(10_000) })
+  .map(({ servers, devices, atMs }) => ({
+    type: "progress",
+    progress: report(servers, devices),
+    atMs,
+  }));
+
+const inputs: fc.Arbitrary<DeliveryInput> = fc.oneof(
+  fc.constantFrom<DeliveryInput>(
+    { type: "attempt" },
+    { type: "accepted", acceptance },
+    { type: "failed", error: refused },
+    { type: "retry" },
+    { type: "delivered", deliveredAtMs: 2000 },
+  ),
+  progressInputs,
 );
 
 /** Runs inputs, skipping the ones the machine refuses (as callers never send them). */
@@ -91,6 +112,78 @@ describe("delivery state machine", () => {
           if (before.status === "pending" && after.status === "failed") {
             expect(after.attempts).toBe(before.attempts);
           }
+        }
+      }),
+    );
+  });
+
+  it("counts servers and devices after acceptance, and is delivered once every server holds it", () => {
+    const accepted = nextDeliveryState(initialDeliveryState, { type: "accepted", acceptance });
+    const partly = nextDeliveryState(accepted, {
+      type: "progress",
+      progress: report(2, 4),
+      atMs: 3000,
+    });
+    expect(partly).toEqual({ status: "accepted", progress: report(2, 4), ...acceptance });
+    const everywhere = nextDeliveryState(partly, {
+      type: "progress",
+      progress: report(3, 7),
+      atMs: 4000,
+    });
+    expect(everywhere).toEqual({
+      status: "delivered",
+      deliveredAtMs: 4000,
+      progress: report(3, 7),
+      ...acceptance,
+    });
+    // A late report of older counts changes nothing; devices go on counting.
+    const late = nextDeliveryState(everywhere, {
+      type: "progress",
+      progress: report(1, 9),
+      atMs: 5000,
+    });
+    expect(late).toEqual({ ...everywhere, progress: report(3, 9) });
+    expect(() =>
+      nextDeliveryState(initialDeliveryState, {
+        type: "progress",
+        progress: report(1, 1),
+        atMs: 1,
+      }),
+    ).toThrow(ParleyError);
+  });
+
+  it("names each server that refused the message once, beside the counts", () => {
+    const accepted = nextDeliveryState(initialDeliveryState, { type: "accepted", acceptance });
+    const refusal = { server: "b.example", code: "forbidden" };
+    const first = nextDeliveryState(accepted, {
+      type: "progress",
+      progress: report(2, 2, [refusal]),
+      atMs: 1,
+    });
+    const again = nextDeliveryState(first, {
+      type: "progress",
+      progress: report(2, 3, [refusal]),
+      atMs: 2,
+    });
+    expect(again).toMatchObject({ status: "accepted", progress: report(2, 3, [refusal]) });
+  });
+
+  it("never lowers a count, whatever order reports come in", () => {
+    fc.assert(
+      fc.property(fc.array(inputs, { maxLength: 40 }), (sequence) => {
+        const states = run(sequence);
+        for (let index = 1; index < states.length; index += 1) {
+          const before = states[index - 1];
+          const after = states[index];
+          if (before === undefined || after === undefined) continue;
+          if (!("progress" in before) || before.progress === undefined) continue;
+          if (!("progress" in after) || after.progress === undefined) continue;
+          expect(after.progress.servers.delivered).toBeGreaterThanOrEqual(
+            before.progress.servers.delivered,
+          );
+          expect(after.progress.devices.delivered).toBeGreaterThanOrEqual(
+            before.progress.devices.delivered,
+          );
         }
       }),
     );

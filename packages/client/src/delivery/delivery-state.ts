@@ -2,11 +2,10 @@
 // §10.4): a small state machine, pure, so every transition is checked in one
 // place and tested on its own.
 //
-//   pending ──accepted──▶ accepted ──delivered──▶ delivered
-//      │  ▲                   (the homeserver does not report delivery to
-//   failed │ retry             recipient servers or devices yet: docs/protocol.md
-//                              §10.14 and §12.13 specify how it will)
-//      ▼  │
+//   pending ──accepted──▶ accepted ──every server holds it──▶ delivered
+//      │  ▲                  (`progress` carries the server and device counts
+//   failed │ retry            of docs/protocol.md §10.14; the homeserver does
+//      ▼  │                   not send them yet, §12.13 specifies how it will)
 //    failed
 //
 // A message is never dropped silently: it ends accepted (the sponsor stored it
@@ -26,17 +25,29 @@ export interface Acceptance {
   readonly controlIndex: number;
 }
 
+/** How far an accepted message has come (§10.14); counts only grow. */
+export interface DeliveryProgress {
+  readonly servers: { readonly delivered: number; readonly total: number };
+  readonly devices: { readonly delivered: number; readonly total: number };
+  /** Servers whose re-check refused the message, with the code: shown, never retried. */
+  readonly refusedBy: ReadonlyArray<{ readonly server: string; readonly code: string }>;
+}
+
 export type DeliveryState =
   /** Signed and being sent; `attempts` counts the requests made so far. */
   | { readonly status: "pending"; readonly attempts: number }
   /** Stored by the sponsoring homeserver: it will not be lost. */
-  | ({ readonly status: "accepted" } & Acceptance)
+  | ({ readonly status: "accepted"; readonly progress?: DeliveryProgress } & Acceptance)
   /**
-   * Delivered to the recipients. Reserved: the homeserver does not report
-   * per-recipient-server or per-device delivery yet, so no message reaches
-   * this state today.
+   * Held by every server of the room; `progress` goes on counting devices.
+   * The homeserver does not report progress yet (§12.13), so no message
+   * reaches this state today.
    */
-  | ({ readonly status: "delivered"; readonly deliveredAtMs: number } & Acceptance)
+  | ({
+      readonly status: "delivered";
+      readonly deliveredAtMs: number;
+      readonly progress?: DeliveryProgress;
+    } & Acceptance)
   /** Not accepted; `retry()` sends the same envelope again. */
   | { readonly status: "failed"; readonly error: ParleyError; readonly attempts: number };
 
@@ -47,7 +58,9 @@ export type DeliveryInput =
   | { readonly type: "accepted"; readonly acceptance: Acceptance }
   | { readonly type: "failed"; readonly error: ParleyError }
   | { readonly type: "retry" }
-  | { readonly type: "delivered"; readonly deliveredAtMs: number };
+  | { readonly type: "delivered"; readonly deliveredAtMs: number }
+  /** The sender's server reported counts (a `delivery` stream item, §10.14). */
+  | { readonly type: "progress"; readonly progress: DeliveryProgress; readonly atMs: number };
 
 export const initialDeliveryState: DeliveryState = { status: "pending", attempts: 0 };
 
@@ -84,9 +97,56 @@ export function nextDeliveryState(state: DeliveryState, input: DeliveryInput): D
       }
       if (state.status === "delivered") return state;
       break;
+    case "progress":
+      if (state.status === "accepted" || state.status === "delivered") {
+        return withProgress(state, input.progress, input.atMs);
+      }
+      break;
   }
-  throw new ParleyError(
+  throw refusedTransition(state, input);
+}
+
+function refusedTransition(state: DeliveryState, input: DeliveryInput): ParleyError {
+  return new ParleyError(
     "invalid_argument",
     `no delivery transition ${input.type} from ${state.status}`,
   );
+}
+
+/** Counts never go back: a late or repeated report cannot undo a newer one. */
+function mergeProgress(
+  before: DeliveryProgress | undefined,
+  report: DeliveryProgress,
+): DeliveryProgress {
+  const larger = (
+    left: DeliveryProgress["servers"] | undefined,
+    right: DeliveryProgress["servers"],
+  ) => ({
+    delivered: Math.max(left?.delivered ?? 0, right.delivered),
+    total: Math.max(left?.total ?? 0, right.total),
+  });
+  const refusedBy = [...(before?.refusedBy ?? [])];
+  for (const refusal of report.refusedBy) {
+    if (!refusedBy.some((known) => known.server === refusal.server)) refusedBy.push(refusal);
+  }
+  return {
+    servers: larger(before?.servers, report.servers),
+    devices: larger(before?.devices, report.devices),
+    refusedBy,
+  };
+}
+
+function withProgress(
+  state: Extract<DeliveryState, { status: "accepted" | "delivered" }>,
+  report: DeliveryProgress,
+  atMs: number,
+): DeliveryState {
+  const progress = mergeProgress(state.progress, report);
+  if (state.status === "delivered") return { ...state, progress };
+  const { status: _status, progress: _before, ...acceptance } = state;
+  const everyServer =
+    progress.servers.total > 0 && progress.servers.delivered >= progress.servers.total;
+  return everyServer
+    ? { status: "delivered", deliveredAtMs: atMs, progress, ...acceptance }
+    : { status: "accepted", progress, ...acceptance };
 }
