@@ -10,8 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { newDevice, ParleyClient } from "@parley/cli/client";
+import type { ParleyClient } from "@parley/cli/client";
 import {
   decodeFrame,
   encodeFrame,
@@ -31,10 +30,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import type { LinkHandlers } from "../../src/federation/links/link-api.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+import type { RunningHomeserver } from "../../src/process/homeserver.ts";
+import { eventually, registerUser, startInProcessHomeserver } from "./in-process-servers.ts";
 
-const password = "correct horse battery staple";
 const network = new InProcessNetwork();
 const a = parseServerName("a.test");
 const b = parseServerName("b.test");
@@ -109,16 +107,7 @@ class RawServer implements LinkHandlers {
 }
 
 async function start(name: ServerName): Promise<RunningHomeserver> {
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
-  const server = await startHomeserver(configFor(name), {
-    logger: createLogger("silent", silent),
-    nowMs: () => Date.now(),
-    federation: { transport: (self, handlers) => network.join(self, handlers) },
-  });
+  const server = await startInProcessHomeserver(configFor(name), network);
   servers.set(name, server);
   return server;
 }
@@ -129,24 +118,8 @@ function serverOf(name: ServerName): RunningHomeserver {
   return server;
 }
 
-async function user(name: string, serverName: ServerName): Promise<ParleyClient> {
-  const client = new ParleyClient({
-    baseUrl: serverOf(serverName).url,
-    serverName,
-    device: newDevice(),
-  });
-  await client.register(name, password);
-  return client;
-}
-
-/** Polls `check` until it returns true (bounded by `timeoutMs`). */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the condition did not hold in time");
+function user(name: string, serverName: ServerName): Promise<ParleyClient> {
+  return registerUser(name, serverOf(serverName).url, serverName);
 }
 
 function membershipOn(server: ServerName, room: RoomId, user: string): string | undefined {

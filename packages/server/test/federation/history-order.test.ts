@@ -5,16 +5,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { newDevice, ParleyClient } from "@parley/cli/client";
+import type { ParleyClient } from "@parley/cli/client";
 import { type EventJson, parseServerName, type RoomId, type ServerName } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+import type { RunningHomeserver } from "../../src/process/homeserver.ts";
+import { eventually, registerUser, startInProcessHomeserver } from "./in-process-servers.ts";
 
-const password = "correct horse battery staple";
 const network = new InProcessNetwork();
 const servers: RunningHomeserver[] = [];
 let directory: string;
@@ -45,33 +43,13 @@ async function start(name: ServerName): Promise<RunningHomeserver> {
     },
     federation: { enabled: true, tickIntervalMs: 20 },
   };
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
-  const server = await startHomeserver(config, {
-    logger: createLogger("silent", silent),
-    nowMs: () => Date.now(),
-    federation: { transport: (self, handlers) => network.join(self, handlers) },
-  });
+  const server = await startInProcessHomeserver(config, network);
   servers.push(server);
   return server;
 }
 
-async function user(name: string, server: RunningHomeserver, serverName: ServerName) {
-  const client = new ParleyClient({ baseUrl: server.url, serverName, device: newDevice() });
-  await client.register(name, password);
-  return client;
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the condition did not hold in time");
+function user(name: string, server: RunningHomeserver, serverName: ServerName) {
+  return registerUser(name, server.url, serverName);
 }
 
 /** The whole ordered history, `limit` events a page, following `next`. */

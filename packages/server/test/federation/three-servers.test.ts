@@ -10,7 +10,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import {
   decodeBase64url,
@@ -24,10 +23,14 @@ import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+import type { RunningHomeserver } from "../../src/process/homeserver.ts";
+import {
+  eventually,
+  testPassword as password,
+  registerUser,
+  startInProcessHomeserver,
+} from "./in-process-servers.ts";
 
-const password = "correct horse battery staple";
 const network = new InProcessNetwork();
 let directory: string;
 const servers = new Map<ServerName, RunningHomeserver>();
@@ -52,16 +55,7 @@ function configFor(name: ServerName): HomeserverConfig {
 }
 
 async function start(name: ServerName): Promise<RunningHomeserver> {
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
-  const server = await startHomeserver(configFor(name), {
-    logger: createLogger("silent", silent),
-    nowMs: () => Date.now(),
-    federation: { transport: (self, handlers) => network.join(self, handlers) },
-  });
+  const server = await startInProcessHomeserver(configFor(name), network);
   servers.set(name, server);
   return server;
 }
@@ -73,24 +67,8 @@ function serverOf(name: ServerName): RunningHomeserver {
 }
 
 /** A client of `server`'s user; `baseUrl` follows the server across restarts. */
-async function user(name: string, serverName: ServerName): Promise<ParleyClient> {
-  const client = new ParleyClient({
-    baseUrl: serverOf(serverName).url,
-    serverName,
-    device: newDevice(),
-  });
-  await client.register(name, password);
-  return client;
-}
-
-/** Polls `check` until it returns true (bounded by `timeoutMs`). */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the condition did not hold in time");
+function user(name: string, serverName: ServerName): Promise<ParleyClient> {
+  return registerUser(name, serverOf(serverName).url, serverName);
 }
 
 function textOf(event: EventJson): string {
