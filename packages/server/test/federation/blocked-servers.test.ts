@@ -27,11 +27,15 @@ import {
 } from "@parley/protocol";
 import { type ControlEntry, encodeControlEntry } from "@parley/room";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import type { LinkHandlers } from "../../src/federation/links/link-api.ts";
 import type { RunningHomeserver } from "../../src/process/homeserver.ts";
-import { eventually, registerUser, startInProcessHomeserver } from "./in-process-servers.ts";
+import {
+  eventually,
+  inProcessConfig,
+  registerUser,
+  startInProcessHomeserver,
+} from "./in-process-servers.ts";
 
 const network = new InProcessNetwork();
 const a = parseServerName("a.test");
@@ -40,25 +44,6 @@ const m = parseServerName("m.test");
 const c = parseServerName("c.test");
 let directory: string;
 const servers = new Map<ServerName, RunningHomeserver>();
-
-function configFor(name: ServerName): HomeserverConfig {
-  return {
-    serverName: name,
-    dataDirectory: join(directory, name),
-    listen: { host: "127.0.0.1", port: 0 },
-    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
-    logLevel: "silent",
-    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-    deviceQueueItems: 100,
-    registration: { mode: "open" },
-    rateLimits: {
-      deviceRequestsPerSecond: 10_000,
-      addressRequestsPerSecond: 10_000,
-      authenticationAttemptsPerMinute: 10_000,
-    },
-    federation: { enabled: true, tickIntervalMs: 20 },
-  };
-}
 
 /** A server that speaks frames by hand and keeps every frame it is sent. */
 class RawServer implements LinkHandlers {
@@ -107,7 +92,7 @@ class RawServer implements LinkHandlers {
 }
 
 async function start(name: ServerName): Promise<RunningHomeserver> {
-  const server = await startInProcessHomeserver(configFor(name), network);
+  const server = await startInProcessHomeserver(inProcessConfig(directory, name), network);
   servers.set(name, server);
   return server;
 }

@@ -8,10 +8,14 @@ import { join } from "node:path";
 import type { ParleyClient } from "@parley/cli/client";
 import { type EventJson, parseServerName, type RoomId, type ServerName } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import type { RunningHomeserver } from "../../src/process/homeserver.ts";
-import { eventually, registerUser, startInProcessHomeserver } from "./in-process-servers.ts";
+import {
+  eventually,
+  inProcessConfig,
+  registerUser,
+  startInProcessHomeserver,
+} from "./in-process-servers.ts";
 
 const network = new InProcessNetwork();
 const servers: RunningHomeserver[] = [];
@@ -27,23 +31,7 @@ interface OrderedPage {
 }
 
 async function start(name: ServerName): Promise<RunningHomeserver> {
-  const config: HomeserverConfig = {
-    serverName: name,
-    dataDirectory: join(directory, name),
-    listen: { host: "127.0.0.1", port: 0 },
-    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
-    logLevel: "silent",
-    inboxRetention: { maxAgeMs: 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-    deviceQueueItems: 100,
-    registration: { mode: "open" },
-    rateLimits: {
-      deviceRequestsPerSecond: 10_000,
-      addressRequestsPerSecond: 10_000,
-      authenticationAttemptsPerMinute: 10_000,
-    },
-    federation: { enabled: true, tickIntervalMs: 20 },
-  };
-  const server = await startInProcessHomeserver(config, network);
+  const server = await startInProcessHomeserver(inProcessConfig(directory, name), network);
   servers.push(server);
   return server;
 }

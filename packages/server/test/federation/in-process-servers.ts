@@ -2,6 +2,7 @@
 // starting a homeserver joined to an in-process network with its logs
 // discarded, signing up a user on it, and polling until a condition holds.
 
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import type { ServerName } from "@parley/protocol";
@@ -11,6 +12,26 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
 
 export const testPassword = "correct horse battery staple";
+
+/** A federating homeserver on SQLite in `directory`, open registration, limits out of the way. */
+export function inProcessConfig(directory: string, name: ServerName): HomeserverConfig {
+  return {
+    serverName: name,
+    dataDirectory: join(directory, name),
+    listen: { host: "127.0.0.1", port: 0 },
+    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
+    logLevel: "silent",
+    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
+    deviceQueueItems: 100,
+    registration: { mode: "open" },
+    rateLimits: {
+      deviceRequestsPerSecond: 10_000,
+      addressRequestsPerSecond: 10_000,
+      authenticationAttemptsPerMinute: 10_000,
+    },
+    federation: { enabled: true, tickIntervalMs: 20 },
+  };
+}
 
 /** A homeserver on `network`, logging nowhere. */
 export function startInProcessHomeserver(

@@ -21,11 +21,11 @@ import {
 } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import type { RunningHomeserver } from "../../src/process/homeserver.ts";
 import {
   eventually,
+  inProcessConfig,
   testPassword as password,
   registerUser,
   startInProcessHomeserver,
@@ -35,27 +35,8 @@ const network = new InProcessNetwork();
 let directory: string;
 const servers = new Map<ServerName, RunningHomeserver>();
 
-function configFor(name: ServerName): HomeserverConfig {
-  return {
-    serverName: name,
-    dataDirectory: join(directory, name),
-    listen: { host: "127.0.0.1", port: 0 },
-    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
-    logLevel: "silent",
-    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-    deviceQueueItems: 100,
-    registration: { mode: "open" },
-    rateLimits: {
-      deviceRequestsPerSecond: 10_000,
-      addressRequestsPerSecond: 10_000,
-      authenticationAttemptsPerMinute: 10_000,
-    },
-    federation: { enabled: true, tickIntervalMs: 20 },
-  };
-}
-
 async function start(name: ServerName): Promise<RunningHomeserver> {
-  const server = await startInProcessHomeserver(configFor(name), network);
+  const server = await startInProcessHomeserver(inProcessConfig(directory, name), network);
   servers.set(name, server);
   return server;
 }
