@@ -182,6 +182,7 @@ export function wireClient(
       events: (events) => sync.events(events),
       queue: (items) => sync.queue(items),
       missed: (count, through) => sync.missed(count, through),
+      delivery: (items) => outbox.progress(items, nowMs()),
       connection: (state) => {
         hooks.connectionChanged(state);
         hooks.emit({ type: "connection", state });

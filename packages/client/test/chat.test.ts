@@ -66,8 +66,23 @@ describe("two users chat", () => {
       deviceId: alice.deviceId,
       fromThisDevice: false,
     });
-    const deliveries = aliceSeen.events.filter((event) => event.type === "delivery");
-    expect(deliveries.map((event) => event.state.status)).toEqual(["pending", "accepted"]);
+    // Delivery truth (§10.14): the one server holds it at once; Bob's device
+    // counts once it acknowledged the message, which the server reports.
+    const helloDeliveries = () =>
+      aliceSeen.events.flatMap((event) =>
+        event.type === "delivery" && event.clientId === hello.clientId ? [event.state] : [],
+      );
+    await eventually(() =>
+      helloDeliveries().some(
+        (state) => state.status === "delivered" && state.progress?.devices.delivered === 1,
+      ),
+    );
+    const statuses = helloDeliveries().map((state) => state.status);
+    expect(statuses.slice(0, 2)).toEqual(["pending", "accepted"]);
+    expect(statuses.at(-1)).toBe("delivered");
+    expect(helloDeliveries().at(-1)).toMatchObject({
+      progress: { servers: { delivered: 1, total: 1 }, devices: { delivered: 1, total: 1 } },
+    });
 
     const state = await bob.roomState(roomId);
     expect(state).toMatchObject({

@@ -39,6 +39,7 @@ export const protocolVersion = 1;
 export type {
   AcceptedMessageJson,
   ControlJson,
+  DeliveryItemJson,
   ErrorJson,
   EventJson,
   HistoryPageJson,

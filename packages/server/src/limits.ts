@@ -342,3 +342,22 @@ export const signatureRetryAfterMs = 50;
  * Each is consumed within the same request, so only requests in flight hold
  * entries; the bound matches the pool's queue. */
 export const preverifiedSignaturesMax = 4096;
+
+/** Delivery counts (docs/protocol.md §10.14): at most one `delivery` frame
+ * per socket this often, so a busy sender costs a frame per interval, not
+ * one per acknowledgement of every receiver. */
+export const deliveryFrameIntervalMs = 500;
+
+/** Items in one `delivery` frame; the rest follow in the next interval. */
+export const deliveryFrameItemsMax = 256;
+
+/** Messages tracked per user: the newest ones; older ones keep the client's
+ * last counts. */
+export const deliveryTrackedPerUserMax = 1024;
+
+/** How long after acceptance a message is tracked at most. */
+export const deliveryTrackedAgeMaxMs = 7 * 24 * 60 * 60 * 1000;
+
+/** Joined members read per room when counting. A room with more gets no
+ * delivery items: counting part of it could report "every server" early. */
+export const deliveryRoomMembersMax = 10 * pageSizeMax;

@@ -3,7 +3,13 @@
 // it acknowledges every events frame's `through` and every queue item, as an
 // app would once it has stored them.
 
-import type { AcceptedMessageJson, EventJson, QueueItemJson, ServerFrame } from "@parley/protocol";
+import type {
+  AcceptedMessageJson,
+  DeliveryItemJson,
+  EventJson,
+  QueueItemJson,
+  ServerFrame,
+} from "@parley/protocol";
 import WebSocket from "ws";
 import { ClientError, clientApiPath } from "./http-client.ts";
 
@@ -39,6 +45,8 @@ export class StreamClient {
   readonly events: EventJson[] = [];
   readonly queueItems: QueueItemJson[] = [];
   readonly missed: Array<Extract<ServerFrame, { type: "missed" }>> = [];
+  /** Delivery counts of this user's messages (§10.14), in arrival order. */
+  readonly deliveries: DeliveryItemJson[] = [];
   readonly closed: Promise<StreamClose>;
   through = 0;
   #waiters: Array<() => void> = [];
@@ -168,6 +176,8 @@ export class StreamClient {
       }
     } else if (frame.type === "missed") {
       this.missed.push(frame);
+    } else if (frame.type === "delivery") {
+      this.deliveries.push(...frame.items);
     }
   }
 

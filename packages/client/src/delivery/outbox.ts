@@ -6,6 +6,7 @@
 
 import {
   type AcceptedMessageJson,
+  type DeliveryItemJson,
   decodeBase64url,
   ParleyError,
   type RoomId,
@@ -170,6 +171,33 @@ export class Outbox {
     if (message.state.status === "delivered") return;
     this.transition(message, { type: "accepted", acceptance });
     await this.#persist();
+  }
+
+  /**
+   * Counts the sender's server reported (`delivery` items, §10.14). An item
+   * names a message by its stream position; one this outbox no longer holds,
+   * or that is not accepted yet, is ignored (counts arrive again after the
+   * next `ready`). A message every server holds becomes `delivered`.
+   */
+  progress(items: readonly DeliveryItemJson[], atMs: number): void {
+    if (items.length === 0) return;
+    const byPosition = new Map<string, Outgoing>();
+    for (const message of this.#messages.values()) {
+      const state = message.state;
+      if (state.status === "accepted" || state.status === "delivered") {
+        byPosition.set(`${message.roomId} ${state.streamPosition}`, message);
+      }
+    }
+    for (const item of items) {
+      const message = byPosition.get(`${item.roomId} ${item.position}`);
+      if (message === undefined) continue;
+      const progress = {
+        servers: item.servers,
+        devices: item.devices,
+        refusedBy: item.refused,
+      };
+      this.transition(message, { type: "progress", progress, atMs });
+    }
   }
 
   transition(message: Outgoing, input: DeliveryInput): void {

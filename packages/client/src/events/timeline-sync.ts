@@ -49,7 +49,7 @@ export interface TimelineEncryption {
   takeChanges(): Promise<Map<string, string | undefined>>;
 }
 
-export class TimelineSync implements Omit<StreamHandlers, "connection"> {
+export class TimelineSync implements Omit<StreamHandlers, "connection" | "delivery"> {
   readonly #dependencies: TimelineSyncDependencies;
   #streamPosition = 0;
   #queuePosition = 0;

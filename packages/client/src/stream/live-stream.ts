@@ -6,6 +6,7 @@
 // the wire (at least once); the caller drops them by room sequence.
 
 import {
+  type DeliveryItemJson,
   type EventJson,
   errorCodeEntry,
   errorCodeList,
@@ -23,6 +24,8 @@ export interface StreamHandlers {
   events(events: readonly EventJson[]): Promise<void>;
   queue(items: readonly QueueItemJson[]): Promise<void>;
   missed(count: number, through: number): Promise<void>;
+  /** Delivery counts of this user's messages (§10.14): not stored, not acknowledged. */
+  delivery(items: readonly DeliveryItemJson[]): void;
   connection(state: ConnectionState): void;
 }
 
@@ -209,6 +212,8 @@ export class LiveStream {
       await handlers.missed(frame.count, frame.through);
       connection.processedThrough = Math.max(connection.processedThrough, frame.through);
       this.#acknowledgeSoon(connection);
+    } else if (frame.type === "delivery") {
+      handlers.delivery(frame.items);
     } else if (frame.type === "queue") {
       if (frame.missed !== null) await handlers.missed(frame.missed.count, frame.missed.through);
       await handlers.queue(frame.items);

@@ -100,6 +100,16 @@ export interface ErrorJson {
   readonly roomCode?: string;
 }
 
+/** How far one message a user sent has come (§10.14); counts only grow. */
+export interface DeliveryItemJson {
+  readonly roomId: string;
+  /** The message's stream position on the sender's server (its acceptance's `streamPosition`). */
+  readonly position: number;
+  readonly servers: { readonly delivered: number; readonly total: number };
+  readonly devices: { readonly delivered: number; readonly total: number };
+  readonly refused: ReadonlyArray<{ readonly server: string; readonly code: string }>;
+}
+
 /** Frames the server sends on the stream (§10.8). */
 export type ServerFrame =
   | {
@@ -117,5 +127,6 @@ export type ServerFrame =
       readonly missed: { readonly count: number; readonly through: number } | null;
     }
   | { readonly type: "pong" }
+  | { readonly type: "delivery"; readonly items: readonly DeliveryItemJson[] }
   | ({ readonly type: "sent"; readonly id: string } & AcceptedMessageJson)
   | ({ readonly type: "error"; readonly id: string } & ErrorJson);

@@ -149,6 +149,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
   };
   const hub = new DeliveryHub({
     storage,
+    serverName: () => currentIdentity().name,
     nowMs,
     retention: config.inboxRetention,
     logger,

@@ -127,6 +127,19 @@ export interface DeviceRepository {
   deleteSession(tokenHash: Uint8Array): Promise<boolean>;
   /** Deletes up to `limit` sessions expired at `atMs`; returns how many. */
   deleteExpiredSessions(atMs: number, limit: number): Promise<number>;
+  /**
+   * The live (not revoked) devices of these accounts with their acknowledged
+   * stream positions, in no particular order: what delivery counts read
+   * (docs/protocol.md §10.14). At most pageSizeMax local names per call.
+   */
+  streamCursorsOf(localNames: readonly string[]): Promise<readonly DeviceStreamCursor[]>;
+}
+
+export interface DeviceStreamCursor {
+  readonly deviceId: string;
+  readonly localName: string;
+  /** Every stream event up to here is acknowledged by the device. */
+  readonly streamPosition: number;
 }
 
 export type CreateRoomOutcome =

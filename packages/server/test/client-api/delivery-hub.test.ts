@@ -119,6 +119,7 @@ beforeEach(async () => {
   }
   hub = new DeliveryHub({
     storage,
+    serverName: () => "example.org",
     nowMs: () => Date.now(),
     retention: { maxAgeMs: 60_000_000, maxEvents: 10_000 },
     logger: silent,

@@ -206,5 +206,30 @@ export function describeDeviceContract(context: ContractContext): void {
       expect(await storage.devices.deleteExpiredSessions(startMs + 25, 2)).toBe(0);
       expect(await storage.devices.findSession(bytes(3), startMs + 25)).not.toBeNull();
     });
+
+    it("reads the stream cursors of the live devices of some accounts", async () => {
+      const storage = context.storage();
+      await createAccount(storage, "alice");
+      await createAccount(storage, "bob");
+      await createAccount(storage, "carol");
+      await createRoom(storage, "room");
+      await createDevice(storage, "alice", "alice-phone");
+      await storage.events.append(newEvent("room", "one"));
+      await createDevice(storage, "alice", "alice-laptop");
+      await createDevice(storage, "bob", "bob-phone");
+      await createDevice(storage, "carol", "carol-phone");
+      await storage.events.append(newEvent("room", "two"));
+      expect((await storage.inboxes.acknowledgeStream("bob-phone", 2)).kind).toBe("advanced");
+      expect(await storage.devices.revoke("alice-laptop", startMs + 1)).toBe(true);
+      const cursors = await storage.devices.streamCursorsOf(["alice", "bob", "nobody"]);
+      const sorted = [...cursors].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+      expect(sorted).toEqual([
+        { deviceId: "alice-phone", localName: "alice", streamPosition: 0 },
+        { deviceId: "bob-phone", localName: "bob", streamPosition: 2 },
+      ]);
+      expect(await storage.devices.streamCursorsOf([])).toEqual([]);
+      const tooMany = Array.from({ length: 1001 }, (_, index) => `user${index}`);
+      await expect(storage.devices.streamCursorsOf(tooMany)).rejects.toThrow(/at most 1000/);
+    });
   });
 }

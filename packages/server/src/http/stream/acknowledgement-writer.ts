@@ -9,6 +9,7 @@
 import { acknowledgementBatchMax } from "../../limits.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Storage } from "../../storage/storage.ts";
+import type { StreamConnection } from "./stream-connection.ts";
 
 export class AcknowledgementWriter {
   readonly #storage: Storage;
@@ -24,6 +25,24 @@ export class AcknowledgementWriter {
   /** A batch is being written; the caller tries again next interval. */
   get busy(): boolean {
     return this.#batch !== null;
+  }
+
+  /** Hands the newest acknowledgement of every device with a new one to the writer. */
+  writeNewest(devices: ReadonlyMap<string, ReadonlySet<StreamConnection>>): void {
+    if (this.busy) return;
+    const pending: Array<{ deviceId: string; position: number }> = [];
+    for (const [deviceId, connections] of devices) {
+      let newest = 0;
+      let written = 0;
+      for (const connection of connections) {
+        newest = Math.max(newest, connection.acknowledged);
+        written = Math.max(written, connection.acknowledgedWritten);
+      }
+      if (newest <= written) continue;
+      for (const connection of connections) connection.acknowledgedWritten = newest;
+      pending.push({ deviceId, position: newest });
+    }
+    this.writeBatch(pending);
   }
 
   writeBatch(pending: ReadonlyArray<{ deviceId: string; position: number }>): void {

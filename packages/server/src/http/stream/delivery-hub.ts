@@ -14,7 +14,9 @@
 //   behind and catches up with bigger frames, instead of growing memory.
 
 import type { DeviceId, UserId } from "@parley/protocol";
+import { DeliveryTracker } from "../../delivery/delivery-tracker.ts";
 import {
+  deliveryFrameIntervalMs,
   pageSizeMax,
   streamAckFlushIntervalMs,
   streamBufferedBytesMax,
@@ -37,6 +39,8 @@ import {
 
 export interface DeliveryHubDependencies {
   readonly storage: Storage;
+  /** This server's name, once known (delivery counts tell local users from remote ones). */
+  readonly serverName: () => string;
   readonly nowMs: () => number;
   readonly retention: InboxRetention;
   readonly logger: Logger;
@@ -56,6 +60,7 @@ export class DeliveryHub {
   readonly #dirty = new Set<StreamConnection>();
   readonly #backedUp = new Set<StreamConnection>();
   readonly #acknowledgements: AcknowledgementWriter;
+  readonly #tracker: DeliveryTracker;
   #flushScheduled = false;
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
@@ -64,15 +69,28 @@ export class DeliveryHub {
     this.#dependencies = dependencies;
     this.#queues = new QueueDelivery(dependencies.storage, dependencies.logger);
     this.#acknowledgements = new AcknowledgementWriter(dependencies.storage, dependencies.logger);
+    this.#tracker = new DeliveryTracker({
+      storage: dependencies.storage,
+      serverName: dependencies.serverName,
+      nowMs: dependencies.nowMs,
+      acknowledgedOf: (deviceId) => this.#acknowledgedOf(deviceId),
+      sendToUser: (userId, frame) => this.#sendToUser(userId, frame),
+      logger: dependencies.logger,
+    });
   }
 
   async start(): Promise<void> {
     this.#recent = new RecentEvents(await this.#dependencies.storage.events.streamHead());
-    const ackTimer = setInterval(() => this.#writeAcknowledgements(), streamAckFlushIntervalMs);
+    const ackTimer = setInterval(
+      () => this.#acknowledgements.writeNewest(this.#devices),
+      streamAckFlushIntervalMs,
+    );
     const retryTimer = setInterval(() => this.#retryBackedUp(), backedUpRetryMs);
+    const deliveryTimer = setInterval(() => this.#countDeliveries(), deliveryFrameIntervalMs);
     ackTimer.unref();
     retryTimer.unref();
-    this.#timers = [ackTimer, retryTimer];
+    deliveryTimer.unref();
+    this.#timers = [ackTimer, retryTimer, deliveryTimer];
   }
 
   get connectionCount(): number {
@@ -83,6 +101,7 @@ export class DeliveryHub {
 
   /** New events from the group committer, in stream order. */
   publish(events: readonly StoredEvent[]): void {
+    this.#tracker.observe(events);
     for (const event of events) {
       this.#recent.add({
         position: event.streamPosition,
@@ -143,6 +162,7 @@ export class DeliveryHub {
     });
     await this.#sendBacklog(connection);
     this.#queues.pump(connection);
+    this.#tracker.resend(session.userId);
     return connection;
   }
 
@@ -185,7 +205,7 @@ export class DeliveryHub {
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     await this.#acknowledgements.idle();
-    this.#writeAcknowledgements();
+    this.#acknowledgements.writeNewest(this.#devices);
     await this.#acknowledgements.idle();
   }
 
@@ -351,22 +371,25 @@ export class DeliveryHub {
     if (this.#dirty.size > 0) this.#scheduleFlush();
   }
 
-  /** Hands the newest acknowledgement of every device with a new one to the writer. */
-  #writeAcknowledgements(): void {
-    if (this.#acknowledgements.busy) return;
-    const pending: Array<{ deviceId: string; position: number }> = [];
-    for (const [deviceId, connections] of this.#devices) {
-      let newest = 0;
-      let written = 0;
-      for (const connection of connections) {
-        newest = Math.max(newest, connection.acknowledged);
-        written = Math.max(written, connection.acknowledgedWritten);
-      }
-      if (newest <= written) continue;
-      for (const connection of connections) connection.acknowledgedWritten = newest;
-      pending.push({ deviceId, position: newest });
+  #countDeliveries(): void {
+    this.#tracker.count().catch((error: unknown) => {
+      this.#dependencies.logger.error({ err: error }, "counting deliveries failed");
+    });
+  }
+
+  #acknowledgedOf(deviceId: string): number {
+    let newest = 0;
+    for (const connection of this.#devices.get(deviceId) ?? []) {
+      newest = Math.max(newest, connection.acknowledged);
     }
-    this.#acknowledgements.writeBatch(pending);
+    return newest;
+  }
+
+  #sendToUser(userId: string, frame: string): boolean {
+    const connections = this.#readers.get(userId as UserId)?.connections;
+    if (connections === undefined || connections.size === 0) return false;
+    for (const connection of connections) connection.sendFrame(frame);
+    return true;
   }
 
   #roomReadersOf(roomId: string): Set<StreamConnection> {

@@ -3,9 +3,10 @@
 // hashes are stored. Revocation and session deletion share one transaction, so
 // no session outlives its device.
 
-import { identifierLengthMax } from "../../limits.ts";
+import { identifierLengthMax, pageSizeMax } from "../../limits.ts";
 import { fromStoredBytes, toStoredBytes } from "../bytes.ts";
 import type { DevicesTable } from "../database-schema.ts";
+import { StorageError } from "../errors.ts";
 import type { Device } from "../records.ts";
 import type {
   CreateDeviceOutcome,
@@ -114,6 +115,24 @@ export function createDeviceRepository(context: RepositoryContext): DeviceReposi
         .orderBy("device_id")
         .execute();
       return rows.map(toDevice);
+    },
+
+    async streamCursorsOf(localNames) {
+      if (localNames.length > pageSizeMax) {
+        throw new StorageError("invalid-input", `at most ${pageSizeMax} accounts per call`);
+      }
+      if (localNames.length === 0) return [];
+      return db
+        .selectFrom("devices")
+        .innerJoin("device_inboxes", "device_inboxes.device_id", "devices.device_id")
+        .select([
+          "devices.device_id as deviceId",
+          "devices.local_name as localName",
+          "device_inboxes.stream_position as streamPosition",
+        ])
+        .where("devices.local_name", "in", localNames)
+        .where("devices.revoked_at_ms", "is", null)
+        .execute();
     },
 
     async updateRecord(input) {

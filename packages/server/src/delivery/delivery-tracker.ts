@@ -1,0 +1,245 @@
+// Delivery truth on the sender's server (docs/protocol.md §10.14): for the
+// newest messages each local user sent, how many of the room's servers hold
+// them and how many of the room's devices acknowledged them, pushed to every
+// stream socket of the sender as `delivery` frames.
+//
+// Counting never adds a row per message per device: each interval, for every
+// room with a message still short of everyone, the tracker reads the room's
+// joined members and the stream cursors of this server's live devices among
+// them (one query each), sorts the cursors once, and counts every tracked
+// message of the room by binary search. Acknowledgements not yet written to
+// the database come from the open sockets, so counts move as devices ack.
+
+import { serverOfNode } from "@parley/federation";
+import { type DeliveryItemJson, serverOfUser, type UserId } from "@parley/protocol";
+import type { NodeId } from "@parley/raft";
+import {
+  deliveryFrameItemsMax,
+  deliveryRoomMembersMax,
+  deliveryTrackedAgeMaxMs,
+  deliveryTrackedPerUserMax,
+  pageSizeMax,
+} from "../limits.ts";
+import type { Logger } from "../observability/logger.ts";
+import { controlEventContentType } from "../rooms/control-events.ts";
+import type { StoredEvent } from "../storage/records.ts";
+import type { Storage } from "../storage/storage.ts";
+import {
+  countDelivery,
+  type DeliveryCounts,
+  isComplete,
+  mergeCounts,
+  type RoomAudience,
+  sameCounts,
+  type TrackedMessage,
+} from "./delivery-counts.ts";
+
+export interface DeliveryTrackerDependencies {
+  readonly storage: Storage;
+  readonly serverName: () => string;
+  readonly nowMs: () => number;
+  /** The newest acknowledgement open sockets of this device sent (0 if none). */
+  readonly acknowledgedOf: (deviceId: string) => number;
+  /** Sends a frame to every stream socket of the user; false if the user has none. */
+  readonly sendToUser: (userId: string, frame: string) => boolean;
+  readonly logger: Logger;
+}
+
+interface Tracked {
+  readonly message: TrackedMessage;
+  /** What was last computed; null before the first count. */
+  counts: DeliveryCounts | null;
+  /** Counts changed since the user's sockets were last sent them. */
+  unsent: boolean;
+}
+
+export class DeliveryTracker {
+  readonly #dependencies: DeliveryTrackerDependencies;
+  /** Per user, ascending by position. */
+  readonly #byUser = new Map<string, Tracked[]>();
+  /** Rooms with a tracked message not yet held by everyone. */
+  readonly #openRooms = new Map<string, Set<Tracked>>();
+  #counting = false;
+
+  constructor(dependencies: DeliveryTrackerDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  /** Events as the stream publishes them: this server's users' messages start being tracked. */
+  observe(events: readonly StoredEvent[]): void {
+    let ownServer: string | null = null;
+    for (const event of events) {
+      if (event.contentType === controlEventContentType) continue;
+      ownServer ??= this.#dependencies.serverName();
+      if (serverOfUser(event.senderUserId as UserId) !== ownServer) continue;
+      const origin = event.stamp?.origin;
+      this.#track({
+        roomId: event.roomId,
+        position: event.streamPosition,
+        senderUserId: event.senderUserId,
+        senderDeviceId: event.senderDeviceId,
+        stampingServer: origin === undefined ? null : serverOfNode(origin as NodeId),
+        acceptedAtMs: event.acceptedAtMs,
+      });
+    }
+  }
+
+  /** Counts every open room again and sends what changed. Runs once at a time. */
+  async count(): Promise<void> {
+    if (this.#counting) return;
+    this.#counting = true;
+    try {
+      this.#forgetOld();
+      for (const [roomId, tracked] of [...this.#openRooms]) {
+        const audience = await this.#audienceOf(roomId);
+        if (audience === null) {
+          // Too big to count: its messages get no items and age out.
+          this.#openRooms.delete(roomId);
+          continue;
+        }
+        for (const entry of tracked) {
+          const now = countDelivery(entry.message, audience, this.#dependencies.serverName());
+          const merged = mergeCounts(entry.counts, now);
+          if (entry.counts === null || !sameCounts(entry.counts, merged)) {
+            entry.counts = merged;
+            entry.unsent = true;
+          }
+          if (isComplete(merged)) tracked.delete(entry);
+        }
+        if (tracked.size === 0) this.#openRooms.delete(roomId);
+      }
+      this.#sendUnsent();
+    } finally {
+      this.#counting = false;
+    }
+  }
+
+  /** A socket of `userId` became ready: it gets the counts of every tracked message. */
+  resend(userId: string): void {
+    for (const entry of this.#byUser.get(userId) ?? []) {
+      if (entry.counts !== null) entry.unsent = true;
+    }
+    this.#sendUnsent(userId);
+  }
+
+  /** Messages tracked now, for tests and metrics. */
+  get trackedCount(): number {
+    let count = 0;
+    for (const list of this.#byUser.values()) count += list.length;
+    return count;
+  }
+
+  #track(message: TrackedMessage): void {
+    const list = this.#byUser.get(message.senderUserId) ?? [];
+    const entry: Tracked = { message, counts: null, unsent: false };
+    list.push(entry);
+    this.#byUser.set(message.senderUserId, list);
+    this.#openRoom(message.roomId).add(entry);
+    while (list.length > deliveryTrackedPerUserMax) {
+      const oldest = list.shift();
+      if (oldest !== undefined) this.#close(oldest);
+    }
+  }
+
+  #openRoom(roomId: string): Set<Tracked> {
+    let set = this.#openRooms.get(roomId);
+    if (set === undefined) {
+      set = new Set();
+      this.#openRooms.set(roomId, set);
+    }
+    return set;
+  }
+
+  #close(entry: Tracked): void {
+    const room = this.#openRooms.get(entry.message.roomId);
+    room?.delete(entry);
+    if (room?.size === 0) this.#openRooms.delete(entry.message.roomId);
+  }
+
+  #forgetOld(): void {
+    const oldestKeptMs = this.#dependencies.nowMs() - deliveryTrackedAgeMaxMs;
+    for (const [user, list] of this.#byUser) {
+      while (list.length > 0 && (list[0]?.message.acceptedAtMs ?? 0) < oldestKeptMs) {
+        const oldest = list.shift();
+        if (oldest !== undefined) this.#close(oldest);
+      }
+      if (list.length === 0) this.#byUser.delete(user);
+    }
+  }
+
+  /** The room's audience now, or null when the room is too big to count (limits.ts). */
+  async #audienceOf(roomId: string): Promise<RoomAudience | null> {
+    const { storage } = this.#dependencies;
+    const ownServer = this.#dependencies.serverName();
+    const servers = new Set<string>();
+    const localNames: string[] = [];
+    let afterUserId: string | undefined;
+    for (let read = 0; ; read += pageSizeMax) {
+      if (read >= deliveryRoomMembersMax) return null;
+      const page = await storage.rooms.membersOfRoom({
+        roomId,
+        memberships: ["join"],
+        limit: pageSizeMax,
+        ...(afterUserId === undefined ? {} : { afterUserId }),
+      });
+      for (const member of page.items) {
+        const server = serverOfUser(member.userId as UserId);
+        servers.add(server);
+        if (server === ownServer) localNames.push(member.userId.slice(0, -server.length - 1));
+      }
+      afterUserId = page.items.at(-1)?.userId;
+      if (!page.more) break;
+    }
+    const localCursorByDevice = new Map<string, number>();
+    for (let start = 0; start < localNames.length; start += pageSizeMax) {
+      const cursors = await storage.devices.streamCursorsOf(
+        localNames.slice(start, start + pageSizeMax),
+      );
+      for (const cursor of cursors) {
+        const live = this.#dependencies.acknowledgedOf(cursor.deviceId);
+        localCursorByDevice.set(cursor.deviceId, Math.max(cursor.streamPosition, live));
+      }
+    }
+    const localCursorsAscending = [...localCursorByDevice.values()].sort((a, b) => a - b);
+    return { servers, localCursorsAscending, localCursorByDevice };
+  }
+
+  /** One frame per user (per socket, through sendToUser) of at most deliveryFrameItemsMax items. */
+  #sendUnsent(onlyUser?: string): void {
+    const users = onlyUser === undefined ? [...this.#byUser.keys()] : [onlyUser];
+    for (const user of users) {
+      const items: DeliveryItemJson[] = [];
+      const included: Tracked[] = [];
+      for (const entry of this.#byUser.get(user) ?? []) {
+        if (!entry.unsent || entry.counts === null) continue;
+        items.push({
+          roomId: entry.message.roomId,
+          position: entry.message.position,
+          servers: entry.counts.servers,
+          devices: entry.counts.devices,
+          refused: [],
+        });
+        included.push(entry);
+        if (items.length >= deliveryFrameItemsMax) break;
+      }
+      if (items.length === 0) continue;
+      // Unsent counts wait for a socket: a user offline now gets them all after `ready`.
+      if (!this.#dependencies.sendToUser(user, JSON.stringify({ type: "delivery", items }))) {
+        continue;
+      }
+      for (const entry of included) entry.unsent = false;
+    }
+    this.#dropComplete();
+  }
+
+  /** Complete messages whose last counts went out leave tracking (§10.14). */
+  #dropComplete(): void {
+    for (const [user, list] of this.#byUser) {
+      const kept = list.filter(
+        (entry) => entry.unsent || entry.counts === null || !isComplete(entry.counts),
+      );
+      if (kept.length === 0) this.#byUser.delete(user);
+      else if (kept.length !== list.length) this.#byUser.set(user, kept);
+    }
+  }
+}
