@@ -217,3 +217,10 @@ export const raftAppendMessageBytesMax = 256 * kibibyte;
  * get a snapshot.
  */
 export const raftLogEntriesRetained = 1024;
+
+/** Receipts (docs/protocol.md §12.13): rooms per frame, origins per room,
+ * device steps per origin, refusals per origin. */
+export const receiptRoomsPerFrameMax = 256;
+export const receiptOriginsPerRoomMax = 32;
+export const receiptDeviceStepsMax = 32;
+export const receiptRefusalsMax = 64;

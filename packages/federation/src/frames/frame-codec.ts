@@ -27,6 +27,7 @@ import type {
   ControlSnapshot,
   Frame,
   KeyPackageClaimResultFrame,
+  ReceiptsFrame,
   Submission,
   SubmissionOutcome,
 } from "./frame.ts";
@@ -215,6 +216,20 @@ export function frameValue(frame: Frame): CborMap {
           reason: failure.reason,
         })),
       };
+    case "receipts":
+      return {
+        type: frame.type,
+        rooms: frame.rooms.map((room) => ({
+          room: room.room,
+          receipts: room.receipts.map((receipt) => ({
+            origin: receipt.origin,
+            held: receipt.held,
+            devices: receipt.devices.map(([sequence, devices]) => [sequence, devices]),
+            devicesTotal: receipt.devicesTotal,
+            refused: receipt.refused.map(([sequence, code]) => [sequence, code]),
+          })),
+        })),
+      };
   }
 }
 
@@ -306,6 +321,9 @@ function checkFrameRules(frame: Frame): void {
     case "invite":
       requireSortedUnique(frame.sponsors, "sponsors must be sorted, once each");
       return;
+    case "receipts":
+      checkReceipts(frame);
+      return;
     default:
       return;
   }
@@ -351,6 +369,40 @@ function checkClaimResult(frame: KeyPackageClaimResultFrame): void {
   const failedUsers = new Set(failed);
   if (frame.packages.some((claimed) => failedUsers.has(claimed.user))) {
     throw new ParleyError("bad_structure", "a claim result both fails and serves a user");
+  }
+}
+
+/** §12.13: one entry per room and per origin; steps ascend by sequence and descend by count, within the totals. */
+function checkReceipts(frame: ReceiptsFrame): void {
+  requireDistinct(
+    frame.rooms.map((room) => room.room),
+    "receipts name a room twice",
+  );
+  for (const room of frame.rooms) {
+    requireDistinct(
+      room.receipts.map((receipt) => receipt.origin),
+      "receipts name an origin twice in a room",
+    );
+    for (const receipt of room.receipts) {
+      let previous: readonly [number, number] | undefined;
+      for (const step of receipt.devices) {
+        const [sequence, devices] = step;
+        const ordered =
+          previous === undefined || (sequence > previous[0] && devices <= previous[1]);
+        if (!ordered || sequence > receipt.held || devices > receipt.devicesTotal) {
+          throw new ParleyError(
+            "bad_structure",
+            "device steps must ascend by sequence and descend by count, within held and devicesTotal",
+          );
+        }
+        previous = step;
+      }
+      for (const [sequence, code] of receipt.refused) {
+        if (sequence > receipt.held) {
+          throw new ParleyError("bad_structure", `a refusal (${code}) names a sequence not held`);
+        }
+      }
+    }
   }
 }
 

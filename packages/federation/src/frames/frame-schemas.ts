@@ -28,6 +28,10 @@ import {
   messageBodyBytesMax,
   originsPerRoomMax,
   raftMessagesPerFrameMax,
+  receiptDeviceStepsMax,
+  receiptOriginsPerRoomMax,
+  receiptRefusalsMax,
+  receiptRoomsPerFrameMax,
   refusalReasonBytesMax,
   routedPathServersMax,
   snapshotBytesMax,
@@ -262,6 +266,30 @@ const keyPackageClaimResultFrame = z.strictObject({
     .max(keyPackageClaimUsersMax),
 });
 
+const receiptsFrame = z.strictObject({
+  type: z.literal("receipts"),
+  rooms: z
+    .array(
+      z.strictObject({
+        room: roomIdSchema,
+        receipts: z
+          .array(
+            z.strictObject({
+              origin: nodeIdSchema,
+              held: count,
+              devices: z.array(z.tuple([positive, positive])).max(receiptDeviceStepsMax),
+              devicesTotal: count,
+              refused: z.array(z.tuple([positive, z.enum(refusalCodes)])).max(receiptRefusalsMax),
+            }),
+          )
+          .min(1)
+          .max(receiptOriginsPerRoomMax),
+      }),
+    )
+    .min(1)
+    .max(receiptRoomsPerFrameMax),
+});
+
 /** The schema of any frame (before the cross-field checks of frame-codec.ts). */
 export const frameSchema = z.discriminatedUnion("type", [
   raftFrame,
@@ -281,4 +309,5 @@ export const frameSchema = z.discriminatedUnion("type", [
   submitResultFrame,
   keyPackageClaimFrame,
   keyPackageClaimResultFrame,
+  receiptsFrame,
 ]);

@@ -266,6 +266,33 @@ export interface KeyPackageClaimResultFrame {
   readonly failures: readonly KeyPackageClaimFailure[];
 }
 
+/**
+ * How far a server has stored and delivered one origin's messages in a room
+ * (docs/protocol.md §12.13), for the server of their senders.
+ */
+export interface OriginReceipt {
+  readonly origin: NodeId;
+  /** The receiving server's contiguous mark for `origin`. */
+  readonly held: number;
+  /** `[sequence, count]`, sequences ascending, counts descending: `count` devices acknowledged every message 1..sequence. */
+  readonly devices: ReadonlyArray<readonly [number, number]>;
+  /** The reporting server's live devices of the room's joined members. */
+  readonly devicesTotal: number;
+  /** `[sequence, code]` of messages whose re-check refused them since the last receipt. */
+  readonly refused: ReadonlyArray<readonly [number, RefusalCode]>;
+}
+
+export interface RoomReceipts {
+  readonly room: RoomId;
+  readonly receipts: readonly OriginReceipt[];
+}
+
+/** Cumulative receipts for the peer's users' messages, at most one frame a second per peer. */
+export interface ReceiptsFrame {
+  readonly type: "receipts";
+  readonly rooms: readonly RoomReceipts[];
+}
+
 export type Frame =
   | RaftFrame
   | HeartbeatFrame
@@ -283,7 +310,8 @@ export type Frame =
   | SubmitFrame
   | SubmitResultFrame
   | KeyPackageClaimFrame
-  | KeyPackageClaimResultFrame;
+  | KeyPackageClaimResultFrame
+  | ReceiptsFrame;
 
 export type FrameType = Frame["type"];
 
@@ -305,4 +333,5 @@ export const frameTypes: readonly FrameType[] = [
   "submit-result",
   "key-package-claim",
   "key-package-claim-result",
+  "receipts",
 ];

@@ -32,6 +32,7 @@ describe("frame test vectors", () => {
         "node-query",
         "node-status",
         "raft",
+        "receipts",
         "routed",
         "submit",
         "submit-result",

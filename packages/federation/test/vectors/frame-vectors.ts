@@ -306,6 +306,30 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
         outcome: { kind: "refused", code: "banned", reason: "the sender is banned" },
       },
     },
+    {
+      name: "receipts",
+      frame: {
+        type: "receipts",
+        rooms: [
+          {
+            room,
+            receipts: [
+              {
+                origin: alpha1,
+                held: 12,
+                devices: [
+                  [9, 3],
+                  [12, 1],
+                ],
+                devicesTotal: 4,
+                refused: [[11, "banned"]],
+              },
+              { origin: beta2, held: 0, devices: [], devicesTotal: 0, refused: [] },
+            ],
+          },
+        ],
+      },
+    },
   ];
 }
 
@@ -345,6 +369,45 @@ export function invalidFrames(): Array<{
       error: "bad_encoding",
     },
     { name: "unknown frame type", hex: encoded({ type: "gossip", room }), error: "bad_structure" },
+    {
+      name: "receipts: device counts growing with the sequence",
+      hex: encoded({
+        type: "receipts",
+        rooms: [
+          {
+            room,
+            receipts: [
+              {
+                origin: alpha1,
+                held: 12,
+                devices: [
+                  [9, 1],
+                  [12, 3],
+                ],
+                devicesTotal: 4,
+                refused: [],
+              },
+            ],
+          },
+        ],
+      }),
+      error: "bad_structure",
+    },
+    {
+      name: "receipts: a step beyond what is held",
+      hex: encoded({
+        type: "receipts",
+        rooms: [
+          {
+            room,
+            receipts: [
+              { origin: alpha1, held: 5, devices: [[9, 1]], devicesTotal: 4, refused: [] },
+            ],
+          },
+        ],
+      }),
+      error: "bad_structure",
+    },
     {
       name: "invite: sponsors not sorted",
       hex: encoded({ type: "invite", room, sponsors: [beta, alpha] }),

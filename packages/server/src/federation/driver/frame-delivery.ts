@@ -35,6 +35,9 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   // packages that are spent once sent, so it must not be lost.
   "key-package-claim": "best-effort",
   "key-package-claim-result": "durable",
+  // At most one a second per peer, and a lost one would leave the sender's
+  // marks wrong until the next message (§12.13).
+  receipts: "durable",
 };
 
 export function frameDelivery(type: FrameType): FrameDelivery {
