@@ -240,6 +240,17 @@ export interface EventRepository {
   }): Promise<StreamPage>;
   /** The newest stream position (0 for an empty stream); every event up to it is committed and readable. */
   streamHead(): Promise<number>;
+  /**
+   * Where one origin's messages of a room sit in this server's stream: the
+   * newest `limit` (at most pageSizeMax) with origin sequence at most
+   * `throughSequence`, descending by sequence (§12.13).
+   */
+  originPositions(input: {
+    roomId: string;
+    origin: string;
+    throughSequence: number;
+    limit: number;
+  }): Promise<ReadonlyArray<{ readonly sequence: number; readonly streamPosition: number }>>;
 }
 
 export type AcknowledgeOutcome =

@@ -170,5 +170,36 @@ export function describeEventContract(context: ContractContext): void {
       const none = await storage.events.readStream({ roomIds: [], afterPosition: 0, limit: 10 });
       expect(none).toEqual({ events: [], more: false, throughPosition: 9 });
     });
+
+    it("finds where one origin's messages sit in the stream, newest first", async () => {
+      const storage = context.storage();
+      await createRoom(storage, "room");
+      await createRoom(storage, "other");
+      const stamped = (room: string, id: string, origin: string, sequence: number) =>
+        storage.events.append(newEvent(room, id, { stamp: { origin, sequence } }));
+      await stamped("room", "a2", "alpha.test#1", 2); // backfilled before 1
+      await stamped("room", "a1", "alpha.test#1", 1);
+      await stamped("room", "b1", "beta.test#1", 1);
+      await stamped("other", "a1-other", "alpha.test#1", 3);
+      await stamped("room", "a3", "alpha.test#1", 3);
+      const positions = await storage.events.originPositions({
+        roomId: "room",
+        origin: "alpha.test#1",
+        throughSequence: 3,
+        limit: 10,
+      });
+      expect(positions).toEqual([
+        { sequence: 3, streamPosition: 5 },
+        { sequence: 2, streamPosition: 1 },
+        { sequence: 1, streamPosition: 2 },
+      ]);
+      const limited = await storage.events.originPositions({
+        roomId: "room",
+        origin: "alpha.test#1",
+        throughSequence: 2,
+        limit: 1,
+      });
+      expect(limited).toEqual([{ sequence: 2, streamPosition: 1 }]);
+    });
   });
 }

@@ -19,6 +19,7 @@ import { federationMigration } from "./0002-federation.ts";
 import { administrationMigration } from "./0004-administration.ts";
 import { keyPackagesMigration } from "./0005-key-packages.ts";
 import { historyOrderMigration } from "./0006-history-order.ts";
+import { originPositionsMigration } from "./0007-origin-positions.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -31,6 +32,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
     "0004-administration": administrationMigration(),
     "0005-key-packages": keyPackagesMigration(dialect),
     "0006-history-order": historyOrderMigration(dialect),
+    "0007-origin-positions": originPositionsMigration(),
   };
 }
 

@@ -366,5 +366,22 @@ export function createEventRepository(context: RepositoryContext): EventReposito
     streamHead() {
       return readStreamHead(db);
     },
+
+    async originPositions(input) {
+      assertLimit(input.limit);
+      const rows = await db
+        .selectFrom("room_events")
+        .select(["origin_sequence", "stream_position"])
+        .where("room_id", "=", input.roomId)
+        .where("origin", "=", input.origin)
+        .where("origin_sequence", "<=", input.throughSequence)
+        .orderBy("origin_sequence", "desc")
+        .limit(input.limit)
+        .execute();
+      return rows.map((row) => ({
+        sequence: Number(row.origin_sequence),
+        streamPosition: Number(row.stream_position),
+      }));
+    },
   };
 }
