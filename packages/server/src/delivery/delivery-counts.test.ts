@@ -33,6 +33,8 @@ function message(
     senderUserId: `alice@${ownServer}`,
     senderDeviceId,
     stampingServer,
+    origin: null,
+    originSequence: 0,
     acceptedAtMs: 0,
   };
 }

@@ -25,6 +25,9 @@ export interface TrackedMessage {
   readonly senderDeviceId: string;
   /** The server of the sponsor that stamped it, which holds it too. */
   readonly stampingServer: string | null;
+  /** Its id in the message lane (§12.1): receipts are per origin and sequence. Null: not stamped. */
+  readonly origin: string | null;
+  readonly originSequence: number;
   readonly acceptedAtMs: number;
 }
 
@@ -50,20 +53,54 @@ function countAtLeast(valuesAscending: readonly number[], threshold: number): nu
   return valuesAscending.length - low;
 }
 
+/** The newest receipt of one server for one origin (§12.13), as far as counting needs it. */
+export interface ReceiptFigures {
+  readonly held: number;
+  readonly devices: ReadonlyArray<readonly [number, number]>;
+  readonly devicesTotal: number;
+}
+
+/** Receipts of a room: server → origin → newest receipt. */
+export type RoomReceiptFigures = ReadonlyMap<string, ReadonlyMap<string, ReceiptFigures>>;
+
+/** What a step list says of one sequence: the count of the first step at or beyond it (0 if none). */
+export function devicesCovering(
+  steps: ReadonlyArray<readonly [number, number]>,
+  sequence: number,
+): number {
+  for (const [stepSequence, count] of steps) if (stepSequence >= sequence) return count;
+  return 0;
+}
+
 /**
- * The counts for `message` given what this server (`ownServer`) knows now.
- * Remote servers' devices are not counted here: they arrive with receipts
- * (§12.13), so before one arrives a remote server counts neither as
- * delivered (unless it stamped the message) nor in the device totals.
+ * The counts for `message` given what this server (`ownServer`) knows now:
+ * its own devices directly, other servers through their receipts (§12.13).
+ * Before a server's receipt arrives it counts as holding the message only if
+ * it stamped it, and its devices are in no total yet.
  */
 export function countDelivery(
   message: TrackedMessage,
   audience: RoomAudience,
   ownServer: string,
+  receipts: RoomReceiptFigures = new Map(),
 ): DeliveryCounts {
   let serversDelivered = 0;
+  let remoteDelivered = 0;
+  let remoteTotal = 0;
   for (const server of audience.servers) {
-    if (server === ownServer || server === message.stampingServer) serversDelivered += 1;
+    const receipt =
+      server === ownServer || message.origin === null
+        ? undefined
+        : receipts.get(server)?.get(message.origin);
+    const holds =
+      server === ownServer ||
+      server === message.stampingServer ||
+      (receipt !== undefined && receipt.held >= message.originSequence);
+    if (holds) serversDelivered += 1;
+    if (receipt !== undefined) {
+      remoteTotal += receipt.devicesTotal;
+      remoteDelivered += devicesCovering(receipt.devices, message.originSequence);
+    }
   }
   const senderCursor = audience.localCursorByDevice.get(message.senderDeviceId);
   const senderCounted = senderCursor !== undefined;
@@ -73,7 +110,10 @@ export function countDelivery(
     countAtLeast(audience.localCursorsAscending, message.position) - (senderDelivered ? 1 : 0);
   return {
     servers: { delivered: serversDelivered, total: audience.servers.size },
-    devices: { delivered: devicesDelivered, total: devicesTotal },
+    devices: {
+      delivered: devicesDelivered + remoteDelivered,
+      total: devicesTotal + remoteTotal,
+    },
   };
 }
 

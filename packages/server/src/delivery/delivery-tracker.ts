@@ -10,15 +10,14 @@
 // message of the room by binary search. Acknowledgements not yet written to
 // the database come from the open sockets, so counts move as devices ack.
 
+import type { ReceiptsFrame } from "@parley/federation";
 import { serverOfNode } from "@parley/federation";
 import { type DeliveryItemJson, serverOfUser, type UserId } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import {
   deliveryFrameItemsMax,
-  deliveryRoomMembersMax,
   deliveryTrackedAgeMaxMs,
   deliveryTrackedPerUserMax,
-  pageSizeMax,
 } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import { controlEventContentType } from "../rooms/control-events.ts";
@@ -29,10 +28,11 @@ import {
   type DeliveryCounts,
   isComplete,
   mergeCounts,
-  type RoomAudience,
+  type ReceiptFigures,
   sameCounts,
   type TrackedMessage,
 } from "./delivery-counts.ts";
+import { readRoomAudience } from "./room-audience.ts";
 
 export interface DeliveryTrackerDependencies {
   readonly storage: Storage;
@@ -59,6 +59,10 @@ export class DeliveryTracker {
   readonly #byUser = new Map<string, Tracked[]>();
   /** Rooms with a tracked message not yet held by everyone. */
   readonly #openRooms = new Map<string, Set<Tracked>>();
+  /** Newest receipts of the open rooms (§12.13): room → server → origin → receipt. */
+  readonly #receipts = new Map<string, Map<string, Map<string, ReceiptFigures>>>();
+  /** Refusals receipts reported, by tracked message: shown once, kept until it leaves tracking. */
+  readonly #refusals = new Map<Tracked, Array<{ server: string; code: string }>>();
   #counting = false;
 
   constructor(dependencies: DeliveryTrackerDependencies) {
@@ -79,8 +83,37 @@ export class DeliveryTracker {
         senderUserId: event.senderUserId,
         senderDeviceId: event.senderDeviceId,
         stampingServer: origin === undefined ? null : serverOfNode(origin as NodeId),
+        origin: origin ?? null,
+        originSequence: event.stamp?.sequence ?? 0,
         acceptedAtMs: event.acceptedAtMs,
       });
+    }
+  }
+
+  /**
+   * A peer's receipts. Only rooms with a tracked message are kept; whether
+   * the peer counts at all is decided when counting (a server without a
+   * joined member is not one of the room's servers).
+   */
+  receiptsArrived(peer: string, frame: ReceiptsFrame): void {
+    for (const room of frame.rooms) {
+      const tracked = this.#openRooms.get(room.room);
+      if (tracked === undefined) continue;
+      let servers = this.#receipts.get(room.room);
+      if (servers === undefined) {
+        servers = new Map();
+        this.#receipts.set(room.room, servers);
+      }
+      const origins = servers.get(peer) ?? new Map<string, ReceiptFigures>();
+      servers.set(peer, origins);
+      for (const receipt of room.receipts) {
+        const before = origins.get(receipt.origin);
+        // Receipts are cumulative; one that arrives late must not undo a newer one.
+        if (before !== undefined && before.held > receipt.held) continue;
+        origins.set(receipt.origin, receipt);
+        for (const [sequence, code] of receipt.refused)
+          this.#refused(tracked, peer, receipt.origin, sequence, code);
+      }
     }
   }
 
@@ -91,14 +124,19 @@ export class DeliveryTracker {
     try {
       this.#forgetOld();
       for (const [roomId, tracked] of [...this.#openRooms]) {
-        const audience = await this.#audienceOf(roomId);
+        const audience = await readRoomAudience(this.#dependencies, roomId);
         if (audience === null) {
           // Too big to count: its messages get no items and age out.
           this.#openRooms.delete(roomId);
           continue;
         }
         for (const entry of tracked) {
-          const now = countDelivery(entry.message, audience, this.#dependencies.serverName());
+          const now = countDelivery(
+            entry.message,
+            audience,
+            this.#dependencies.serverName(),
+            this.#receipts.get(roomId),
+          );
           const merged = mergeCounts(entry.counts, now);
           if (entry.counts === null || !sameCounts(entry.counts, merged)) {
             entry.counts = merged;
@@ -106,7 +144,7 @@ export class DeliveryTracker {
           }
           if (isComplete(merged)) tracked.delete(entry);
         }
-        if (tracked.size === 0) this.#openRooms.delete(roomId);
+        if (tracked.size === 0) this.#closeRoom(roomId);
       }
       this.#sendUnsent();
     } finally {
@@ -151,9 +189,32 @@ export class DeliveryTracker {
   }
 
   #close(entry: Tracked): void {
+    this.#refusals.delete(entry);
     const room = this.#openRooms.get(entry.message.roomId);
     room?.delete(entry);
-    if (room?.size === 0) this.#openRooms.delete(entry.message.roomId);
+    if (room?.size === 0) this.#closeRoom(entry.message.roomId);
+  }
+
+  #closeRoom(roomId: string): void {
+    this.#openRooms.delete(roomId);
+    this.#receipts.delete(roomId);
+  }
+
+  #refused(
+    tracked: ReadonlySet<Tracked>,
+    server: string,
+    origin: string,
+    sequence: number,
+    code: string,
+  ): void {
+    for (const entry of tracked) {
+      if (entry.message.origin !== origin || entry.message.originSequence !== sequence) continue;
+      const refusals = this.#refusals.get(entry) ?? [];
+      if (refusals.some((known) => known.server === server)) continue;
+      refusals.push({ server, code });
+      this.#refusals.set(entry, refusals);
+      entry.unsent = true;
+    }
   }
 
   #forgetOld(): void {
@@ -165,43 +226,6 @@ export class DeliveryTracker {
       }
       if (list.length === 0) this.#byUser.delete(user);
     }
-  }
-
-  /** The room's audience now, or null when the room is too big to count (limits.ts). */
-  async #audienceOf(roomId: string): Promise<RoomAudience | null> {
-    const { storage } = this.#dependencies;
-    const ownServer = this.#dependencies.serverName();
-    const servers = new Set<string>();
-    const localNames: string[] = [];
-    let afterUserId: string | undefined;
-    for (let read = 0; ; read += pageSizeMax) {
-      if (read >= deliveryRoomMembersMax) return null;
-      const page = await storage.rooms.membersOfRoom({
-        roomId,
-        memberships: ["join"],
-        limit: pageSizeMax,
-        ...(afterUserId === undefined ? {} : { afterUserId }),
-      });
-      for (const member of page.items) {
-        const server = serverOfUser(member.userId as UserId);
-        servers.add(server);
-        if (server === ownServer) localNames.push(member.userId.slice(0, -server.length - 1));
-      }
-      afterUserId = page.items.at(-1)?.userId;
-      if (!page.more) break;
-    }
-    const localCursorByDevice = new Map<string, number>();
-    for (let start = 0; start < localNames.length; start += pageSizeMax) {
-      const cursors = await storage.devices.streamCursorsOf(
-        localNames.slice(start, start + pageSizeMax),
-      );
-      for (const cursor of cursors) {
-        const live = this.#dependencies.acknowledgedOf(cursor.deviceId);
-        localCursorByDevice.set(cursor.deviceId, Math.max(cursor.streamPosition, live));
-      }
-    }
-    const localCursorsAscending = [...localCursorByDevice.values()].sort((a, b) => a - b);
-    return { servers, localCursorsAscending, localCursorByDevice };
   }
 
   /** One frame per user (per socket, through sendToUser) of at most deliveryFrameItemsMax items. */
@@ -217,7 +241,7 @@ export class DeliveryTracker {
           position: entry.message.position,
           servers: entry.counts.servers,
           devices: entry.counts.devices,
-          refused: [],
+          refused: this.#refusals.get(entry) ?? [],
         });
         included.push(entry);
         if (items.length >= deliveryFrameItemsMax) break;

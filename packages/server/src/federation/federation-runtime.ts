@@ -12,9 +12,11 @@ import {
   type Frame,
   MemoryFederationStorage,
   type MessageId,
+  type ReceiptsFrame,
   type StoredMessage,
 } from "@parley/federation";
 import { ParleyError, type RoomId, type ServerName } from "@parley/protocol";
+import type { NodeId } from "@parley/raft";
 import type { Logger } from "../observability/logger.ts";
 import { FederationDriver, type FederationEventSink } from "./driver/federation-driver.ts";
 import {
@@ -23,6 +25,7 @@ import {
   type FlushableFederationStorage,
   noFederationTransport,
 } from "./driver/federation-transport.ts";
+import { frameDelivery } from "./driver/frame-delivery.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
 import { type IsBlocked, refusalOfSubmission, withoutBlockedServers } from "./server-blocks.ts";
@@ -61,6 +64,8 @@ export class FederationRuntime {
   #storage: FlushableFederationStorage | null = null;
   #durable = false;
   #closing: Promise<void> | null = null;
+  #linkTransport: FederationTransport | null = null;
+  #receiptHandler: ((peer: ServerName, frame: ReceiptsFrame) => void) | null = null;
   /** KeyPackage claims between servers: they travel on the links but not through the core. */
   readonly keyPackages: KeyPackageExchange;
 
@@ -93,6 +98,26 @@ export class FederationRuntime {
   /** Whether the operator blocked `server`: nothing is exchanged with it (server-blocks.ts). */
   isBlocked(server: ServerName): boolean {
     return this.#options.isBlocked?.(server) ?? false;
+  }
+
+  /** Where delivery receipts from peers go (§12.13); they are dropped until one is set. */
+  onReceipts(handler: (peer: ServerName, frame: ReceiptsFrame) => void): void {
+    this.#receiptHandler = handler;
+  }
+
+  /** Sends receipts on the peer's durable queue; false when this server has no links. */
+  sendReceipts(peer: ServerName, frame: ReceiptsFrame): boolean {
+    const transport = this.#linkTransport;
+    if (transport === null || this.isBlocked(peer)) return false;
+    transport.send(peer, encodeFrame(frame), frameDelivery("receipts")).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error, peer }, "receipts not queued");
+    });
+    return true;
+  }
+
+  /** This server's contiguous mark for `origin` in `room` (§12.5.1), 0 when it holds none. */
+  heldMark(room: RoomId, origin: string): number {
+    return this.#storage?.messages(room).contiguous(origin as NodeId) ?? 0;
   }
 
   /** A stored message of a room this server takes part in (for the projection's repairs). */
@@ -139,6 +164,7 @@ export class FederationRuntime {
       const guarded = withoutBlockedServers(transport, (server) => this.isBlocked(server));
       driver.setTransport(guarded);
       this.keyPackages.setTransport(guarded);
+      this.#linkTransport = guarded;
     }
     driver.setEventSink(sink);
     this.#driver = driver;
@@ -148,7 +174,7 @@ export class FederationRuntime {
 
   /**
    * What the links call: frames about users (KeyPackage claims) go to the
-   * exchange, the rest to the driver. A frame that does not decode goes to
+   * exchange, receipts to the delivery tracker, the rest to the driver. A frame that does not decode goes to
    * the driver too, whose core reports the peer's error. Nothing from a
    * blocked server is handled (it is acknowledged and dropped), and a
    * submission naming a blocked participant is refused here (server-blocks.ts).
@@ -157,6 +183,8 @@ export class FederationRuntime {
     const keyPackages = this.keyPackages;
     const isBlocked = (server: ServerName) => this.isBlocked(server);
     const transport = () => this.#transport;
+    const receipts = (peer: ServerName, frame: ReceiptsFrame) =>
+      this.#receiptHandler?.(peer, frame);
     return {
       linkUp(peer) {
         if (isBlocked(peer)) return;
@@ -175,6 +203,7 @@ export class FederationRuntime {
         if (frame.type === "key-package-claim" || frame.type === "key-package-claim-result") {
           return keyPackages.receive(peer, frame);
         }
+        if (frame.type === "receipts") return receipts(peer, frame);
         const refusal = frame.type === "submit" ? refusalOfSubmission(frame, isBlocked) : null;
         if (refusal !== null) {
           return transport()?.send(peer, encodeFrame(refusal), "durable");

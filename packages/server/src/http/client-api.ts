@@ -378,6 +378,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     },
     async startFederation() {
       const driver = await federation.start(currentIdentity().name, projection);
+      hub.delivery.connect(federation);
       driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));
       const repaired = await projection.repairRecent(
         federation.roomMessages(),

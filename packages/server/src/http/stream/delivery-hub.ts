@@ -14,9 +14,8 @@
 //   behind and catches up with bigger frames, instead of growing memory.
 
 import type { DeviceId, UserId } from "@parley/protocol";
-import { DeliveryTracker } from "../../delivery/delivery-tracker.ts";
+import { DeliveryTruth } from "../../delivery/delivery-truth.ts";
 import {
-  deliveryFrameIntervalMs,
   pageSizeMax,
   streamAckFlushIntervalMs,
   streamBufferedBytesMax,
@@ -60,7 +59,8 @@ export class DeliveryHub {
   readonly #dirty = new Set<StreamConnection>();
   readonly #backedUp = new Set<StreamConnection>();
   readonly #acknowledgements: AcknowledgementWriter;
-  readonly #tracker: DeliveryTracker;
+  /** Delivery counts and receipts (§10.14, §12.13); the federation connects to it at start. */
+  readonly delivery: DeliveryTruth;
   #flushScheduled = false;
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
@@ -69,7 +69,7 @@ export class DeliveryHub {
     this.#dependencies = dependencies;
     this.#queues = new QueueDelivery(dependencies.storage, dependencies.logger);
     this.#acknowledgements = new AcknowledgementWriter(dependencies.storage, dependencies.logger);
-    this.#tracker = new DeliveryTracker({
+    this.delivery = new DeliveryTruth({
       storage: dependencies.storage,
       serverName: dependencies.serverName,
       nowMs: dependencies.nowMs,
@@ -86,11 +86,10 @@ export class DeliveryHub {
       streamAckFlushIntervalMs,
     );
     const retryTimer = setInterval(() => this.#retryBackedUp(), backedUpRetryMs);
-    const deliveryTimer = setInterval(() => this.#countDeliveries(), deliveryFrameIntervalMs);
     ackTimer.unref();
     retryTimer.unref();
-    deliveryTimer.unref();
-    this.#timers = [ackTimer, retryTimer, deliveryTimer];
+    this.#timers = [ackTimer, retryTimer];
+    this.delivery.start();
   }
 
   get connectionCount(): number {
@@ -101,7 +100,7 @@ export class DeliveryHub {
 
   /** New events from the group committer, in stream order. */
   publish(events: readonly StoredEvent[]): void {
-    this.#tracker.observe(events);
+    this.delivery.observe(events);
     for (const event of events) {
       this.#recent.add({
         position: event.streamPosition,
@@ -162,7 +161,7 @@ export class DeliveryHub {
     });
     await this.#sendBacklog(connection);
     this.#queues.pump(connection);
-    this.#tracker.resend(session.userId);
+    this.delivery.connected(session.userId);
     return connection;
   }
 
@@ -204,6 +203,7 @@ export class DeliveryHub {
   /** Writes pending acknowledgements and stops timers; sockets are closed by the caller. */
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
+    this.delivery.stop();
     await this.#acknowledgements.idle();
     this.#acknowledgements.writeNewest(this.#devices);
     await this.#acknowledgements.idle();
@@ -369,12 +369,6 @@ export class DeliveryHub {
       }
     }
     if (this.#dirty.size > 0) this.#scheduleFlush();
-  }
-
-  #countDeliveries(): void {
-    this.#tracker.count().catch((error: unknown) => {
-      this.#dependencies.logger.error({ err: error }, "counting deliveries failed");
-    });
   }
 
   #acknowledgedOf(deviceId: string): number {

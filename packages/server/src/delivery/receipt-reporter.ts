@@ -1,0 +1,192 @@
+// Receipts this server owes other servers (docs/protocol.md §12.13): when it
+// stores a message whose sender is on server Y, it starts watching (Y, room,
+// origin); once a second it sends Y one `receipts` frame with every watched
+// room whose figures changed — its mark for the origin, and how many of its
+// own devices acknowledged the origin's messages, as cumulative steps.
+//
+// Device acknowledgements arrive without any message, so a watch is counted
+// again on a timer until every device has everything held: every second
+// while the room is busy (a message within the last minute), every 30 s
+// after, and it ends after a week. A new message from Y starts it again.
+
+import type { OriginReceipt, ReceiptsFrame, RoomReceipts } from "@parley/federation";
+import type { RoomId, UserId } from "@parley/protocol";
+import { serverOfUser } from "@parley/protocol";
+import type { NodeId } from "@parley/raft";
+import { pageSizeMax } from "../limits.ts";
+import type { Logger } from "../observability/logger.ts";
+import { controlEventContentType } from "../rooms/control-events.ts";
+import type { StoredEvent } from "../storage/records.ts";
+import { devicesCovering } from "./delivery-counts.ts";
+import { deviceSteps, originWindow } from "./receipt-steps.ts";
+import { type AudienceSources, readRoomAudience } from "./room-audience.ts";
+
+/** Limits of the receipts frame (§12.13). */
+const roomsPerFrameMax = 256;
+const originsPerRoomMax = 32;
+const deviceStepsMax = 32;
+
+/** A watch is counted every second this long after the room's last message from the peer. */
+const busyWindowMs = 60_000;
+/** ... and this often after that. */
+const quietIntervalMs = 30_000;
+/** A watch ends this long after the last message that started it. */
+const watchLifetimeMs = 7 * 24 * 60 * 60 * 1000;
+
+export interface ReceiptReporterDependencies extends AudienceSources {
+  readonly nowMs: () => number;
+  /** This server's contiguous mark for `origin` in `room` (§12.5.1). */
+  readonly heldMark: (room: string, origin: string) => number;
+  /** Queues the frame for `peer` (durable); false when there is no link to use. */
+  readonly send: (peer: string, frame: ReceiptsFrame) => boolean;
+  readonly logger: Logger;
+}
+
+interface OriginWatch {
+  lastMessageMs: number;
+  /** The receipt last sent, as JSON, to send only what changed. */
+  lastSent: string | null;
+}
+
+interface RoomWatch {
+  readonly origins: Map<string, OriginWatch>;
+  lastCountedMs: number;
+}
+
+export class ReceiptReporter {
+  readonly #dependencies: ReceiptReporterDependencies;
+  /** peer → room → watch. */
+  readonly #watches = new Map<string, Map<string, RoomWatch>>();
+  #reporting = false;
+
+  constructor(dependencies: ReceiptReporterDependencies) {
+    this.#dependencies = dependencies;
+  }
+
+  /** Events as this server's stream publishes them: other servers' users' messages start watches. */
+  observe(events: readonly StoredEvent[]): void {
+    let ownServer: string | null = null;
+    for (const event of events) {
+      if (event.contentType === controlEventContentType || event.stamp === undefined) continue;
+      ownServer ??= this.#dependencies.serverName();
+      const peer = serverOfUser(event.senderUserId as UserId);
+      if (peer === ownServer) continue;
+      let rooms = this.#watches.get(peer);
+      if (rooms === undefined) {
+        rooms = new Map();
+        this.#watches.set(peer, rooms);
+      }
+      let room = rooms.get(event.roomId);
+      if (room === undefined) {
+        room = { origins: new Map(), lastCountedMs: 0 };
+        rooms.set(event.roomId, room);
+      }
+      const origin = room.origins.get(event.stamp.origin);
+      const nowMs = this.#dependencies.nowMs();
+      if (origin === undefined)
+        room.origins.set(event.stamp.origin, { lastMessageMs: nowMs, lastSent: null });
+      else origin.lastMessageMs = nowMs;
+      room.lastCountedMs = 0;
+    }
+  }
+
+  /** Counts the watches that are due and sends each peer one frame of what changed. */
+  async report(): Promise<void> {
+    if (this.#reporting) return;
+    this.#reporting = true;
+    try {
+      for (const [peer, rooms] of [...this.#watches]) {
+        const frameRooms: RoomReceipts[] = [];
+        const sentAfter: Array<() => void> = [];
+        for (const [roomId, room] of [...rooms]) {
+          if (frameRooms.length >= roomsPerFrameMax) break;
+          if (!this.#due(room)) continue;
+          const counted = await this.#countRoom(roomId, room);
+          if (counted === null) {
+            rooms.delete(roomId);
+            continue;
+          }
+          if (counted.changed.length > 0) {
+            frameRooms.push({ room: roomId as RoomId, receipts: counted.receipts });
+            sentAfter.push(() => {
+              for (const [watch, json] of counted.changed) watch.lastSent = json;
+            });
+          }
+          for (const origin of counted.settled) room.origins.delete(origin);
+          if (room.origins.size === 0) rooms.delete(roomId);
+        }
+        if (rooms.size === 0) this.#watches.delete(peer);
+        if (frameRooms.length === 0) continue;
+        if (this.#dependencies.send(peer, { type: "receipts", rooms: frameRooms })) {
+          for (const done of sentAfter) done();
+        }
+      }
+    } finally {
+      this.#reporting = false;
+    }
+  }
+
+  #due(room: RoomWatch): boolean {
+    const nowMs = this.#dependencies.nowMs();
+    let lastMessageMs = 0;
+    for (const origin of room.origins.values())
+      lastMessageMs = Math.max(lastMessageMs, origin.lastMessageMs);
+    if (nowMs - lastMessageMs < busyWindowMs) return true;
+    return nowMs - room.lastCountedMs >= quietIntervalMs;
+  }
+
+  /**
+   * The receipts of the room's most recently active origins, which of them
+   * changed since last sent, and which are settled (every device has all
+   * that is held, and that was sent) or expired. Null: the room cannot be
+   * counted (too big) and is no longer watched.
+   */
+  async #countRoom(
+    roomId: string,
+    room: RoomWatch,
+  ): Promise<{
+    receipts: OriginReceipt[];
+    changed: Array<[OriginWatch, string]>;
+    settled: string[];
+  } | null> {
+    const audience = await readRoomAudience(this.#dependencies, roomId);
+    if (audience === null) return null;
+    const nowMs = this.#dependencies.nowMs();
+    room.lastCountedMs = nowMs;
+    const origins = [...room.origins]
+      .sort(([, a], [, b]) => b.lastMessageMs - a.lastMessageMs)
+      .slice(0, originsPerRoomMax);
+    const receipts: OriginReceipt[] = [];
+    const changed: Array<[OriginWatch, string]> = [];
+    const settled: string[] = [];
+    for (const [origin, watch] of origins) {
+      const held = this.#dependencies.heldMark(roomId, origin);
+      const rows = await this.#dependencies.storage.events.originPositions({
+        roomId,
+        origin,
+        throughSequence: held,
+        limit: pageSizeMax,
+      });
+      const devices = deviceSteps(
+        originWindow(rows, held),
+        audience.localCursorsAscending,
+        deviceStepsMax,
+      );
+      const devicesTotal = audience.localCursorsAscending.length;
+      const receipt: OriginReceipt = {
+        origin: origin as NodeId,
+        held,
+        devices,
+        devicesTotal,
+        refused: [],
+      };
+      receipts.push(receipt);
+      const json = JSON.stringify(receipt);
+      if (json !== watch.lastSent) changed.push([watch, json]);
+      const everyDevice = held > 0 && devicesCovering(devices, held) >= devicesTotal;
+      const expired = nowMs - watch.lastMessageMs > watchLifetimeMs;
+      if ((everyDevice && json === watch.lastSent) || expired) settled.push(origin);
+    }
+    return { receipts, changed, settled };
+  }
+}
