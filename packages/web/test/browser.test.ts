@@ -206,14 +206,19 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await bob.getByRole("button", { name: "Accept" }).click();
     await bob.getByLabel("Message").waitFor();
 
-    // Alice writes; her message reaches "accepted" and Bob sees it.
+    // Alice writes; Bob sees it, and her message reaches "delivered" once his
+    // device has it (the server's delivery counts, §10.14).
     await send(alice, "hi bob");
-    await message(alice, "hi bob").locator('[data-delivery="accepted"]').waitFor();
+    await message(alice, "hi bob").locator('[data-delivery="delivered"]').waitFor();
+    // The counts come with it: Bob's one device acknowledged it.
+    await message(alice, "hi bob")
+      .locator('[data-counts="1 of 1 server has it · 1 of 1 device received it"]')
+      .waitFor();
     await message(bob, "hi bob").waitFor();
 
     // Bob answers on two lines (Shift+Enter); Alice sees both lines.
     await send(bob, "hi alice\nhow are you?");
-    await message(bob, "hi alice\nhow are you\\?").locator('[data-delivery="accepted"]').waitFor();
+    await message(bob, "hi alice\nhow are you\\?").locator('[data-delivery="delivered"]').waitFor();
     await message(alice, "hi alice\nhow are you\\?").waitFor();
     await alice.locator(".message .sender-name", { hasText: "bob" }).first().waitFor();
 
@@ -248,7 +253,7 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     // And the conversation goes on after the reload, both ways.
     await send(bob, "back again");
     await message(alice, "back again").waitFor();
-    await message(bob, "back again").locator('[data-delivery="accepted"]').waitFor();
+    await message(bob, "back again").locator('[data-delivery="delivered"]').waitFor();
 
     // Alice, the room's admin, renames it and makes Bob a moderator; Bob sees both.
     await alice.getByLabel("Name", { exact: true }).fill("general chat");
@@ -300,15 +305,16 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
     await bruno.getByLabel("Message").waitFor();
     await bruno.screenshot({ path: `${screenshots}bruno-accepted-remote-room.png` });
 
-    // Messages cross the link both ways and each sender sees its own accepted.
+    // Messages cross the link both ways and each sender sees its own
+    // delivered: the other server's receipt says it holds the message (§12.13).
     await send(anna, "hello from the first server");
     await message(anna, "hello from the first server")
-      .locator('[data-delivery="accepted"]')
+      .locator('[data-delivery="delivered"]')
       .waitFor();
     await message(bruno, "hello from the first server").waitFor();
     await send(bruno, "hello from the second server");
     await message(bruno, "hello from the second server")
-      .locator('[data-delivery="accepted"]')
+      .locator('[data-delivery="delivered"]')
       .waitFor();
     await message(anna, "hello from the second server").waitFor();
     await anna.locator(".message .sender-name", { hasText: "bruno" }).first().waitFor();

@@ -28,6 +28,7 @@ import {
   setPageVisible,
   updateRoom,
 } from "./chat-state.ts";
+import { withDelivery } from "./delivery-view.ts";
 
 /** Events per history request: one screen and a half. */
 const historyPageSize = 50;
@@ -317,19 +318,9 @@ export class ChatModel {
       case "connection":
         this.#set({ ...this.#state, connection: event.state });
         return;
-      case "delivery": {
-        const { status } = event.state;
-        const errors = { ...this.#state.deliveryErrors };
-        if (event.state.status === "failed")
-          errors[event.clientId] = describeError(event.state.error, "send");
-        else delete errors[event.clientId];
-        this.#set({
-          ...this.#state,
-          deliveries: { ...this.#state.deliveries, [event.clientId]: status },
-          deliveryErrors: errors,
-        });
+      case "delivery":
+        this.#set(withDelivery(this.#state, event));
         return;
-      }
       case "missed":
         return;
       case "error":

@@ -50,6 +50,8 @@ export interface ChatState {
   readonly deliveries: Readonly<Record<string, DeliveryStatus>>;
   /** Why the last failed delivery failed, by client id. */
   readonly deliveryErrors: Readonly<Record<string, string>>;
+  /** How far each sent message has come, in words, once the server reported counts. */
+  readonly deliveryCounts: Readonly<Record<string, string>>;
   readonly activeRoomId: string | undefined;
   /** The page is on screen: only then does the open room's news count as read. */
   readonly pageVisible: boolean;
@@ -65,6 +67,7 @@ export function initialChatState(userId: string): ChatState {
     pending: [],
     deliveries: {},
     deliveryErrors: {},
+    deliveryCounts: {},
     activeRoomId: undefined,
     pageVisible: true,
     notice: undefined,

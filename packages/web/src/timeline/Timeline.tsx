@@ -6,6 +6,7 @@ import type { DeliveryStatus, TimelineEvent } from "@parley/client";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { ChatModel } from "../chat/chat-model.ts";
 import type { ChatState, PendingMessage, RoomView } from "../chat/chat-state.ts";
+import { Delivery } from "./Delivery.tsx";
 import { timelineRows } from "./day-separators.ts";
 import { describeRoomChange } from "./room-change-text.ts";
 
@@ -15,49 +16,12 @@ const stickToBottomPx = 120;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
 
-const deliveryWords: Record<DeliveryStatus, string> = {
-  pending: "Sending…",
-  accepted: "Sent",
-  delivered: "Delivered",
-  failed: "Not sent",
-};
-
-const deliveryTitles: Record<DeliveryStatus, string> = {
-  pending: "On its way to your server",
-  accepted: "Stored by the room's server: it will not be lost",
-  delivered: "Delivered to the recipients",
-  failed: "Your server did not accept it",
-};
-
 function Sender({ userId }: { readonly userId: string }) {
   const at = userId.indexOf("@");
   return (
     <span className="sender" title={userId}>
       <span className="sender-name">{userId.slice(0, at)}</span>
       <span className="sender-server">{userId.slice(at)}</span>
-    </span>
-  );
-}
-
-interface DeliveryProps {
-  readonly status: DeliveryStatus;
-  readonly error: string | undefined;
-  readonly onRetry: () => void;
-}
-
-function Delivery({ status, error, onRetry }: DeliveryProps) {
-  return (
-    <span
-      className={`delivery ${status}`}
-      data-delivery={status}
-      title={error ?? deliveryTitles[status]}
-    >
-      {deliveryWords[status]}
-      {status === "failed" && (
-        <button type="button" className="link" onClick={onRetry}>
-          Retry
-        </button>
-      )}
     </span>
   );
 }
@@ -163,6 +127,7 @@ export function Timeline({ model, state, room }: TimelineProps) {
               <Delivery
                 status={deliveryOf(event.clientId)}
                 error={state.deliveryErrors[event.clientId]}
+                counts={state.deliveryCounts[event.clientId]}
                 onRetry={() => model.retry(room.roomId, event.clientId)}
               />
             )}
@@ -175,6 +140,7 @@ export function Timeline({ model, state, room }: TimelineProps) {
           <Delivery
             status={state.deliveries[item.clientId] ?? "pending"}
             error={state.deliveryErrors[item.clientId]}
+            counts={state.deliveryCounts[item.clientId]}
             onRetry={() => model.retry(room.roomId, item.clientId)}
           />
         </div>
