@@ -4,9 +4,9 @@
 //
 //   pending ──accepted──▶ accepted ──every server holds it──▶ delivered
 //      │  ▲                  (`progress` carries the server and device counts
-//   failed │ retry            of docs/protocol.md §10.14; the homeserver does
-//      ▼  │                   not send them yet, §12.13 specifies how it will)
-//    failed
+//   failed │ retry            of docs/protocol.md §10.14, from the sender's
+//      ▼  │                   homeserver, which learns of other servers from
+//    failed                   their receipts, §12.13)
 //
 // A message is never dropped silently: it ends accepted (the sponsor stored it
 // under a room sequence and will not lose it) or failed, and a failed one can
@@ -38,11 +38,7 @@ export type DeliveryState =
   | { readonly status: "pending"; readonly attempts: number }
   /** Stored by the sponsoring homeserver: it will not be lost. */
   | ({ readonly status: "accepted"; readonly progress?: DeliveryProgress } & Acceptance)
-  /**
-   * Held by every server of the room; `progress` goes on counting devices.
-   * The homeserver does not report progress yet (§12.13), so no message
-   * reaches this state today.
-   */
+  /** Held by every server of the room; `progress` goes on counting devices. */
   | ({
       readonly status: "delivered";
       readonly deliveredAtMs: number;
