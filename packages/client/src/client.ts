@@ -37,6 +37,7 @@ import type {
   ClientEvent,
   ClientEventType,
   ConnectionState,
+  HistoryEvent,
   TimelineEvent,
 } from "./events/client-events.ts";
 import { decodeTimelineEvent } from "./events/decode-event.ts";
@@ -305,6 +306,23 @@ export class ParleyClient {
    * newest first; pass the page's `next` as `from` to go on.
    */
   async history(
+    roomId: RoomId,
+    query: HistoryQuery = {},
+  ): Promise<{ events: HistoryEvent[]; more: boolean; next: number }> {
+    const page = await this.#rooms.history(roomId, query);
+    const events: HistoryEvent[] = [];
+    for (const json of page.events) {
+      const event = decodeTimelineEvent(this.#provider, json, this.deviceId);
+      events.push(event.type === "message" ? await this.#encryption.fromHistory(event) : event);
+    }
+    return { events, more: page.more, next: page.next };
+  }
+
+  /**
+   * A page of a room's events as the server holds them: in an encrypted room,
+   * messages stay MLS ciphertexts (`message/mls`).
+   */
+  async rawHistory(
     roomId: RoomId,
     query: HistoryQuery = {},
   ): Promise<{ events: TimelineEvent[]; more: boolean; next: number }> {

@@ -15,8 +15,10 @@
  * (`ServerError`, `NetworkError`, both ParleyErrors with the table's codes).
  *
  * What it does not: no UI, no timeline cache (the application keeps what it
- * shows; history is one call away; history of encrypted rooms cannot be
- * decrypted a second time, since message keys are used once).
+ * shows; history is one call away). Message keys are used once, so for
+ * encrypted rooms the SDK keeps the plaintext of every message it decrypted
+ * or sent, sealed in the store like the MLS state: `history` shows those, and
+ * `undecryptable` events for the rest.
  *
  * What callers owe it: a `ClientStore` that persists (the default keeps
  * nothing), a WebSocket constructor where the platform has none (Node 20:
@@ -48,6 +50,7 @@ export {
 } from "./device/device-keys.ts";
 export type { KeyPackageCount, KeyPackageRefill } from "./encryption/key-packages.ts";
 export type { EncryptionOptions } from "./encryption/mls-context.ts";
+export { undecryptableReason } from "./encryption/undecryptable-reason.ts";
 export { isTransient, NetworkError, ServerError } from "./errors.ts";
 export type {
   ClientEvent,
@@ -56,6 +59,7 @@ export type {
   ConnectionState,
   DeliveryEvent,
   ErrorEvent,
+  HistoryEvent,
   InviteEvent,
   MembershipEvent,
   MissedEvent,

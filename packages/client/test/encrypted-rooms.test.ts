@@ -4,7 +4,7 @@
 // read what follows; two commits race and both land; a device offline
 // across two epochs catches up; a restarted client continues from its store.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -97,7 +97,7 @@ async function sameEpoch(clients: readonly ParleyClient[], roomId: RoomId): Prom
 
 /** The raw bodies of a room's messages as the server holds them (never plaintext). */
 async function rawMessages(client: ParleyClient, roomId: RoomId): Promise<Uint8Array[]> {
-  const page = await client.history(roomId, { direction: "forward", limit: 1000 });
+  const page = await client.rawHistory(roomId, { direction: "forward", limit: 1000 });
   return page.events.flatMap((event) =>
     event.type === "message" && event.contentType === "message/mls" ? [event.body] : [],
   );
@@ -217,6 +217,47 @@ describe("encrypted rooms through the SDK", () => {
     await restored.stop();
   });
 
+  it("a restarted client shows the room's history, its own messages included, from plaintexts sealed in its store", async () => {
+    const aliceStore = new FileStore(join(directory, "alice-history.json"));
+    const alice = await member("alice", aliceStore);
+    const bob = await member("bob");
+    await alice.client.start();
+    const { roomId } = await alice.client.createRoom({ name: "history", kind: "encrypted" });
+    await bringIn(alice.client, bob.client, roomId);
+    await sendAccepted(alice.client, roomId, "a secret pineapple");
+    await sendAccepted(bob.client, roomId, "a secret mango");
+    await eventually(() => texts(alice.events, roomId).includes("a secret mango"));
+    await alice.client.stop();
+
+    const file = await readFile(join(directory, "alice-history.json"), "utf8");
+    expect(file).not.toContain("pineapple");
+    expect(file).not.toContain("mango");
+    const restored = await Client.restore(
+      nodeClientOptions({
+        store: new FileStore(join(directory, "alice-history.json")),
+        encryption: small,
+      }),
+    );
+    if (restored === undefined) throw new Error("alice's store holds no device");
+    const page = await restored.history(roomId, { direction: "forward", limit: 100 });
+    const shown = page.events.flatMap((event) =>
+      event.type === "message" ? [event.text] : event.type === "undecryptable" ? ["?"] : [],
+    );
+    expect(shown).toEqual(["a secret pineapple", "a secret mango"]);
+
+    // The live stream after the restart also shows the own echo, not an undecryptable one.
+    const events: ClientEvent[] = [];
+    restored.onEvent((event) => events.push(event));
+    await restored.start();
+    await sendAccepted(restored, roomId, "after the restart");
+    await sendAccepted(bob.client, roomId, "seen after the restart");
+    await eventually(() => texts(events, roomId).includes("seen after the restart"));
+    expect(undecryptable(events)).toEqual([]);
+    const later = await restored.history(roomId, { direction: "forward", limit: 100 });
+    expect(later.events.filter((event) => event.type === "undecryptable")).toEqual([]);
+    await restored.stop();
+  });
+
   it("an open room takes external joins, and a user's new device enters the group by itself", async () => {
     const alice = await member("alice");
     const frank = await member("frank");
@@ -266,6 +307,8 @@ describe("encrypted rooms through the SDK", () => {
       roomSequences: Record<string, number>;
     };
     const sequence = cursor.roomSequences[roomId] ?? 0;
+    // And lose the kept plaintexts, or the message would be shown from them.
+    await bobStore.delete(`parley.mls.plaintexts.${roomId}`);
     await bobStore.set(
       "parley.cursor",
       JSON.stringify({

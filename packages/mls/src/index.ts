@@ -129,6 +129,13 @@ export {
 } from "./sponsor/snapshot.ts";
 export { sealingKeyBytes } from "./storage/envelope.ts";
 export {
+  type OpenedPlaintexts,
+  openPlaintexts,
+  type SealedPlaintext,
+  sealedPlaintextsMax,
+  sealPlaintexts,
+} from "./storage/sealed-plaintexts.ts";
+export {
   type OpenedKeyPackages,
   type OpenedMember,
   openKeyPackages,

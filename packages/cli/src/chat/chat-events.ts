@@ -3,7 +3,14 @@
 // the delivery mark of each message this user typed, rewritten in place
 // while it is still the last line.
 
-import type { ClientEvent, DeliveryState, ParleyClient, RoomChangeEvent } from "@parley/client";
+import {
+  type ClientEvent,
+  type DeliveryState,
+  type ParleyClient,
+  type RoomChangeEvent,
+  type UndecryptableEvent,
+  undecryptableReason,
+} from "@parley/client";
 import { type RoomId, userIdParts } from "@parley/protocol";
 import { deliveryMark, messageLine, noticeLine } from "./chat-format.ts";
 import type { RoomDirectory } from "./room-directory.ts";
@@ -35,6 +42,16 @@ export class ChatEvents {
     return server === this.#client.serverName ? localPart : userId;
   }
 
+  /** An encrypted message this device cannot read, said in words where the text would be. */
+  undecryptableLine(event: UndecryptableEvent): string {
+    return messageLine({
+      timeMs: event.acceptedAtMs,
+      room: this.#rooms.label(event.roomId),
+      sender: this.who(event.sender),
+      text: `(${undecryptableReason(event.error)})`,
+    });
+  }
+
   /** Prints a message this user just sent, with its first mark. */
   printOwn(clientId: string, line: OwnLine, state: DeliveryState): void {
     this.#own.set(clientId, line);
@@ -53,6 +70,9 @@ export class ChatEvents {
             text: event.text ?? `(${event.body.byteLength} bytes of ${event.contentType})`,
           }),
         );
+        return;
+      case "undecryptable":
+        this.#terminal.print(this.undecryptableLine(event));
         return;
       case "room-change":
         this.#roomChange(event);

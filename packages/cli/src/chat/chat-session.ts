@@ -2,7 +2,7 @@
 // what each typed command does. Errors from the server are printed in words
 // with their code; nothing a user types can crash the session.
 
-import type { ParleyClient, TimelineEvent } from "@parley/client";
+import type { HistoryEvent, ParleyClient, TimelineEvent } from "@parley/client";
 import {
   makeUserId,
   ParleyError,
@@ -193,7 +193,8 @@ export class ChatSession {
     this.#notice(page.more ? "/history for more" : "that is the beginning of the room");
   }
 
-  #historyLine(event: TimelineEvent): string {
+  #historyLine(event: HistoryEvent): string {
+    if (event.type === "undecryptable") return this.#events.undecryptableLine(event);
     if (event.type === "message") {
       return messageLine({
         timeMs: event.acceptedAtMs,

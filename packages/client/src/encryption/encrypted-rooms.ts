@@ -30,7 +30,7 @@ import {
   type UserId,
 } from "@parley/protocol";
 import { asParleyError } from "../errors.ts";
-import type { ClientEvent, RoomMessageEvent } from "../events/client-events.ts";
+import type { ClientEvent, RoomMessageEvent, UndecryptableEvent } from "../events/client-events.ts";
 import type { CreateRoomInput, Member } from "../rooms/room-api.ts";
 import { GroupSync } from "./group-sync.ts";
 import type { KeyPackages } from "./key-packages.ts";
@@ -38,6 +38,7 @@ import { MessageCrypto } from "./message-crypto.ts";
 import type { MlsContext } from "./mls-context.ts";
 import type { MlsRequests } from "./mls-requests.ts";
 import type { MessagePlaintext } from "./plaintext.ts";
+import { PlaintextCache } from "./plaintext-cache.ts";
 import type { RoomGroups } from "./room-groups.ts";
 
 /** KeyPackage claims for one invite while the target's server is unreachable, and the pause between. */
@@ -65,7 +66,10 @@ export class EncryptedRooms {
   constructor(dependencies: EncryptedRoomsDependencies) {
     this.#dependencies = dependencies;
     this.#sync = new GroupSync(dependencies);
-    this.#messages = new MessageCrypto(dependencies.groups);
+    this.#messages = new MessageCrypto(
+      dependencies.groups,
+      new PlaintextCache(dependencies.context),
+    );
   }
 
   get groups(): RoomGroups {
@@ -307,7 +311,7 @@ export class EncryptedRooms {
 
   /** Encrypts a message for the room; the new state is stored before the ciphertext leaves. */
   encrypt(roomId: RoomId, clientId: string, message: MessagePlaintext): Promise<Uint8Array> {
-    return this.#messages.encrypt(roomId, clientId, message);
+    return this.#messages.encrypt(roomId, this.#dependencies.context.deviceId, clientId, message);
   }
 
   /** A message event: decrypted to the plaintext event, or an `undecryptable` event. */
@@ -315,9 +319,14 @@ export class EncryptedRooms {
     return this.#messages.decrypt(event);
   }
 
-  /** Store changes of members the stream moved, for the cursor's write. */
+  /** A history page's message: its kept plaintext, or `undecryptable`. */
+  fromHistory(event: RoomMessageEvent): Promise<RoomMessageEvent | UndecryptableEvent> {
+    return this.#messages.fromHistory(event);
+  }
+
+  /** Store changes of members and plaintexts the stream moved, for the cursor's write. */
   takeChanges(): Promise<Map<string, string | undefined>> {
-    return this.#dependencies.groups.takeChanges();
+    return this.#messages.takeChanges();
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   sealMemberState,
 } from "@parley/mls";
 import { ParleyError, type RoomId } from "@parley/protocol";
-import { writeChanges } from "../store/client-store.ts";
+import { type ClientStore, writeChanges } from "../store/client-store.ts";
 import type { MlsContext } from "./mls-context.ts";
 
 export class RoomGroups {
@@ -27,6 +27,11 @@ export class RoomGroups {
 
   constructor(context: MlsContext) {
     this.#context = context;
+  }
+
+  /** The store the members are sealed into. */
+  get store(): ClientStore {
+    return this.#context.records.store;
   }
 
   /** Runs `operation` after every earlier operation on the room has finished. */

@@ -65,6 +65,9 @@ export interface UndecryptableEvent extends RoomEventPosition {
 /** What history pages and the stream carry for a room. */
 export type TimelineEvent = RoomMessageEvent | RoomChangeEvent;
 
+/** What `ParleyClient.history` gives: encrypted rooms' messages decrypted or `undecryptable`. */
+export type HistoryEvent = TimelineEvent | UndecryptableEvent;
+
 /** This user was invited to a room (from the device's private queue). */
 export interface InviteEvent {
   readonly type: "invite";

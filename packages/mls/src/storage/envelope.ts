@@ -16,7 +16,7 @@ import { mlsLimits } from "../limits.ts";
  *     canonical CBOR {
  *       "ciphertext": bytes,           AES-128-GCM output (ciphertext || 16-byte tag)
  *       "format": "parley-mls-sealed",
- *       "kind": "member" | "key-packages",
+ *       "kind": "member" | "key-packages" | "plaintexts",
  *       "nonce": bytes(12),
  *       "salt": bytes(32),
  *       "scope": text,                 the room id (member) or device id (key-packages)
@@ -35,7 +35,7 @@ import { mlsLimits } from "../limits.ts";
  * without the AEAD failing, provided the caller checks the sequence it gets
  * against the last one it sealed.
  */
-export type SealedKind = "member" | "key-packages";
+export type SealedKind = "member" | "key-packages" | "plaintexts";
 
 const format = "parley-mls-sealed";
 const version = 1;
