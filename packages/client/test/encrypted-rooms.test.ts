@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   ParleyClient as Client,
   type ClientEvent,
+  type FetchFunction,
   MemoryStore,
   type ParleyClient,
 } from "@parley/client";
@@ -41,12 +42,49 @@ afterAll(async () => {
 const small = { keyPackagesTarget: 4, keyPackagesRefillBelow: 2 };
 
 /** A user whose device has KeyPackages at the server and whose events are recorded. */
-async function member(name: string, store: MemoryStore | FileStore = new MemoryStore()) {
-  const client = await homeserver.user(name, { store, encryption: small });
+async function member(
+  name: string,
+  store: MemoryStore | FileStore = new MemoryStore(),
+  fetch?: FetchFunction,
+) {
+  const client = await homeserver.user(name, {
+    store,
+    encryption: small,
+    ...(fetch === undefined ? {} : { fetch }),
+  });
   await client.refillKeyPackages();
   const events: ClientEvent[] = [];
   client.onEvent((event) => events.push(event));
   return { client, events, store };
+}
+
+/**
+ * Makes a commit race certain: once armed, each racer's next commit
+ * submission is held until every racer has one in flight, so all were
+ * prepared in the same epoch and all but the first ordered must be answered
+ * `mls_stale_epoch`, which is counted. Other submissions (before arming, and
+ * the losers' retries) pass straight through.
+ */
+function commitRace(racers: number) {
+  const held: Array<() => void> = [];
+  const race = { armed: false, stale: 0 };
+  const racerFetch = (): FetchFunction => {
+    let heldOnce = false;
+    return async (url, init) => {
+      if (race.armed && !heldOnce && init.method === "POST" && url.endsWith("/mls/commits")) {
+        heldOnce = true;
+        await new Promise<void>((release) => {
+          held.push(release);
+          if (held.length === racers) for (const waiting of held) waiting();
+        });
+      }
+      const response = await fetch(url, init);
+      const text = await response.text();
+      if (!response.ok && text.includes('"mls_stale_epoch"')) race.stale += 1;
+      return { ok: response.ok, status: response.status, text: async () => text };
+    };
+  };
+  return { race, racerFetch };
 }
 
 function texts(events: readonly ClientEvent[], roomId: RoomId): string[] {
@@ -150,18 +188,22 @@ describe("encrypted rooms through the SDK", () => {
   });
 
   it("two commits of the same epoch race: the loser catches up and both invitations land", async () => {
-    const alice = await member("alice");
-    const bob = await member("bob");
+    const { race, racerFetch } = commitRace(2);
+    const alice = await member("alice", new MemoryStore(), racerFetch());
+    const bob = await member("bob", new MemoryStore(), racerFetch());
     const dave = await member("dave");
     const erin = await member("erin");
     await alice.client.start();
     const { roomId } = await alice.client.createRoom({ name: "race", kind: "encrypted" });
     await bringIn(alice.client, bob.client, roomId);
     await sameEpoch([alice.client, bob.client], roomId);
+    race.armed = true;
     await Promise.all([
       alice.client.invite(roomId, dave.client.userId),
       bob.client.invite(roomId, erin.client.userId),
     ]);
+    // Both commits were made in epoch 2: exactly one lost, was told so and retried.
+    expect(race.stale).toBe(1);
     const members = await alice.client.allMembers(roomId);
     const invited = members.filter((entry) => entry.membership === "invited");
     expect(invited.map((entry) => entry.userId).sort()).toEqual(
