@@ -12,6 +12,7 @@ import {
   pageSizeMax,
 } from "../limits.ts";
 import { eventJson } from "../rooms/event-json.ts";
+import type { StoredEvent } from "../storage/records.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
 import { mlsObjectField } from "./encrypted-room-routes.ts";
 import { base64urlBytes, clientIdField, parseBody, roomIdField } from "./json-fields.ts";
@@ -179,24 +180,21 @@ export function registerRoomRoutes(scope: ClientApiScope, context: RouteContext)
     const session = await context.authenticate(request);
     const { roomId } = parseBody(roomParams, request.params, "path");
     const query = parseBody(historyQuery, request.query, "query");
-    const page = await messages.history(session.userId, roomId, query);
-    return {
-      events: page.events.map(eventJson),
-      direction: query.direction,
-      more: page.more,
-      next: page.next,
-    };
+    return historyAnswer(await messages.history(session.userId, roomId, query), query.direction);
   });
   scope.get("/rooms/:roomId/history", async (request) => {
     const session = await context.authenticate(request);
     const { roomId } = parseBody(roomParams, request.params, "path");
     const query = parseBody(orderedHistoryQuery, request.query, "query");
     const page = await messages.orderedHistory(session.userId, roomId, query);
-    return {
-      events: page.events.map(eventJson),
-      direction: query.direction,
-      more: page.more,
-      next: page.next,
-    };
+    return historyAnswer(page, query.direction);
   });
+}
+
+/** The JSON of a history page (§10.4): both history routes answer alike, only their cursors differ. */
+function historyAnswer<Cursor>(
+  page: { readonly events: readonly StoredEvent[]; readonly more: boolean; readonly next: Cursor },
+  direction: "backward" | "forward",
+) {
+  return { events: page.events.map(eventJson), direction, more: page.more, next: page.next };
 }
