@@ -1,12 +1,12 @@
 // The federation benchmark's measurements on a shared room (shared-room.ts):
-// end-to-end latency leaf → sponsor → leaf at a fixed rate, control-lane
-// state changes per second, and the time until the room accepts a state
-// change again after its Raft leader is killed. Every loop is bounded by a
+// control-lane state changes per second, and the time until the room accepts
+// a state change again after its Raft leader is killed (latency is in
+// stream-latency.ts). Every loop is bounded by a
 // count or a deadline.
 
 import type { ParleyClient } from "@parley/client";
 import { pollUntil } from "@parley/server/testing";
-import { median, percentile } from "../harness.ts";
+import { median } from "../harness.ts";
 import { type SharedRoom, userAt } from "./shared-room.ts";
 
 const settleTimeoutMs = 60_000;
@@ -25,64 +25,6 @@ function within<Value>(work: Promise<Value>, timeoutMs: number): Promise<Value> 
 /** Progress on stderr, so a slow phase shows where it is. */
 function progress(line: string): void {
   process.stderr.write(`federation: ${line}\n`);
-}
-
-export interface LatencyResult {
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly sent: number;
-  readonly received: number;
-  /** The send rate actually reached (the target may be more than one client can post). */
-  readonly sentPerSecond: number;
-}
-
-/** `sender` posts `perSecond` messages for `durationMs`; latency is until `receiver`'s stream delivers each. */
-export async function endToEndLatency(
-  room: SharedRoom,
-  sender: ParleyClient,
-  receiver: ParleyClient,
-  input: { readonly perSecond: number; readonly durationMs: number },
-): Promise<LatencyResult> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const stop = receiver.on("message", (event) => {
-    const started = sentAt.get(event.clientId);
-    if (started !== undefined && event.sender === sender.userId) {
-      latencies.push(performance.now() - started);
-      sentAt.delete(event.clientId);
-    }
-  });
-  const total = Math.max(1, Math.round((input.perSecond * input.durationMs) / 1000));
-  const start = performance.now();
-  const sends: Array<Promise<unknown>> = [];
-  // Paced: each message leaves at its slot; a late loop sends what is due at once.
-  for (let number = 0; number < total; ) {
-    const due = Math.min(
-      total,
-      Math.floor(((performance.now() - start) * input.perSecond) / 1000) + 1,
-    );
-    for (; number < due; number += 1) {
-      const clientId = `latency-${number}`;
-      sentAt.set(clientId, performance.now());
-      sends.push(sender.send(room.roomId, `m${number}`, { clientId }).then((out) => out.settled()));
-    }
-    await pause(1);
-  }
-  const sendingMs = performance.now() - start;
-  progress(`latency: ${total} sent in ${Math.round(sendingMs)} ms`);
-  await within(Promise.allSettled(sends), settleTimeoutMs).catch(() => undefined);
-  await pollUntil("the receiver got every message", settleTimeoutMs, async () =>
-    latencies.length >= total ? true : undefined,
-  ).catch(() => undefined);
-  stop();
-  progress(`latency: ${latencies.length} of ${total} received`);
-  return {
-    p50Ms: latencies.length === 0 ? Number.NaN : percentile(latencies, 50),
-    p99Ms: latencies.length === 0 ? Number.NaN : percentile(latencies, 99),
-    sent: total,
-    received: latencies.length,
-    sentPerSecond: (total * 1000) / sendingMs,
-  };
 }
 
 /** Topic changes committed per second by `writers` concurrent loops on each sponsor's user. */
