@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { ParleyClient, type RoomMessageEvent } from "@parley/client";
 import { nodeClientOptions } from "@parley/client/node";
-import { parseRoomId } from "@parley/protocol";
+import { parseRoomId, parseUserId } from "@parley/protocol";
 import { createLogger, type RunningHomeserver, startHomeserver } from "@parley/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TerminalSession } from "./terminal-session.ts";
@@ -138,6 +138,61 @@ describe("parley chat in a terminal", () => {
       expect(await chat.exited).toBe(0);
     } finally {
       chat.kill();
+    }
+  });
+
+  it("creates an end-to-end encrypted room, chats in it, and says in words what it cannot decrypt", async () => {
+    const address = server.url.replace("http://", "");
+    const environment = { XDG_CONFIG_HOME: join(directory, "config") };
+    const carol = await ParleyClient.register(
+      { baseUrl: server.url, userName: "carol", password },
+      nodeClientOptions(),
+    );
+    const carolHeard: RoomMessageEvent[] = [];
+    carol.on("message", (event) => carolHeard.push(event));
+    carol.on("invite", (event) => void carol.join(event.roomId));
+    await carol.start();
+    await carol.refillKeyPackages();
+    const chat = new TerminalSession(["chat", "--server", address, "--user", "alice"], environment);
+    try {
+      await chat.waitFor(/\* connected to http:\/\/127\.0\.0\.1:\d+/);
+      chat.type("/create --encrypted vault");
+      const created = await chat.waitFor(
+        /created end-to-end encrypted room #vault \((![A-Za-z0-9_-]{22})\)/,
+      );
+      const vault = parseRoomId(created[1] ?? "");
+      chat.type("/invite carol");
+      await chat.waitFor(/\* carol joined #vault/);
+      await carol.send(vault, "psst, only we can read this");
+      await chat.waitFor(/\d\d:\d\d #vault <carol> psst, only we can read this/);
+      const before = chat.screen.length;
+      chat.type("secret reply");
+      await chat.waitFor(/#vault <alice> secret reply {2}✓/, { after: before });
+      for (let waited = 0; waited < 400 && carolHeard.length < 2; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(carolHeard.map((event) => event.text)).toContain("secret reply");
+
+      // Carol's own encrypted room: what she said before Alice came in is not for Alice's keys.
+      const { roomId: attic } = await carol.createRoom({ name: "attic", kind: "encrypted" });
+      expect((await (await carol.send(attic, "before alice came")).settled()).status).toBe(
+        "accepted",
+      );
+      await carol.invite(attic, parseUserId(`alice@${address.replace("127.0.0.1", "localhost")}`));
+      await chat.waitFor(/invited you to #attic/);
+      chat.type("/join attic");
+      await chat.waitFor(/\* alice joined #attic/);
+      const historyStart = chat.screen.length;
+      chat.type("/history 5");
+      await chat.waitFor(
+        /<carol> \(Message could not be decrypted: it was sent before this device could read the room/,
+        { after: historyStart },
+      );
+      chat.type("/quit");
+      expect(await chat.exited).toBe(0);
+    } finally {
+      chat.kill();
+      await carol.stop();
     }
   });
 });

@@ -8,11 +8,19 @@ describe("chat lines", () => {
       type: "create",
       name: "lunch plans",
       joinRule: "open",
+      encrypted: false,
+    });
+    expect(parseChatLine("/create --encrypted secret plans knock")).toEqual({
+      type: "create",
+      name: "secret plans",
+      joinRule: "knock",
+      encrypted: true,
     });
     expect(parseChatLine("/create lunch")).toEqual({
       type: "create",
       name: "lunch",
       joinRule: "invite",
+      encrypted: false,
     });
     expect(parseChatLine("/join #lunch")).toEqual({ type: "join", room: "#lunch" });
     expect(parseChatLine("/invite bob")).toEqual({ type: "invite", user: "bob", room: undefined });
@@ -42,6 +50,7 @@ describe("chat lines", () => {
   it("explains malformed commands instead of guessing", () => {
     for (const line of [
       "/create",
+      "/create --encrypted",
       "/join",
       "/invite",
       "/msg lunch",

@@ -8,6 +8,7 @@ export type ChatCommand =
       readonly type: "create";
       readonly name: string;
       readonly joinRule: "invite" | "knock" | "open";
+      readonly encrypted: boolean;
     }
   | { readonly type: "join"; readonly room: string }
   | { readonly type: "invite"; readonly user: string; readonly room: string | undefined }
@@ -25,7 +26,9 @@ export type ChatCommand =
   | { readonly type: "invalid"; readonly problem: string };
 
 export const chatHelp = `commands:
-  /create NAME [open|knock]  create a room (invite-only unless open or knock) and switch to it
+  /create [--encrypted] NAME [open|knock]
+                             create a room (invite-only unless open or knock; end-to-end
+                             encrypted with --encrypted) and switch to it
   /join ROOM                 join a room you are invited to (or an open one)
   /invite USER [ROOM]        invite alice or alice@server to this room (or ROOM)
   /rooms                     list your rooms; * marks the current one
@@ -59,11 +62,14 @@ export function parseChatLine(line: string): ChatCommand {
   const argumentText = text.slice(1 + name.length).trim();
   switch (name.toLowerCase()) {
     case "create": {
-      const last = rest.at(-1)?.toLowerCase();
+      const encrypted = rest[0]?.toLowerCase() === "--encrypted";
+      const nameWords = encrypted ? rest.slice(1) : rest;
+      const last = nameWords.at(-1)?.toLowerCase();
       const joinRule = last === "open" || last === "knock" ? last : "invite";
-      const roomName = (joinRule === "invite" ? rest : rest.slice(0, -1)).join(" ");
-      if (roomName === "") return { type: "invalid", problem: "usage: /create NAME [open|knock]" };
-      return { type: "create", name: roomName, joinRule };
+      const roomName = (joinRule === "invite" ? nameWords : nameWords.slice(0, -1)).join(" ");
+      if (roomName === "")
+        return { type: "invalid", problem: "usage: /create [--encrypted] NAME [open|knock]" };
+      return { type: "create", name: roomName, joinRule, encrypted };
     }
     case "join":
       return rest[0] === undefined

@@ -95,11 +95,13 @@ export class ChatSession {
         const { roomId } = await this.#client.createRoom({
           name: command.name,
           joinRule: command.joinRule,
+          kind: command.encrypted ? "encrypted" : "plain",
         });
         this.#rooms.set(roomId, "joined", command.name);
         this.#rooms.current = roomId;
+        const kind = command.encrypted ? "end-to-end encrypted room " : "";
         return this.#notice(
-          `created ${this.#rooms.label(roomId)} (${roomId}); /invite USER to bring people in`,
+          `created ${kind}${this.#rooms.label(roomId)} (${roomId}); /invite USER to bring people in`,
         );
       }
       case "join": {
