@@ -1,7 +1,7 @@
 // Builds the browser client into packages/web/dist when it is missing or
 // older than its sources, so `npm start` and the browser tests always serve
 // the current code without a separate build step. The sources are the web
-// package itself and the workspace packages it bundles (SDK, protocol, room);
+// package itself and the workspace packages it bundles (SDK, MLS, protocol, room);
 // a changed lock file counts too, since it may change what gets bundled.
 
 import { execFile } from "node:child_process";
@@ -22,6 +22,7 @@ const sources = [
   join(webDirectory, "vite.config.ts"),
   join(webDirectory, "package.json"),
   join(packagesDirectory, "client", "src"),
+  join(packagesDirectory, "mls", "src"),
   join(packagesDirectory, "protocol", "src"),
   join(packagesDirectory, "room", "src"),
   join(repositoryDirectory, "package-lock.json"),

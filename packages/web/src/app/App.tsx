@@ -2,7 +2,7 @@
 // and session if there is one, and shows either the sign-in screen or the
 // chat. The homeserver is the page's own origin.
 
-import type { TimelineEvent } from "@parley/client";
+import type { HistoryEvent } from "@parley/client";
 import { ParleyClient } from "@parley/client";
 import { useCallback, useEffect, useState } from "react";
 import { AuthScreen } from "../account/AuthScreen.tsx";
@@ -22,7 +22,7 @@ export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
 
   const enter = useCallback(async (database: BrowserDatabase, client: ParleyClient) => {
-    const model = new ChatModel(client, new RoomCache<TimelineEvent>(database, client.userId));
+    const model = new ChatModel(client, new RoomCache<HistoryEvent>(database, client.userId));
     setPhase({ kind: "signed-in", database, model });
     // Other failures stay on the chat screen as its notice; the stream retries.
     await model.start().catch(async (error: unknown) => {

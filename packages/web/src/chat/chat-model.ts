@@ -7,9 +7,9 @@
 import type {
   ClientEvent,
   CreateRoomInput,
+  HistoryEvent,
   Member,
   ParleyClient,
-  TimelineEvent,
   UserRoomAction,
 } from "@parley/client";
 import { parseRoomId, parseUserId, type RoomId } from "@parley/protocol";
@@ -44,13 +44,13 @@ const membershipActions = new Set(["invite", "join", "leave", "kick", "ban", "un
 
 export class ChatModel {
   readonly client: ParleyClient;
-  readonly #cache: RoomCache<TimelineEvent>;
+  readonly #cache: RoomCache<HistoryEvent>;
   #state: ChatState;
   readonly #listeners = new Set<() => void>();
   readonly #cacheTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #stopListening: (() => void) | undefined;
 
-  constructor(client: ParleyClient, cache: RoomCache<TimelineEvent>) {
+  constructor(client: ParleyClient, cache: RoomCache<HistoryEvent>) {
     this.client = client;
     this.#cache = cache;
     this.#state = initialChatState(client.userId);
@@ -277,6 +277,7 @@ export class ChatModel {
   #handle(event: ClientEvent): void {
     switch (event.type) {
       case "message":
+      case "undecryptable":
       case "room-change": {
         const known = this.#state.rooms[event.roomId] !== undefined;
         this.#set(addEvents(this.#state, [event]));
@@ -383,7 +384,10 @@ export class ChatModel {
   async #writeCache(roomId: string): Promise<void> {
     this.#cacheTimers.delete(roomId);
     const room = this.#state.rooms[roomId];
-    if (room !== undefined) await this.#cache.saveEvents(roomId, room.events);
+    // Only plain rooms are cached in the clear: an encrypted room's plaintexts
+    // stay sealed in the SDK's store, and its history reads back from there.
+    if (room !== undefined && room.kind === "plain")
+      await this.#cache.saveEvents(roomId, room.events);
   }
 
   #saveReadMarkers(): void {

@@ -1,4 +1,4 @@
-import type { RoomMessageEvent, TimelineEvent } from "@parley/client";
+import type { HistoryEvent, RoomMessageEvent } from "@parley/client";
 import type { DeviceId, RoomId, UserId } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
 import {
@@ -39,7 +39,7 @@ function message(
   };
 }
 
-function renamed(room: RoomId, sequence: number, name: string): TimelineEvent {
+function renamed(room: RoomId, sequence: number, name: string): HistoryEvent {
   return {
     type: "room-change",
     roomId: room,

@@ -3,7 +3,7 @@
 // React only reads the result. Every value is immutable: a step returns a new
 // state, so React sees what changed by identity.
 
-import type { ConnectionState, DeliveryStatus, TimelineEvent } from "@parley/client";
+import type { ConnectionState, DeliveryStatus, HistoryEvent } from "@parley/client";
 import type { JoinRule, Permissions, Role } from "@parley/room";
 import { advancedMarker, unreadCount } from "../rooms/unread.ts";
 import { mergeTimeline, newestSequence } from "../timeline/merge.ts";
@@ -24,7 +24,7 @@ export interface RoomView {
   /** Who invited this user, for invitations. */
   readonly invitedBy: string | undefined;
   /** Ascending room sequence, each once. */
-  readonly events: readonly TimelineEvent[];
+  readonly events: readonly HistoryEvent[];
   /** The newest sequence this user has seen with the room open. */
   readonly readThrough: number;
   readonly unread: number;
@@ -105,7 +105,7 @@ function recount(state: ChatState, room: RoomView): RoomView {
 }
 
 /** Changes to a room's fields that a room-change event implies. */
-function applyChange(room: RoomView, event: TimelineEvent, userId: string): RoomView {
+function applyChange(room: RoomView, event: HistoryEvent, userId: string): RoomView {
   if (event.type !== "room-change") return room;
   const { action, actor } = event;
   switch (action.type) {
@@ -127,9 +127,9 @@ function applyChange(room: RoomView, event: TimelineEvent, userId: string): Room
 }
 
 /** Adds events to their rooms (a room not yet known is added as joined). */
-export function addEvents(state: ChatState, events: readonly TimelineEvent[]): ChatState {
+export function addEvents(state: ChatState, events: readonly HistoryEvent[]): ChatState {
   let next = state;
-  const byRoom = new Map<string, TimelineEvent[]>();
+  const byRoom = new Map<string, HistoryEvent[]>();
   for (const event of events) {
     const list = byRoom.get(event.roomId) ?? [];
     list.push(event);

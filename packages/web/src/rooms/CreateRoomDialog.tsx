@@ -1,5 +1,5 @@
-// Creating a room: name, topic, who may join, and (once MLS is wired into
-// the homeserver) end-to-end encryption.
+// Creating a room: name, topic, who may join, and whether it is end-to-end
+// encrypted (MLS: the servers carry only ciphertext; chosen once, at creation).
 
 import type { JoinRule } from "@parley/room";
 import { type FormEvent, useState } from "react";
@@ -16,6 +16,7 @@ export function CreateRoomDialog({ model, onClose, onCreated }: CreateRoomDialog
   const [name, setName] = useState("");
   const [topic, setTopic] = useState("");
   const [joinRule, setJoinRule] = useState<JoinRule>("invite");
+  const [encrypted, setEncrypted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
 
@@ -24,7 +25,14 @@ export function CreateRoomDialog({ model, onClose, onCreated }: CreateRoomDialog
     setBusy(true);
     setError(undefined);
     try {
-      onCreated(await model.createRoom({ name: name.trim(), topic: topic.trim(), joinRule }));
+      onCreated(
+        await model.createRoom({
+          name: name.trim(),
+          topic: topic.trim(),
+          joinRule,
+          kind: encrypted ? "encrypted" : "plain",
+        }),
+      );
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
       setBusy(false);
@@ -74,13 +82,29 @@ export function CreateRoomDialog({ model, onClose, onCreated }: CreateRoomDialog
             Anyone with the room's id
           </label>
         </fieldset>
-        <label
-          className="choice disabled"
-          title="End-to-end encrypted rooms arrive with MLS support on the server."
-        >
-          <input type="checkbox" disabled />
-          End-to-end encrypted (coming soon)
-        </label>
+        <fieldset>
+          <legend>Encryption</legend>
+          <label className="choice">
+            <input
+              type="radio"
+              name="roomKind"
+              value="encrypted"
+              checked={encrypted}
+              onChange={() => setEncrypted(true)}
+            />
+            End-to-end encrypted: only the members' devices can read messages
+          </label>
+          <label className="choice">
+            <input
+              type="radio"
+              name="roomKind"
+              value="plain"
+              checked={!encrypted}
+              onChange={() => setEncrypted(false)}
+            />
+            Plain: the servers can read messages (and show history to people who join later)
+          </label>
+        </fieldset>
         <DialogFooter
           error={error}
           onCancel={onClose}

@@ -18,6 +18,7 @@ function preview(room: RoomView): string {
   const last = room.events.at(-1);
   if (last?.type === "message")
     return `${last.sender.split("@")[0]}: ${last.text ?? "(attachment)"}`;
+  if (last?.type === "undecryptable") return `${last.sender.split("@")[0]}: (not decrypted)`;
   return room.topic;
 }
 
@@ -51,6 +52,19 @@ export function RoomList({ rooms, activeRoomId, onOpen }: RoomListProps) {
               <span className="room-item-name">{roomTitle(room)}</span>
               <span className="room-item-preview">{preview(room)}</span>
             </span>
+            {room.kind === "encrypted" && (
+              // A drawn padlock: emoji fonts are not everywhere.
+              <svg className="lock" viewBox="0 0 16 16" role="img" aria-label="encrypted">
+                <title>End-to-end encrypted</title>
+                <rect x="3" y="7" width="10" height="8" rx="1.5" fill="currentColor" />
+                <path
+                  d="M5 7V5a3 3 0 0 1 6 0v2"
+                  fill="none"
+                  stroke="currentColor"
+                  strokeWidth="1.6"
+                />
+              </svg>
+            )}
             {room.membership === "invited" && <span className="pill">Invited</span>}
             {badge !== undefined && (
               <span className="badge" data-unread={room.unread}>

@@ -83,7 +83,17 @@ export function RoomView({ model, state, room, onBack }: RoomViewProps) {
             ←
           </button>
           <div className="room-header-text">
-            <h2 className="room-name">{roomTitle(room)}</h2>
+            <h2 className="room-name">
+              {roomTitle(room)}
+              {room.kind === "encrypted" && (
+                <span
+                  className="pill encrypted"
+                  title="End-to-end encrypted: only the members' devices can read the messages"
+                >
+                  Encrypted
+                </span>
+              )}
+            </h2>
             {room.topic !== "" && <p className="room-topic">{room.topic}</p>}
           </div>
           {room.membership === "joined" && (

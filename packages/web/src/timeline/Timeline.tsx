@@ -2,7 +2,7 @@
 // run, room changes as quiet lines, this device's messages with their
 // delivery state, and the messages still on their way at the end.
 
-import type { DeliveryStatus, TimelineEvent } from "@parley/client";
+import { type DeliveryStatus, type HistoryEvent, undecryptableReason } from "@parley/client";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { ChatModel } from "../chat/chat-model.ts";
 import type { ChatState, PendingMessage, RoomView } from "../chat/chat-state.ts";
@@ -26,11 +26,11 @@ function Sender({ userId }: { readonly userId: string }) {
   );
 }
 
-function placed(event: TimelineEvent) {
+function placed(event: HistoryEvent) {
   return {
     sequence: event.sequence,
     acceptedAtMs: event.acceptedAtMs,
-    runSender: event.type === "message" ? event.sender : undefined,
+    runSender: event.type === "room-change" ? undefined : event.sender,
     event,
   };
 }
@@ -122,7 +122,11 @@ export function Timeline({ model, state, room }: TimelineProps) {
                 </time>
               </div>
             )}
-            <div className="message-body">{event.text ?? `(${event.contentType})`}</div>
+            {event.type === "undecryptable" ? (
+              <div className="message-body undecryptable">{undecryptableReason(event.error)}</div>
+            ) : (
+              <div className="message-body">{event.text ?? `(${event.contentType})`}</div>
+            )}
             {event.fromThisDevice && (
               <Delivery
                 status={deliveryOf(event.clientId)}
