@@ -100,7 +100,7 @@ export class MessageCrypto {
     return kept === undefined
       ? undecryptable(
           event,
-          new ParleyError("mls_replayed", "this device has no plaintext of the message"),
+          new ParleyError("mls_not_member", "this device holds no plaintext of the message"),
         )
       : withPlaintext(event, kept);
   }

@@ -6,7 +6,7 @@ import type { ParleyError } from "@parley/protocol";
 
 const reasons: Readonly<Record<string, string>> = {
   mls_replayed: "this device read it before but kept no copy",
-  mls_not_member: "it was sent before this device joined the room's encryption",
+  mls_not_member: "it was sent before this device could read the room, or no copy was kept",
   mls_epoch_too_old: "it is older than the keys this device still holds",
   mls_epoch_in_future: "this device has not caught up with the room's keys yet",
   mls_generation_too_far: "too many messages were skipped to reach it",
