@@ -183,6 +183,25 @@ export function frameValue(frame: Frame): CborMap {
           chainHash: record.chainHash,
           record: record.record,
         })),
+        certificate:
+          frame.certificate === null
+            ? null
+            : {
+                index: frame.certificate.index,
+                chainHash: frame.certificate.chainHash,
+                signatures: frame.certificate.signatures.map(([server, signature]) => [
+                  server,
+                  signature,
+                ]),
+              },
+      };
+    case "control-signature":
+      return {
+        type: frame.type,
+        room: frame.room,
+        index: frame.index,
+        chainHash: frame.chainHash,
+        signature: frame.signature,
       };
     case "submit":
       return {
@@ -311,6 +330,12 @@ function checkFrameRules(frame: Frame): void {
       return;
     case "control":
       checkControlRecords(frame.snapshot, frame.records);
+      if (frame.certificate !== null) {
+        requireSortedUnique(
+          frame.certificate.signatures.map(([server]) => server),
+          "certificate signatures must be sorted by server, once each",
+        );
+      }
       return;
     case "key-package-claim":
       requireDistinct(frame.users, "a claim names a user twice");

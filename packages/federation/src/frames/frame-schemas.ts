@@ -179,10 +179,30 @@ export const controlSnapshotSchema = z.strictObject({
   incarnations: z.array(z.tuple([serverNameSchema, positive])).max(originsPerRoomMax),
 });
 
+const signatureSchema = bytes.refine((value) => value.length === 64, "must be 64 bytes");
+
+const certificateSchema = z.strictObject({
+  index: positive,
+  chainHash: hashSchema,
+  signatures: z
+    .array(z.tuple([serverNameSchema, signatureSchema]))
+    .min(1)
+    .max(roomLimits.sponsorsMax),
+});
+
+const controlSignatureFrame = z.strictObject({
+  type: z.literal("control-signature"),
+  room: roomIdSchema,
+  index: positive,
+  chainHash: hashSchema,
+  signature: signatureSchema,
+});
+
 const controlFrame = z.strictObject({
   type: z.literal("control"),
   room: roomIdSchema,
   snapshot: controlSnapshotSchema.nullable(),
+  certificate: certificateSchema.nullable(),
   records: z
     .array(
       z.strictObject({
@@ -305,6 +325,7 @@ export const frameSchema = z.discriminatedUnion("type", [
   nodeQueryFrame,
   nodeStatusFrame,
   controlFrame,
+  controlSignatureFrame,
   submitFrame,
   submitResultFrame,
   keyPackageClaimFrame,

@@ -9,6 +9,7 @@ import type { MlsFailureCode } from "@parley/mls";
 import type { DeviceId, RoomId, ServerName, UserId } from "@parley/protocol";
 import type { Message, NodeId } from "@parley/raft";
 import type { RoomRejectionCode } from "@parley/room";
+import type { ControlCertificate } from "../control-lane/certificate.ts";
 import type { StampedMessage } from "../message-lane/stamped-message.ts";
 
 /** One Raft message of one room's group. */
@@ -182,6 +183,17 @@ export interface ControlFrame {
   readonly room: RoomId;
   readonly snapshot: ControlSnapshot | null;
   readonly records: readonly ControlRecordAt[];
+  /** The sponsor's newest certificate (§12.6.1); a leaf applies only up to a certificate it verified. */
+  readonly certificate: ControlCertificate | null;
+}
+
+/** A sponsor's signature of (room, index, chain hash at index), sent to the room's other sponsors (§12.6.1). */
+export interface ControlSignatureFrame {
+  readonly type: "control-signature";
+  readonly room: RoomId;
+  readonly index: number;
+  readonly chainHash: Uint8Array;
+  readonly signature: Uint8Array;
 }
 
 /** What a leaf's user wants a sponsor to do. */
@@ -307,6 +319,7 @@ export type Frame =
   | NodeQueryFrame
   | NodeStatusFrame
   | ControlFrame
+  | ControlSignatureFrame
   | SubmitFrame
   | SubmitResultFrame
   | KeyPackageClaimFrame
@@ -329,6 +342,7 @@ export const frameTypes: readonly FrameType[] = [
   "node-query",
   "node-status",
   "control",
+  "control-signature",
   "submit",
   "submit-result",
   "key-package-claim",

@@ -68,7 +68,9 @@ export type FederationEvent =
       readonly entry: ControlEntry;
     }
   /** A peer sent something unusable; the wiring may close the link with `error.closeCode`. */
-  | { readonly type: "peer-error"; readonly peer: ServerName; readonly error: ParleyError };
+  | { readonly type: "peer-error"; readonly peer: ServerName; readonly error: ParleyError }
+  /** A certificate names signers whose key documents are not at hand: fetch them (§12.6.1). */
+  | { readonly type: "keys-wanted"; readonly servers: readonly ServerName[] };
 
 export interface OutgoingFrame {
   readonly to: ServerName;

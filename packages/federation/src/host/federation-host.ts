@@ -9,7 +9,8 @@ import {
 import { EMPTY_CONF_STATE, type RandomSource } from "@parley/raft";
 import type { ControlEntry } from "@parley/room";
 import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
-import type { GroupRaftSettings } from "../consensus/raft-group.ts";
+import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
+import type { CertificateKeys } from "../control-lane/certificate.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
 import type { Frame, RefusalCode, SubmissionOutcome } from "../frames/frame.ts";
@@ -18,6 +19,7 @@ import { sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
 import { LinkStateTable } from "../routing/link-state.ts";
 import { applyObserved } from "./applied-event.ts";
+import { certificationDuties, signApplied } from "./certification.ts";
 import { type FederationEffects, Outbox } from "./effects.ts";
 import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
@@ -48,6 +50,12 @@ export interface FederationHostOptions {
   readonly storage: FederationStorage;
   readonly raft?: GroupRaftSettings;
   readonly timing?: Partial<HostTiming>;
+  /**
+   * This server's key and its peers' keys, for control certificates
+   * (§12.6.1). Without them the host neither signs nor asks leaves' feeds
+   * for certificates (a deployment that has not wired keys yet).
+   */
+  readonly keys?: CertificateKeys;
 }
 
 /** Rounds of Raft processing per input; appliers queue follow-ups, so two or three are normal. */
@@ -105,6 +113,7 @@ export class FederationHost {
       storage: this.#storage,
       clock: this.#clock,
       timing: this.#timing,
+      keys: options.keys ?? null,
       get tick() {
         return host.#tick;
       },
@@ -307,6 +316,7 @@ export class FederationHost {
     if (session.isSponsor) {
       leaderDuties(this.#context, session);
       expireAttachments(this.#context, session);
+      certificationDuties(this.#context, session);
     } else {
       leafDuties(this.#context, session);
     }
@@ -335,6 +345,7 @@ export class FederationHost {
   }
 
   #afterRound(session: RoomSession): void {
+    signApplied(this.#context, session);
     feedLeaves(this.#context, session);
     if (!session.configurationChanged) return;
     session.configurationChanged = false;

@@ -1,6 +1,7 @@
 import type { RoomId, ServerName } from "@parley/protocol";
 import type { Frame, MarksFrame } from "../frames/frame.ts";
 import { serverOfNode } from "../identity/sponsor-node-id.ts";
+import { adoptCertificate, receiveControlSignature } from "./certification.ts";
 import type { HostContext } from "./host-context.ts";
 import { handleControlFrame, handleSubmitResult, requestFeed } from "./leaf-role.ts";
 import { receiveLinkState } from "./link-state-duties.ts";
@@ -75,10 +76,18 @@ export function dispatchFrame(
     case "control": {
       const session = sessions.get(frame.room);
       if (session === undefined) return;
-      // A sponsor's state moves only through its own Raft log.
-      if (session.isSponsor) return;
+      // A sponsor's state moves only through its own Raft log; it only takes a newer certificate of it.
+      if (session.isSponsor) {
+        adoptCertificate(context, session, frame.certificate);
+        return;
+      }
       handleControlFrame(context, session, peer, frame);
       detachIfStale(context, session, peer);
+      return;
+    }
+    case "control-signature": {
+      const session = sessions.get(frame.room);
+      if (session !== undefined) receiveControlSignature(context, session, peer, frame);
       return;
     }
     case "submit": {

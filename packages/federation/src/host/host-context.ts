@@ -1,5 +1,6 @@
 import type { ServerName } from "@parley/protocol";
 import type { MultiRaftHost } from "../consensus/multi-raft-host.ts";
+import type { CertificateKeys } from "../control-lane/certificate.ts";
 import type { AntiEntropyTiming } from "../message-lane/anti-entropy.ts";
 import { defaultAntiEntropyTiming } from "../message-lane/anti-entropy.ts";
 import type { Clock } from "../message-lane/message-lane.ts";
@@ -63,4 +64,6 @@ export interface HostContext {
   readonly clock: Clock;
   readonly timing: HostTiming;
   readonly tick: number;
+  /** Signs this server's certificate signatures and checks its peers' (§12.6.1). */
+  readonly keys: CertificateKeys | null;
 }

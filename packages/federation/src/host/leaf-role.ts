@@ -1,9 +1,16 @@
 import { equalBytes, ParleyError, type ServerName } from "@parley/protocol";
-import { nextChainHash } from "../control-lane/control-record.ts";
+import { decodeRoomSnapshot, RoomStateMachine } from "@parley/room";
+import {
+  type CertificateCheck,
+  type ControlCertificate,
+  checkCertificate,
+} from "../control-lane/certificate.ts";
+import { decodeControlRecord, nextChainHash } from "../control-lane/control-record.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
-import type { ControlFrame, SubmitResultFrame } from "../frames/frame.ts";
+import type { ControlFrame, ControlRecordAt, SubmitResultFrame } from "../frames/frame.ts";
 import { controlRecordsRetainedPerRoomMax } from "../limits.ts";
 import { chooseAttachment } from "../routing/leaf-attachment.ts";
+import { trackSponsorSet } from "./certification.ts";
 import type { HostContext } from "./host-context.ts";
 import type { RoomSession } from "./room-session.ts";
 import { applyRecord } from "./sponsor-role.ts";
@@ -45,7 +52,9 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   }
   if (attachment.sponsor === null) return;
   const refreshDue = context.tick - attachment.attachSentTick >= context.timing.attachRefreshTicks;
-  if (!attachment.acknowledged || refreshDue) requestFeed(context, session);
+  // Records held without a certificate ask again: the certificate that covers them may have been lost.
+  const held = session.uncertified.snapshot !== null || session.uncertified.records.length > 0;
+  if (!attachment.acknowledged || refreshDue || held) requestFeed(context, session);
   resendSubmissions(context, session, attachment.sponsor);
 }
 
@@ -92,9 +101,13 @@ function resendSubmissions(context: HostContext, session: RoomSession, sponsor: 
 }
 
 /**
- * Committed control records from a sponsor. They apply in order; a gap (a
- * lost frame) asks for a catch-up; a chain hash that differs from ours is a
- * sponsor disagreeing with the log, reported and not applied.
+ * Committed control records from a sponsor. A leaf believes nothing a
+ * certificate does not cover (§12.6.1): records (and a snapshot) are held
+ * until a certificate arrives whose index they reach, then checked — they
+ * chain onto our log up to the certificate's chain hash, and a majority of
+ * the sponsor set in the state at that index signed it — and only then
+ * applied. A gap (a lost frame) asks for a catch-up; a record that does not
+ * chain or a certificate that does not verify is reported and dropped.
  */
 export function handleControlFrame(
   context: HostContext,
@@ -105,33 +118,139 @@ export function handleControlFrame(
   if (session.isSponsor) return;
   if (peer === session.attachment.sponsor) session.attachment.acknowledged = true;
   const snapshot = frame.snapshot;
+  if (snapshot !== null && snapshot.index > feedEnd(session)) {
+    session.uncertified = { snapshot, records: [] };
+  }
+  for (const at of frame.records) {
+    const end = feedEnd(session);
+    if (at.index <= end) continue;
+    if (at.index !== end + 1 || session.uncertified.records.length >= uncertifiedRecordsMax) {
+      session.attachment.attachSentTick = Number.NEGATIVE_INFINITY;
+      requestFeed(context, session);
+      break;
+    }
+    session.uncertified.records.push(at);
+  }
+  if (context.keys === null) {
+    // No keys wired: the feed is applied on the sponsor's word, as before certificates.
+    const check = checkFeed(context, session, feedEnd(session));
+    if (check.kind === "refused") refuseFeed(context, session, peer, check.error);
+    else applyHeld(context, session, feedEnd(session), null);
+    return;
+  }
+  const certificate = frame.certificate;
+  // A certificate below what we hold covers nothing new (a snapshot beyond it waits for a newer
+  // one); one beyond the records held waits for the frames that bring them.
+  if (certificate === null || certificate.index < feedStart(session)) return;
+  if (certificate.index === (session.certificate?.index ?? 0)) return;
+  if (certificate.index > feedEnd(session)) return;
+  const check = checkFeed(context, session, certificate.index, certificate);
+  if (check.kind === "keys-missing") {
+    // Neither believed nor refused: ask for the signers' keys and for the feed again.
+    context.outbox.emit({ type: "keys-wanted", servers: check.servers });
+    session.attachment.acknowledged = false;
+    return;
+  }
+  if (check.kind === "refused") {
+    refuseFeed(context, session, peer, check.error);
+    return;
+  }
+  applyHeld(context, session, certificate.index, certificate);
+}
+
+/** A feed that does not chain or is not certified: dropped whole, and its sponsor reported. */
+function refuseFeed(
+  context: HostContext,
+  session: RoomSession,
+  peer: ServerName,
+  error: ParleyError,
+): void {
+  session.uncertified = { snapshot: null, records: [] };
+  context.outbox.emit({ type: "peer-error", peer, error });
+}
+
+/** Records a leaf holds uncertified at most (a sponsor's certificate lags its log by a few rounds). */
+const uncertifiedRecordsMax = controlRecordsRetainedPerRoomMax;
+
+/** The index the held feed starts from: its snapshot's, or our applied index. */
+function feedStart(session: RoomSession): number {
+  const { snapshot } = session.uncertified;
+  const applied = session.replica.appliedIndex;
+  return snapshot !== null && snapshot.index > applied ? snapshot.index : applied;
+}
+
+/** The index the held feed reaches: its last record, or where it starts. */
+function feedEnd(session: RoomSession): number {
+  return session.uncertified.records.at(-1)?.index ?? feedStart(session);
+}
+
+/** Checks the held feed up to the certificate's index without applying it: chain, then signatures. */
+function checkFeed(
+  context: HostContext,
+  session: RoomSession,
+  through: number,
+  certificate?: ControlCertificate,
+): CertificateCheck {
+  const refuse = (message: string): CertificateCheck => ({
+    kind: "refused",
+    error: new ParleyError("certificate_invalid", message),
+  });
+  const { snapshot, records } = session.uncertified;
+  let machine: RoomStateMachine;
+  let chainHash: Uint8Array;
+  let index: number;
+  try {
+    if (snapshot !== null && snapshot.index > session.replica.appliedIndex) {
+      machine = new RoomStateMachine(decodeRoomSnapshot(snapshot.state));
+      chainHash = snapshot.chainHash;
+      index = snapshot.index;
+    } else {
+      machine = new RoomStateMachine(session.replica.state);
+      chainHash = session.replica.chainHash;
+      index = session.replica.appliedIndex;
+    }
+    for (const at of records) {
+      if (at.index > through) break;
+      chainHash = nextChainHash(chainHash, at.record);
+      if (!equalBytes(chainHash, at.chainHash))
+        return refuse(`control chain differs at ${at.index}`);
+      machine.apply(decodeControlRecord(at.record).entry, at.index);
+      index = at.index;
+    }
+  } catch (error) {
+    return refuse(`the held control feed does not decode: ${String(error)}`);
+  }
+  if (certificate === undefined || context.keys === null) return { kind: "certified" };
+  const sponsors = machine.state?.sponsors ?? [];
+  return checkCertificate(session.room, certificate, { index, chainHash }, sponsors, context.keys);
+}
+
+/** Applies the held snapshot and records through `through` (a verified certificate's index), and keeps the certificate. */
+function applyHeld(
+  context: HostContext,
+  session: RoomSession,
+  through: number,
+  certificate: ControlCertificate | null,
+): void {
+  const { snapshot, records } = session.uncertified;
   if (snapshot !== null && snapshot.index > session.replica.appliedIndex) {
     session.replica = RoomReplica.fromSnapshot(session.room, snapshot);
+    trackSponsorSet(session);
     context.storage.saveLeafSnapshot(session.room, snapshot);
     context.outbox.needSync();
     context.outbox.emit({ type: "state-restored", room: session.room, index: snapshot.index });
     session.lane.controlAdvanced();
   }
-  for (const at of frame.records) {
-    const applied = session.replica.appliedIndex;
-    if (at.index <= applied) continue;
-    if (at.index !== applied + 1) {
-      session.attachment.attachSentTick = Number.NEGATIVE_INFINITY;
-      requestFeed(context, session);
-      break;
+  const rest: ControlRecordAt[] = [];
+  for (const at of records) {
+    if (at.index > through) rest.push(at);
+    else if (at.index === session.replica.appliedIndex + 1) {
+      applyRecord(context, session, at.record);
+      persistLeafRecord(context, session, at);
     }
-    if (!equalBytes(nextChainHash(session.replica.chainHash, at.record), at.chainHash)) {
-      // The sponsor's log differs from ours: never apply a record that does not chain.
-      context.outbox.emit({
-        type: "peer-error",
-        peer,
-        error: new ParleyError("bad_structure", `control chain differs at ${at.index}`),
-      });
-      break;
-    }
-    applyRecord(context, session, at.record);
-    persistLeafRecord(context, session, at);
   }
+  session.uncertified = { snapshot: null, records: rest };
+  if (certificate !== null) session.certificate = certificate;
   session.newRecords = [];
 }
 

@@ -1,8 +1,9 @@
 import type { RoomId, ServerName, UserId } from "@parley/protocol";
 import type { MessageVerdict as RoomMessageVerdict } from "@parley/room";
 import type { RaftGroup } from "../consensus/raft-group.ts";
+import type { ControlCertificate } from "../control-lane/certificate.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
-import type { ControlRecordAt } from "../frames/frame.ts";
+import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import type { ControlView, RoomMessageLane } from "../message-lane/message-lane.ts";
 import type { MessageVerdict } from "../message-lane/stamped-message.ts";
 import type { LinkStateTable } from "../routing/link-state.ts";
@@ -28,6 +29,24 @@ export interface PendingSubmission {
   readonly body: Uint8Array;
   attempts: number;
   nextTick: number;
+}
+
+/** Signatures a sponsor gathered for one control index above its newest certificate. */
+export interface GatheredSignatures {
+  readonly chainHash: Uint8Array;
+  readonly signers: Map<ServerName, GatheredSignature>;
+}
+
+export interface GatheredSignature {
+  readonly signature: Uint8Array;
+  /** Checked against our own chain hash; a signature for an index we had not applied yet is not. */
+  verified: boolean;
+}
+
+/** What a leaf holds from its sponsor but has not seen certified yet (applied only once it is). */
+export interface UncertifiedFeed {
+  snapshot: ControlSnapshot | null;
+  records: ControlRecordAt[];
 }
 
 /** A sponsor-policy effect the room's sponsors remember until the sponsor set reflects it. */
@@ -75,6 +94,20 @@ export class RoomSession implements ControlView {
     owedDetaches: new Set(),
   };
   readonly pendingSubmissions = new Map<number, PendingSubmission>();
+  /** Both roles: the newest certificate this server verified or formed (§12.6.1); in memory only. */
+  certificate: ControlCertificate | null = null;
+  /** Sponsor side: signatures gathered per index above `certificate` (certification.ts). */
+  readonly gatheredSignatures = new Map<number, GatheredSignatures>();
+  /** Sponsor side: the highest index this server signed. */
+  signedIndex = 0;
+  /** Sponsor side: when this server last sent its signature (re-sent until certified). */
+  signatureSentTick = Number.NEGATIVE_INFINITY;
+  /** Sponsor side: per peer, when we last answered its signature with our certificate. */
+  readonly certificateAnsweredTick = new Map<ServerName, number>();
+  /** Sponsor side: the sponsor set from each index on where it changed, oldest first (bounded). */
+  sponsorChanges: Array<{ readonly index: number; readonly sponsors: readonly ServerName[] }> = [];
+  /** Leaf side: records (and a snapshot) received but not yet covered by a verified certificate. */
+  uncertified: UncertifiedFeed = { snapshot: null, records: [] };
   /** Control proposals of local users: request id → tick by which the outcome is due. */
   readonly pendingProposals = new Map<number, number>();
   #treeKey = "";

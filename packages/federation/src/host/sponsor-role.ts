@@ -21,6 +21,7 @@ import {
   sponsorEffectsPendingMax,
 } from "../limits.ts";
 import { applyObserved } from "./applied-event.ts";
+import { trackSponsorSet } from "./certification.ts";
 import type { FederationEvent } from "./effects.ts";
 import type { HostContext } from "./host-context.ts";
 import type { RoomSession } from "./room-session.ts";
@@ -47,6 +48,7 @@ export function sponsorApplier(context: HostContext, session: RoomSession): Grou
     restoreSnapshot(snapshot: Snapshot): void {
       const controlSnapshot = decodeControlSnapshot(snapshot.data);
       session.replica = RoomReplica.fromSnapshot(session.room, controlSnapshot);
+      trackSponsorSet(session);
       context.outbox.emit({
         type: "state-restored",
         room: session.room,
@@ -70,6 +72,7 @@ export function applyRecord(context: HostContext, session: RoomSession, bytes: U
     if (event.type === "control-applied") announceInvites(context, session, event);
   });
   session.newRecords.push(applied.at);
+  trackSponsorSet(session);
   const { record, outcome } = applied;
   if (record.proposer === context.self && session.pendingProposals.delete(record.proposalId)) {
     context.outbox.emit({
@@ -185,8 +188,12 @@ function catchUpFrames(session: RoomSession, index: number): ControlFrame[] {
       room: session.room,
       snapshot: start === 0 ? snapshot : null,
       records: list.slice(start, start + controlRecordsPerFrameMax),
+      certificate: null,
     });
   }
+  // The newest certificate rides the last frame: the leaf applies up to it once it has every record before it.
+  const last = frames.pop();
+  if (last !== undefined) frames.push({ ...last, certificate: session.certificate });
   return frames;
 }
 
@@ -219,6 +226,7 @@ export function feedLeaves(context: HostContext, session: RoomSession): void {
         room: session.room,
         snapshot: null,
         records: records.slice(start, start + controlRecordsPerFrameMax),
+        certificate: session.certificate,
       });
     }
   }

@@ -1,11 +1,14 @@
 import { encodeHex, sha256 } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { encodeRoomSnapshot } from "@parley/room";
+import { checkCertificate } from "../control-lane/certificate.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
+import { sharedSecretKeys } from "../control-lane/shared-secret-keys.ts";
 import { serverOfNode, sponsorNodeId } from "../identity/sponsor-node-id.ts";
 import { visibleHistory } from "../message-lane/history-order.ts";
 import { messageKey } from "../message-lane/stamped-message.ts";
 import type { World } from "./run-seed.ts";
+import { simulationSecretOf } from "./simulated-server.ts";
 
 interface ServerView {
   readonly name: string;
@@ -15,6 +18,8 @@ interface ServerView {
   readonly stored: number;
   readonly held: number;
   readonly marks: string;
+  /** The index of the server's newest certificate (0: none). */
+  readonly certifiedIndex: number;
 }
 
 function views(world: World): ServerView[] | null {
@@ -35,6 +40,7 @@ function views(world: World): ServerView[] | null {
       appliedIndex: session.replica.appliedIndex,
       stored: server.storage.messages(room).size,
       held: session.lane.heldCount,
+      certifiedIndex: session.certificate?.index ?? 0,
       marks: session.lane
         .marks()
         .map((mark) => `${mark.origin}:${mark.sequence}`)
@@ -55,6 +61,7 @@ export function isConverged(world: World): boolean {
       view.stored === first.stored &&
       view.marks === first.marks &&
       view.held === 0 &&
+      view.certifiedIndex === view.appliedIndex &&
       view.roleMatches,
   );
 }
@@ -73,7 +80,7 @@ export function checkConvergence(world: World): void {
     const summary = (views(world) ?? [])
       .map(
         (view) =>
-          `${view.name} index ${view.appliedIndex} stored ${view.stored} held ${view.held}${view.roleMatches ? "" : " (its node does not match the sponsor set)"}`,
+          `${view.name} index ${view.appliedIndex} certified ${view.certifiedIndex} stored ${view.stored} held ${view.held}${view.roleMatches ? "" : " (its node does not match the sponsor set)"}`,
       )
       .join("; ");
     observer.violate(`not converged after the heal: ${summary}`);
@@ -93,6 +100,37 @@ export function checkConvergence(world: World): void {
     else if (history !== reference) observer.violate(`${server.name} shows a different history`);
     observer.checkState(server);
     checkReplay(world, server);
+    checkCertified(world, server);
+  }
+}
+
+/**
+ * Every server's newest certificate verifies — a majority of the sponsor set
+ * at its index signed the chain hash there — and every leaf's applied state
+ * is exactly what that certificate covers (a leaf applies nothing else).
+ */
+function checkCertified(world: World, server: World["servers"][number]): void {
+  const room = world.room;
+  const session = room === null ? undefined : server.host?.session(room);
+  if (room === null || session === undefined) return;
+  const { replica, certificate } = session;
+  if (certificate === null) {
+    world.observer.violate(`${server.name} holds no certificate after the heal`);
+    return;
+  }
+  const isLeaf = !session.isSponsor;
+  if (isLeaf && certificate.index !== replica.appliedIndex) {
+    world.observer.violate(
+      `${server.name} (leaf) applied ${replica.appliedIndex} but its certificate is at ${certificate.index}`,
+    );
+    return;
+  }
+  if (certificate.index !== replica.appliedIndex) return;
+  const keys = sharedSecretKeys(server.name, simulationSecretOf);
+  const at = { index: replica.appliedIndex, chainHash: replica.chainHash };
+  const check = checkCertificate(room, certificate, at, replica.sponsors, keys);
+  if (check.kind !== "certified") {
+    world.observer.violate(`${server.name}'s certificate at ${certificate.index} does not verify`);
   }
 }
 

@@ -1,5 +1,6 @@
-import type { ServerName } from "@parley/protocol";
+import { concatBytes, type ServerName, sha256 } from "@parley/protocol";
 import type { Random, SimulatedNetwork, SimulatedScheduler } from "@parley/simulation";
+import { sharedSecretKeys } from "../control-lane/shared-secret-keys.ts";
 import type { Frame } from "../frames/frame.ts";
 import { decodeFrame, encodeFrame } from "../frames/frame-codec.ts";
 import type { FederationEffects } from "../host/effects.ts";
@@ -18,6 +19,13 @@ export type WirePayload =
 export interface ServerObserver {
   effects(server: SimulatedServer, effects: FederationEffects): void;
   received(server: SimulatedServer, from: ServerName, frame: Frame, sentAtMs: number): void;
+}
+
+const secretLabel = new TextEncoder().encode("parley simulation certificate secret ");
+
+/** Every simulated server's certificate secret, derived from its name. */
+export function simulationSecretOf(server: ServerName): Uint8Array {
+  return sha256(concatBytes(secretLabel, new TextEncoder().encode(server)));
 }
 
 export interface ServerEnvironment {
@@ -78,6 +86,7 @@ export class SimulatedServer {
       clock: scheduler,
       random: { nextInt: (bound) => jitter.integerBelow(bound) },
       storage: this.storage,
+      keys: sharedSecretKeys(this.name, simulationSecretOf),
       timing: {
         linkStateRefreshTicks: scenario.linkStateRefreshTicks,
         attachRefreshTicks: scenario.attachRefreshTicks,

@@ -22,6 +22,7 @@ describe("frame test vectors", () => {
         "backfill-request",
         "backfill-response",
         "control",
+        "control-signature",
         "detach",
         "heartbeats",
         "invite",

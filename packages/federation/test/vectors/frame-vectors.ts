@@ -241,8 +241,31 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
       },
     },
     {
-      name: "control: snapshot and the record after it",
-      frame: { type: "control", room, snapshot, records: [invite] },
+      name: "control: snapshot and the record after it, with a certificate",
+      frame: {
+        type: "control",
+        room,
+        snapshot,
+        records: [invite],
+        certificate: {
+          index: invite.index,
+          chainHash: invite.chainHash,
+          signatures: [
+            [alpha, new Uint8Array(64).fill(1)],
+            [beta, new Uint8Array(64).fill(2)],
+          ],
+        },
+      },
+    },
+    {
+      name: "control-signature",
+      frame: {
+        type: "control-signature",
+        room,
+        index: invite.index,
+        chainHash: invite.chainHash,
+        signature: new Uint8Array(64).fill(3),
+      },
     },
     {
       name: "submit: a message",

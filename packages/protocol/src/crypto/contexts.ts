@@ -29,6 +29,8 @@ export const signatureContexts = {
   serverKeyDocument: "parley/v1/server-key-document",
   /** Each side of a server-to-server link signs the handshake transcript (docs/protocol.md §12.10.3). */
   linkHandshake: "parley/v1/link-handshake",
+  /** A room's sponsor vouches for a control log prefix: (room, index, chain hash) (docs/protocol.md §12.6.1). */
+  controlCertificate: "parley/v1/control-certificate",
 } as const;
 
 export type SignatureContext = (typeof signatureContexts)[keyof typeof signatureContexts];

@@ -170,6 +170,13 @@ export const errorCodes = {
     closeCode: 4110,
     meaning: "a signed timestamp is later than the verifier's clock allows",
   },
+  certificate_invalid: {
+    category: "verification",
+    httpStatus: 400,
+    closeCode: 4111,
+    meaning:
+      "control state is not certified by a majority of the room's sponsors at its index (missing, minority, unknown signer, or another chain hash)",
+  },
 
   // Request-level refusals (HTTP and WebSocket APIs).
   unauthorized: {

@@ -27,6 +27,7 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   "node-query": "best-effort",
   "node-status": "best-effort",
   control: "durable",
+  "control-signature": "durable",
   submit: "durable",
   "submit-result": "durable",
   // A claim goes out only over a live link and its asker waits a bounded
