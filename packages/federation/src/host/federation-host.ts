@@ -9,7 +9,7 @@ import {
 import { EMPTY_CONF_STATE, type RandomSource } from "@parley/raft";
 import type { ControlEntry } from "@parley/room";
 import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
-import type { GroupApplier, GroupRaftSettings } from "../consensus/raft-group.ts";
+import type { GroupRaftSettings } from "../consensus/raft-group.ts";
 import type { CertificateKeys } from "../control-lane/certificate.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
