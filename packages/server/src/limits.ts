@@ -108,6 +108,13 @@ export const backgroundTasksMax = 64;
  * tables tidy without the sweep showing up in latency. */
 export const retentionSweepIntervalMs = 60_000;
 
+/** How often expired KeyPackages are deleted unless `key_packages.sweep_interval_ms`
+ * says otherwise; its own timer, so tuning it leaves the inbox sweep alone. */
+export const keyPackageSweepIntervalMsDefault = 60_000;
+export const keyPackageSweepIntervalMsMin = 100;
+/** A day: an expired KeyPackage is never handed out, so a slower sweep only costs disk. */
+export const keyPackageSweepIntervalMsMax = 24 * 60 * 60 * 1000;
+
 // ---------------------------------------------------------------------------
 // Client API (src/http and src/rooms). Rates an operator may tune are settings
 // (config/settings.ts, [rate_limits]); these are the fixed bounds and defaults.

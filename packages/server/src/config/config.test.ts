@@ -32,6 +32,7 @@ describe("configuration", () => {
       logLevel: "info",
       inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
       deviceQueueItems: 1000,
+      keyPackageSweepIntervalMs: 60_000,
       registration: { mode: "open" },
       rateLimits: {
         deviceRequestsPerSecond: 50,
@@ -88,6 +89,7 @@ describe("configuration", () => {
       PARLEY_INBOX_RETENTION_DAYS: "2",
       PARLEY_INBOX_RETENTION_EVENTS: "5",
       PARLEY_INBOX_DEVICE_QUEUE_ITEMS: "6",
+      PARLEY_KEY_PACKAGES_SWEEP_INTERVAL_MS: "250",
       PARLEY_REGISTRATION_MODE: "invite-only",
       PARLEY_RATE_LIMITS_DEVICE_REQUESTS_PER_SECOND: "7",
       PARLEY_RATE_LIMITS_ADDRESS_REQUESTS_PER_SECOND: "8",
@@ -115,6 +117,7 @@ describe("configuration", () => {
       logLevel: "debug",
       inboxRetention: { maxAgeMs: 2 * 24 * 60 * 60 * 1000, maxEvents: 5 },
       deviceQueueItems: 6,
+      keyPackageSweepIntervalMs: 250,
       registration: { mode: "invite-only" },
       rateLimits: {
         deviceRequestsPerSecond: 7,

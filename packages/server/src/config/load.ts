@@ -31,6 +31,9 @@ export interface HomeserverConfig {
   readonly logLevel: LogLevel;
   readonly inboxRetention: InboxRetention;
   readonly deviceQueueItems: number;
+  /** How often KeyPackages whose lifetime ended are deleted; unset means
+   * `keyPackageSweepIntervalMsDefault` (configurations built in code, tests). */
+  readonly keyPackageSweepIntervalMs?: number;
   readonly registration: { readonly mode: RegistrationMode };
   readonly rateLimits: RateLimitSettings;
   readonly federation: FederationSettings;
@@ -173,6 +176,7 @@ function resolveSettings(settings: Settings, workingDirectory: string): Homeserv
       maxEvents: settings.inbox.retention_events,
     },
     deviceQueueItems: settings.inbox.device_queue_items,
+    keyPackageSweepIntervalMs: settings.key_packages.sweep_interval_ms,
     registration: { mode: settings.registration.mode },
     rateLimits: {
       deviceRequestsPerSecond: settings.rate_limits.device_requests_per_second,

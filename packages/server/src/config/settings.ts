@@ -17,6 +17,9 @@ import {
   deviceRequestsPerSecondDefault,
   inboxRetentionAgeMsDefault,
   inboxRetentionEventsDefault,
+  keyPackageSweepIntervalMsDefault,
+  keyPackageSweepIntervalMsMax,
+  keyPackageSweepIntervalMsMin,
   postgresPoolSizeDefault,
   postgresPoolSizeMax,
 } from "../limits.ts";
@@ -76,6 +79,17 @@ export const settingsSchema = z.strictObject({
       retention_events: integer(1, 1_000_000).default(inboxRetentionEventsDefault),
       /** Per-device queue length (invites, welcomes, notices) before the oldest are dropped. */
       device_queue_items: integer(1, deviceQueueItemsMax).default(deviceQueueItemsDefault),
+    })
+    .prefault({}),
+  key_packages: z
+    .strictObject({
+      /** How often KeyPackages whose lifetime ended are deleted, in milliseconds;
+       * separate from the inbox sweep so an operator can tidy the larger table
+       * more or less often without touching sessions and queues. */
+      sweep_interval_ms: integer(
+        keyPackageSweepIntervalMsMin,
+        keyPackageSweepIntervalMsMax,
+      ).default(keyPackageSweepIntervalMsDefault),
     })
     .prefault({}),
   registration: z
@@ -141,6 +155,7 @@ export const settingPaths: ReadonlyArray<readonly [string | null, string]> = [
   ["inbox", "retention_days"],
   ["inbox", "retention_events"],
   ["inbox", "device_queue_items"],
+  ["key_packages", "sweep_interval_ms"],
   ["registration", "mode"],
   ["rate_limits", "device_requests_per_second"],
   ["rate_limits", "address_requests_per_second"],
@@ -172,6 +187,8 @@ export const settingDescriptions: Readonly<Record<string, string>> = {
   "inbox.retention_days": "undelivered events older than this become a 'missed' marker",
   "inbox.retention_events": "at most this many events are replayed to a returning device",
   "inbox.device_queue_items": "per-device queue length before the oldest items are dropped",
+  "key_packages.sweep_interval_ms":
+    "how often expired KeyPackages are deleted, in milliseconds (100 to 86,400,000)",
   "registration.mode": "open, invite-only or closed",
   "rate_limits.device_requests_per_second": "client API requests per second per device",
   "rate_limits.address_requests_per_second": "client API requests per second per address",

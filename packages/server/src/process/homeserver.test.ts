@@ -7,7 +7,7 @@ import type { HomeserverConfig } from "../config/load.ts";
 import { createLogger } from "../observability/logger.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { startHomeserver } from "./homeserver.ts";
-import { sweepRetention } from "./retention-sweep.ts";
+import { sweepKeyPackages, sweepRetention } from "./retention-sweep.ts";
 
 const logger = createLogger(
   "silent",
@@ -37,6 +37,7 @@ function config(): HomeserverConfig {
     logLevel: "silent",
     inboxRetention: { maxAgeMs: 1000, maxEvents: 10 },
     deviceQueueItems: 10,
+    keyPackageSweepIntervalMs: 60_000,
     registration: { mode: "open" },
     federation: { enabled: true, tickIntervalMs: 20 },
     rateLimits: {
@@ -103,7 +104,12 @@ describe("homeserver wiring", () => {
         retention: { maxAgeMs: 1000, maxEvents: 10 },
         metrics,
       });
-      expect(result).toEqual({ sessions: 1, queueItems: 1, keyPackages: 1 });
+      expect(result).toEqual({ sessions: 1, queueItems: 1 });
+      expect(await storage.keyPackages.count("phone", 0)).toEqual({
+        oneTime: 2,
+        lastResort: false,
+      });
+      expect(await sweepKeyPackages(storage, { nowMs: 2000, metrics })).toBe(1);
       expect(await storage.keyPackages.count("phone", 0)).toEqual({
         oneTime: 1,
         lastResort: false,
@@ -118,6 +124,47 @@ describe("homeserver wiring", () => {
       expect(
         await metrics.registry.getSingleMetricAsString("parley_retention_swept_total"),
       ).toContain('kind="key-package"} 1');
+    } finally {
+      await homeserver.close();
+    }
+  });
+
+  it("sweeps expired KeyPackages on their own configured interval", async () => {
+    // The inbox sweep runs once a minute; with a 100 ms KeyPackage interval the
+    // expired package is gone long before that.
+    const homeserver = await startHomeserver(
+      { ...config(), keyPackageSweepIntervalMs: 100 },
+      { logger, nowMs: () => 2000 },
+    );
+    const { storage } = homeserver;
+    try {
+      await storage.accounts.create({ localName: "bob", passwordHash: "h", createdAtMs: 0 });
+      await storage.devices.create({
+        deviceId: "laptop",
+        localName: "bob",
+        identityRecord: new Uint8Array([1]),
+        attestation: new Uint8Array([2]),
+        recordSequence: 1,
+        createdAtMs: 0,
+      });
+      const keyPackage = (name: string, notAfterMs: number) => ({
+        reference: new TextEncoder().encode(name),
+        keyPackage: new TextEncoder().encode(`package ${name}`),
+        notAfterMs,
+      });
+      await storage.keyPackages.publish({
+        deviceId: "laptop",
+        oneTime: [keyPackage("expired", 1500), keyPackage("lasting", 5000)],
+        lastResort: null,
+        publishedAtMs: 0,
+        oneTimeMax: 10,
+      });
+      let oneTime = (await storage.keyPackages.count("laptop", 0)).oneTime;
+      for (let attempt = 0; attempt < 200 && oneTime !== 1; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        oneTime = (await storage.keyPackages.count("laptop", 0)).oneTime;
+      }
+      expect(oneTime).toBe(1);
     } finally {
       await homeserver.close();
     }

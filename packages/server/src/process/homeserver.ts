@@ -38,7 +38,11 @@ import {
   loadOrCreateServerKey,
   type ServerSigner,
 } from "../identity/server-key.ts";
-import { retentionSweepIntervalMs, shutdownGraceMs } from "../limits.ts";
+import {
+  keyPackageSweepIntervalMsDefault,
+  retentionSweepIntervalMs,
+  shutdownGraceMs,
+} from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type HomeserverMetrics } from "../observability/metrics.ts";
 import { openStorage } from "../storage/open.ts";
@@ -46,7 +50,7 @@ import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
 import { createProcessServer, type ProcessServer } from "./app.ts";
 import { InFlightWork } from "./in-flight.ts";
-import { sweepRetention } from "./retention-sweep.ts";
+import { sweepKeyPackages, sweepRetention } from "./retention-sweep.ts";
 
 export interface RunningHomeserver {
   readonly serverName: string;
@@ -223,26 +227,46 @@ async function listen(
   clientApi.setServerName(serverName);
   await clientApi.startFederation();
 
-  const sweep = setInterval(() => {
-    if (background.size > 0 || !background.accepting) {
-      return; // The previous sweep is still running; skip rather than pile up.
-    }
-    background
-      .run(() =>
-        sweepRetention(storage, {
-          nowMs: environment.nowMs(),
-          retention: config.inboxRetention,
-          metrics,
-        }),
-      )
-      .catch((error: unknown) => logger.error({ err: error }, "retention sweep failed"));
-  }, retentionSweepIntervalMs);
-  sweep.unref();
+  // Each sweep has its own timer and skips a tick while its previous run is
+  // still going, rather than piling up behind a slow database.
+  function scheduleSweep(kind: string, intervalMs: number, task: () => Promise<unknown>) {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || !background.accepting) {
+        return;
+      }
+      running = true;
+      background
+        .run(task)
+        .catch((error: unknown) => logger.error({ err: error, kind }, "retention sweep failed"))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return timer;
+  }
+  const sweeps = [
+    scheduleSweep("inbox", retentionSweepIntervalMs, () =>
+      sweepRetention(storage, {
+        nowMs: environment.nowMs(),
+        retention: config.inboxRetention,
+        metrics,
+      }),
+    ),
+    scheduleSweep(
+      "key-package",
+      config.keyPackageSweepIntervalMs ?? keyPackageSweepIntervalMsDefault,
+      () => sweepKeyPackages(storage, { nowMs: environment.nowMs(), metrics }),
+    ),
+  ];
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     shuttingDown = true;
-    clearInterval(sweep);
+    for (const sweep of sweeps) {
+      clearInterval(sweep);
+    }
     blockList.stop();
     // Sockets first (they are not requests the HTTP server waits for), then
     // federation (its driver drains with a final flush, then its links close:
