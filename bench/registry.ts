@@ -4,6 +4,7 @@ import { federationStorageBenchmark } from "./federation-storage.ts";
 import type { Benchmark } from "./harness.ts";
 import { linksBenchmark } from "./links.ts";
 import { mlsBenchmark } from "./mls.ts";
+import { mlsFederationBenchmark } from "./mls-federation.ts";
 import { protocolBenchmark } from "./protocol.ts";
 import { raftBenchmark } from "./raft.ts";
 import { raftSimulatorBenchmark } from "./raft-sim.ts";
@@ -18,4 +19,5 @@ export const benchmarks: readonly Benchmark[] = [
   federationStorageBenchmark,
   linksBenchmark,
   federationBenchmark,
+  mlsFederationBenchmark,
 ];
