@@ -4,10 +4,12 @@
  *   npx tsx packages/federation/src/simulation/cli.ts --seeds 1000
  *   npx tsx packages/federation/src/simulation/cli.ts --seed 1234        (replay one, verbose)
  *   npx tsx packages/federation/src/simulation/cli.ts --seeds 200 --from 5000 --chaos-ms 20000
+ *   npx tsx packages/federation/src/simulation/cli.ts --encrypted --seeds 50   (an encrypted room, real MLS)
  *
  * A run is a pure function of (seed, git commit, options): a failing seed
  * replays exactly, and prints the same network fingerprint.
  */
+import { runEncryptedSeed } from "./encrypted/run-encrypted-seed.ts";
 import { describeFailure } from "./failure-report.ts";
 import { runSeed } from "./run-seed.ts";
 
@@ -17,6 +19,7 @@ interface Options {
   single: number | null;
   chaosMs: number | undefined;
   encodeFrames: boolean;
+  encrypted: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -26,6 +29,7 @@ function parseOptions(argv: readonly string[]): Options {
     single: null,
     chaosMs: undefined,
     encodeFrames: true,
+    encrypted: false,
   };
   for (let index = 0; index < argv.length; index += 1) {
     const flag = argv[index];
@@ -34,7 +38,10 @@ function parseOptions(argv: readonly string[]): Options {
     else if (flag === "--from") options.from = value;
     else if (flag === "--seed") options.single = value;
     else if (flag === "--chaos-ms") options.chaosMs = value;
-    else if (flag === "--objects") {
+    else if (flag === "--encrypted") {
+      options.encrypted = true;
+      continue;
+    } else if (flag === "--objects") {
       options.encodeFrames = false;
       continue;
     } else {
@@ -48,11 +55,46 @@ function parseOptions(argv: readonly string[]): Options {
 function replayCommand(seed: number, options: Options): string {
   const chaos = options.chaosMs === undefined ? "" : ` --chaos-ms ${options.chaosMs}`;
   const objects = options.encodeFrames ? "" : " --objects";
-  return `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}${chaos}${objects}`;
+  const encrypted = options.encrypted ? " --encrypted" : "";
+  return `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}${chaos}${objects}${encrypted}`;
+}
+
+/** Encrypted seeds: the same world with real MLS devices (encrypted/run-encrypted-seed.ts). */
+async function mainEncrypted(options: Options): Promise<void> {
+  const overrides = {
+    ...(options.chaosMs === undefined ? {} : { chaosMs: options.chaosMs }),
+    encodeFrames: options.encodeFrames,
+  };
+  const first = options.single ?? options.from;
+  const count = options.single === null ? options.seeds : 1;
+  const started = performance.now();
+  let failures = 0;
+  for (let seed = first; seed < first + count; seed += 1) {
+    const report = await runEncryptedSeed(seed, overrides);
+    if (!report.ok) {
+      failures += 1;
+      console.log(
+        `seed ${seed} failed (replay: ${replayCommand(seed, options)}):\n  ${report.violations.join("\n  ")}`,
+      );
+    } else if (options.single !== null) {
+      console.log(
+        `seed ${seed} ok: epoch ${report.epoch}, ${report.commitsLost} commits lost a race, ${report.messagesDecrypted} messages settled, ${report.removedDevices} devices removed, fingerprint ${report.fingerprint}`,
+      );
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${count - failures}/${count} encrypted seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s)`,
+  );
+  process.exitCode = failures === 0 ? 0 : 1;
 }
 
 function main(): void {
   const options = parseOptions(process.argv.slice(2));
+  if (options.encrypted) {
+    void mainEncrypted(options);
+    return;
+  }
   const overrides = {
     ...(options.chaosMs === undefined ? {} : { chaosMs: options.chaosMs }),
     encodeFrames: options.encodeFrames,

@@ -1,9 +1,23 @@
 import { encodeHex, type RoomId, type ServerName, sha256 } from "@parley/protocol";
+import type { ControlEntry } from "@parley/room";
 import { encodeRoomSnapshot } from "@parley/room";
 import type { Frame } from "../frames/frame.ts";
 import type { FederationEffects } from "../host/effects.ts";
 import { messageKey, type StampedMessage } from "../message-lane/stamped-message.ts";
 import type { ServerObserver, SimulatedServer } from "./simulated-server.ts";
+
+/** A control entry as applied (the same at every server), kept for the encrypted-room devices. */
+export interface AppliedEntry {
+  readonly index: number;
+  readonly entry: ControlEntry;
+  readonly accepted: boolean;
+}
+
+/** A leaf's commit a sponsor holds until its homeserver checked it (the simulation answers). */
+export interface CommitCheckRequest {
+  readonly server: SimulatedServer;
+  readonly event: Extract<FederationEffects["events"][number], { type: "commit-check-needed" }>;
+}
 
 export type Phase = "setup" | "chaos" | "heal" | "steady";
 
@@ -34,6 +48,10 @@ export class FederationObserver implements ServerObserver {
   readonly steadyKeys = new Set<string>();
   readonly copies = new Map<ServerName, Map<string, number>>();
   readonly messagesByKey = new Map<string, StampedMessage>();
+  /** Encrypted-room seeds only: every applied entry by index, and the commits awaiting a check. */
+  readonly applied = new Map<number, AppliedEntry>();
+  readonly commitChecks: CommitCheckRequest[] = [];
+  keepApplied = false;
   statesChecked = 0;
   controlEvents = 0;
   framesReceived = 0;
@@ -49,6 +67,19 @@ export class FederationObserver implements ServerObserver {
     for (const event of effects.events) {
       switch (event.type) {
         case "control-applied":
+          if (this.keepApplied) {
+            this.applied.set(event.index, {
+              index: event.index,
+              entry: event.record.entry,
+              accepted: event.outcome.verdict === "accepted",
+            });
+          }
+          controlChanged = true;
+          this.controlEvents += 1;
+          break;
+        case "commit-check-needed":
+          this.commitChecks.push({ server, event });
+          break;
         case "state-restored":
           controlChanged = true;
           this.controlEvents += 1;

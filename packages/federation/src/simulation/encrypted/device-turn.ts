@@ -1,0 +1,213 @@
+import {
+  encryptMessage,
+  type MlsCrypto,
+  prepareCommit,
+  processMessage,
+  readPrivateMessageHeader,
+} from "@parley/mls";
+import type { ServerName, UserId } from "@parley/protocol";
+import type { ControlEntry } from "@parley/room";
+import { CommitChecker } from "../../encryption/commit-checker.ts";
+import { messageKey } from "../../message-lane/stamped-message.ts";
+import type { World } from "../run-seed.ts";
+import type { SimulatedServer } from "../simulated-server.ts";
+import { commitAttemptsMax, type SimulatedDevice } from "./simulated-device.ts";
+
+/** A submitted commit not ordered within this long is made again (its entry may be lost). */
+const submissionTimeoutMs = 3_000;
+
+/** What the encrypted layer of one run holds besides the world. */
+export interface EncryptedWorld {
+  readonly world: World;
+  readonly crypto: MlsCrypto;
+  /** KeyPackage lifetimes are checked against the real clock by ts-mls, so this is real time, fixed per run. */
+  readonly mlsNowMs: number;
+  readonly devices: ReadonlyMap<UserId, SimulatedDevice>;
+  readonly checkers: Map<ServerName, CommitChecker>;
+  /** Plaintext of every message sent, by client message id. */
+  readonly plaintexts: Map<string, string>;
+  /** Per device: messages it has settled (decrypted, its own, or not meant for it). */
+  readonly settled: Map<UserId, Set<string>>;
+  /** Messages waiting to be encrypted and sent, by sender. */
+  readonly outbox: UserId[];
+  nextClientId: number;
+}
+
+function checkerOf(encrypted: EncryptedWorld, server: SimulatedServer): CommitChecker {
+  let checker = encrypted.checkers.get(server.name);
+  if (checker === undefined) {
+    checker = new CommitChecker(encrypted.crypto);
+    encrypted.checkers.set(server.name, checker);
+  }
+  return checker;
+}
+
+/**
+ * One turn of the asynchronous side, run between steps of the simulated
+ * clock (which stands still meanwhile, so a turn takes no simulated time and
+ * the run stays a function of the seed): sponsors answer the commit checks
+ * leaves asked for; every device processes its server's newly applied
+ * entries in order, makes its next commit, sends what it was asked to, and
+ * decrypts the messages its server holds. Returns violations found.
+ */
+export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
+  const violations: string[] = [];
+  const { world } = encrypted;
+  const room = world.room;
+  if (room === null) return violations;
+  for (const request of world.observer.commitChecks.splice(0)) {
+    const state = request.server.host?.session(room)?.replica.state;
+    if (state === undefined) continue;
+    const verdict = await checkerOf(encrypted, request.server).check(state, request.event.entry, {
+      nowMs: encrypted.mlsNowMs,
+      fillAdded: false,
+    });
+    const { proposer, requestId } = request.event;
+    request.server.run((host) => host.resolveCommitCheck(room, proposer, requestId, verdict));
+  }
+  for (const device of encrypted.devices.values()) {
+    const server = serverOf(world, device.user);
+    const replica = server?.host?.session(room)?.replica;
+    if (server === undefined || replica === undefined) continue;
+    for (let index = device.processedIndex + 1; index <= replica.appliedIndex; index += 1) {
+      const applied = world.observer.applied.get(index);
+      if (applied === undefined) break;
+      const violation = await device.process(encrypted.crypto, room, applied, encrypted.mlsNowMs);
+      if (violation !== null) violations.push(violation);
+      device.processedIndex = index;
+    }
+    await commitNext(encrypted, device, server);
+    await decryptHeld(encrypted, device, server, violations);
+  }
+  for (const sender of encrypted.outbox.splice(0)) await send(encrypted, sender);
+  return violations;
+}
+
+function serverOf(world: World, user: UserId): SimulatedServer | undefined {
+  return world.workload.users.find((each) => each.user === user)?.server;
+}
+
+async function commitNext(
+  encrypted: EncryptedWorld,
+  device: SimulatedDevice,
+  server: SimulatedServer,
+): Promise<void> {
+  const { world } = encrypted;
+  const room = world.room;
+  const member = device.member;
+  if (room === null || member === null) return;
+  const now = world.scheduler.nowMs();
+  const waiting = device.submitted[0];
+  if (waiting !== undefined) {
+    if (now - waiting.submittedAtMs < submissionTimeoutMs) return;
+    // Not ordered in time: make it again (the old one still counts if it lands first).
+    device.wishes.unshift({ ...waiting.wish, attempts: waiting.wish.attempts });
+  }
+  const wish = device.wishes.shift();
+  if (wish === undefined || wish.attempts >= commitAttemptsMax) return;
+  const add =
+    wish.add === undefined
+      ? []
+      : [await wish.add.freshKeyPackage(encrypted.crypto, encrypted.mlsNowMs)];
+  const prepared = await prepareCommit(
+    member,
+    { add, remove: wish.remove === undefined ? [] : [wish.remove] },
+    { nowMs: encrypted.mlsNowMs },
+  );
+  if (prepared.kind === "failed") return;
+  const { pending } = prepared;
+  const entry: ControlEntry = {
+    ...world.workload.entry(device.user, wish.action),
+    mls: {
+      epoch: Number(pending.baseEpoch),
+      commit: pending.commit,
+      groupInfo: pending.groupInfo,
+      ratchetTree: pending.ratchetTree,
+      welcome: pending.welcome ?? null,
+      added: pending.change.added.map((added) => ({
+        user: added.user as UserId,
+        device: added.device,
+      })),
+    },
+  };
+  device.submitted.push({
+    pending,
+    wish: { ...wish, attempts: wish.attempts + 1 },
+    submittedAtMs: now,
+  });
+  const requestId = world.workload.nextRequestId();
+  const state = server.host?.session(room)?.replica.state;
+  if (state !== undefined && server.host?.session(room)?.isSponsor === true) {
+    // A sponsor's homeserver checks its own user's commit before proposing it.
+    const verdict = await checkerOf(encrypted, server).check(state, entry, {
+      nowMs: encrypted.mlsNowMs,
+      fillAdded: false,
+    });
+    if (verdict.kind === "refused") return;
+    server.run((host) => host.proposeControl(room, verdict.entry, requestId));
+    return;
+  }
+  server.run((host) => host.proposeControl(room, entry, requestId));
+}
+
+async function send(encrypted: EncryptedWorld, sender: UserId): Promise<void> {
+  const { world } = encrypted;
+  const device = encrypted.devices.get(sender);
+  const server = serverOf(world, sender);
+  const room = world.room;
+  if (device?.member == null || server === undefined || room === null) return;
+  encrypted.nextClientId += 1;
+  const clientId = `e${encrypted.nextClientId}`;
+  const plaintext = `${sender} says ${encrypted.nextClientId}`;
+  const outcome = await encryptMessage(device.member, new TextEncoder().encode(plaintext));
+  if (outcome.kind === "failed") return;
+  device.member = outcome.member;
+  encrypted.plaintexts.set(clientId, plaintext);
+  const requestId = world.workload.nextRequestId();
+  server.run((host) => host.sendMessage(room, sender, clientId, outcome.message, requestId));
+}
+
+/** Decrypts the messages the device's server holds that were sent while the device was in the group. */
+async function decryptHeld(
+  encrypted: EncryptedWorld,
+  device: SimulatedDevice,
+  server: SimulatedServer,
+  violations: string[],
+): Promise<void> {
+  const room = encrypted.world.room;
+  const member = device.member;
+  const joined = device.joinedEpoch;
+  if (room === null || member === null || joined === null) return;
+  let settled = encrypted.settled.get(device.user);
+  if (settled === undefined) {
+    settled = new Set();
+    encrypted.settled.set(device.user, settled);
+  }
+  for (const { message } of server.storage.messages(room).all()) {
+    const key = messageKey(message);
+    if (settled.has(key)) continue;
+    const header = readPrivateMessageHeader(message.body);
+    const epoch = header.kind === "header" ? Number(header.header.epoch) : -1;
+    const current = device.epoch ?? -1;
+    if (epoch > current) continue; // The device has not reached that epoch yet.
+    if (epoch < joined || message.sender === device.user) {
+      settled.add(key);
+      continue;
+    }
+    const active = device.member;
+    if (active === null) return;
+    const outcome = await processMessage(active, message.body);
+    settled.add(key);
+    if (outcome.kind !== "application") {
+      violations.push(
+        `${device.user} cannot decrypt ${key} (epoch ${epoch}): ${outcome.kind === "failed" ? outcome.detail : outcome.kind}`,
+      );
+      continue;
+    }
+    device.member = outcome.member;
+    const text = new TextDecoder().decode(outcome.plaintext);
+    if (text !== encrypted.plaintexts.get(message.clientMessageId)) {
+      violations.push(`${device.user} decrypted ${key} to the wrong plaintext`);
+    }
+  }
+}
