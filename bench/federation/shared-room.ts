@@ -46,7 +46,13 @@ export async function startSharedRoom(size: number, sponsorCount: number): Promi
   const cluster = await FederationCluster.start({
     size,
     proxies: false,
-    environment: { PARLEY_FEDERATION_TICK_INTERVAL_MS: "20", PARLEY_LOG_LEVEL: "warn" },
+    environment: {
+      PARLEY_FEDERATION_TICK_INTERVAL_MS: "20",
+      PARLEY_LOG_LEVEL: "warn",
+      // The latency figure's few sending devices carry 1,000 msg/s between
+      // them, beyond the 50 requests/s a device may make by default.
+      PARLEY_RATE_LIMITS_DEVICE_REQUESTS_PER_SECOND: "2000",
+    },
   });
   const users: ParleyClient[] = [];
   const close = async () => {

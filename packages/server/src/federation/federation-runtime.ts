@@ -26,6 +26,7 @@ import {
   noFederationTransport,
 } from "./driver/federation-transport.ts";
 import { frameDelivery } from "./driver/frame-delivery.ts";
+import type { FrameCounts } from "./frame-counts.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
 import { type IsBlocked, refusalOfSubmission, withoutBlockedServers } from "./server-blocks.ts";
@@ -47,6 +48,8 @@ export interface FederationRuntimeOptions {
   readonly storage?: (self: ServerName) => Promise<FlushableFederationStorage>;
   /** Links to other servers; none (a server without federation) when absent. */
   readonly transport?: (self: ServerName, handlers: FederationLinkHandlers) => ClosableTransport;
+  /** Frames sent and received, by type (metrics); none counted without. */
+  readonly frameCounts?: FrameCounts;
 }
 
 /** In-memory federation storage with a flush that does nothing: lost on restart. */
@@ -75,6 +78,7 @@ export class FederationRuntime {
       timeoutMs: options.keyPackageClaimTimeoutMs ?? keyPackageClaimTimeoutMsDefault,
       firstRequestId: options.nowMs() * 1000,
       logger: options.logger.child({ component: "key-package-exchange" }),
+      ...(options.frameCounts === undefined ? {} : { frameCounts: options.frameCounts }),
     });
   }
 
@@ -109,6 +113,7 @@ export class FederationRuntime {
   sendReceipts(peer: ServerName, frame: ReceiptsFrame): boolean {
     const transport = this.#linkTransport;
     if (transport === null || this.isBlocked(peer)) return false;
+    this.#options.frameCounts?.sent("receipts");
     transport.send(peer, encodeFrame(frame), frameDelivery("receipts")).catch((error: unknown) => {
       this.#options.logger.warn({ err: error, peer }, "receipts not queued");
     });
@@ -157,6 +162,9 @@ export class FederationRuntime {
       logger: logger.child({ component: "federation" }),
       // Request ids never repeat across restarts (see FederationDriverOptions).
       firstRequestId: nowMs() * 1000,
+      ...(this.#options.frameCounts === undefined
+        ? {}
+        : { frameCounts: this.#options.frameCounts }),
     });
     const transport = this.#options.transport?.(self, this.#linkHandlers(driver)) ?? null;
     this.#transport = transport;
@@ -185,6 +193,7 @@ export class FederationRuntime {
     const transport = () => this.#transport;
     const receipts = (peer: ServerName, frame: ReceiptsFrame) =>
       this.#receiptHandler?.(peer, frame);
+    const counts = this.#options.frameCounts;
     return {
       linkUp(peer) {
         if (isBlocked(peer)) return;
@@ -198,14 +207,17 @@ export class FederationRuntime {
         try {
           frame = decodeFrame(bytes);
         } catch {
+          counts?.received("undecodable");
           return driver.receive(peer, bytes);
         }
+        counts?.received(frame.type);
         if (frame.type === "key-package-claim" || frame.type === "key-package-claim-result") {
           return keyPackages.receive(peer, frame);
         }
         if (frame.type === "receipts") return receipts(peer, frame);
         const refusal = frame.type === "submit" ? refusalOfSubmission(frame, isBlocked) : null;
         if (refusal !== null) {
+          counts?.sent(refusal.type);
           return transport()?.send(peer, encodeFrame(refusal), "durable");
         }
         return driver.receiveFrame(peer, frame);

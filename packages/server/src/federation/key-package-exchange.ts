@@ -16,6 +16,7 @@ import { ParleyError, type ServerName, type UserId } from "@parley/protocol";
 import type { Logger } from "../observability/logger.ts";
 import { type FederationTransport, noFederationTransport } from "./driver/federation-transport.ts";
 import { frameDelivery } from "./driver/frame-delivery.ts";
+import type { FrameCounts } from "./frame-counts.ts";
 import { answerKeyPackageClaim, type KeyPackageClaimContext } from "./key-package-claims.ts";
 import { keyPackageClaimsPendingMax } from "./limits.ts";
 
@@ -25,6 +26,8 @@ export interface KeyPackageExchangeOptions {
   /** Ids must not repeat across restarts (a late result of an old claim must not match): derive from the clock. */
   readonly firstRequestId: number;
   readonly logger: Logger;
+  /** Counts the frames this exchange sends, by type (metrics). */
+  readonly frameCounts?: FrameCounts;
 }
 
 interface PendingClaim {
@@ -99,6 +102,7 @@ export class KeyPackageExchange {
       timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()));
     });
     try {
+      this.#options.frameCounts?.sent(frame.type);
       await this.#transport.send(peer, encodeFrame(frame), frameDelivery(frame.type));
       const result = await answered;
       if (result === null) {
@@ -137,6 +141,7 @@ export class KeyPackageExchange {
     }
     const result = await this.#answer(peer, frame);
     // Resolves once queued durably: the link acknowledges the claim only then.
+    this.#options.frameCounts?.sent(result.type);
     await this.#transport.send(peer, encodeFrame(result), frameDelivery(result.type));
   }
 

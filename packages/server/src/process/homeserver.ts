@@ -29,6 +29,7 @@ import {
   FederationRuntime,
   type FederationRuntimeOptions,
 } from "../federation/federation-runtime.ts";
+import { createFrameCounts } from "../federation/frame-counts.ts";
 import { LinkManager } from "../federation/links/link-manager.ts";
 import { DatabaseFederationStorage } from "../federation/storage/database-federation-storage.ts";
 import { type ClientApi, createClientApi } from "../http/client-api.ts";
@@ -187,6 +188,7 @@ async function listen(
     nowMs: environment.nowMs,
     tickIntervalMs: config.federation.tickIntervalMs,
     isBlocked: (server) => blockList.isBlocked(server),
+    frameCounts: createFrameCounts(metrics.registry),
     ...(config.federation.keyPackageClaimTimeoutMs === undefined
       ? {}
       : { keyPackageClaimTimeoutMs: config.federation.keyPackageClaimTimeoutMs }),

@@ -45,6 +45,7 @@ import {
 import type { ControlEntry } from "@parley/room";
 import type { Logger } from "../../observability/logger.ts";
 import type { TransactionWrite } from "../../storage/storage.ts";
+import type { FrameCounts } from "../frame-counts.ts";
 import {
   driverInputsPerFlushMax,
   driverInputsQueuedMax,
@@ -83,6 +84,8 @@ export interface FederationDriverOptions {
    * the clock (milliseconds × 1000).
    */
   readonly firstRequestId: number;
+  /** Counts every frame handed to the transport, by type (metrics). */
+  readonly frameCounts?: FrameCounts;
 }
 
 interface QueuedInput {
@@ -97,6 +100,7 @@ export type FinalOutcome = Exclude<LocalSubmissionOutcome, { kind: "proposed" }>
 export class FederationDriver implements FederationLinkHandlers {
   readonly #host: FederationHost;
   readonly #storage: FlushableFederationStorage;
+  readonly #frameCounts: FrameCounts | undefined;
   #transport: FederationTransport;
   readonly #logger: Logger;
   readonly #tickIntervalMs: number;
@@ -116,6 +120,7 @@ export class FederationDriver implements FederationLinkHandlers {
   constructor(options: FederationDriverOptions) {
     this.#host = options.host;
     this.#storage = options.storage;
+    this.#frameCounts = options.frameCounts;
     this.#transport = options.transport;
     this.#logger = options.logger;
     this.#tickIntervalMs = options.tickIntervalMs;
@@ -398,6 +403,7 @@ export class FederationDriver implements FederationLinkHandlers {
     for (const { to, frame } of frames) {
       if (!this.#transport.isUp(to)) this.#transport.connect(to);
       const delivery = frameDelivery(frame.type);
+      this.#frameCounts?.sent(frame.type);
       sends.push(
         this.#transport.send(to, encodeFrame(frame), delivery).catch((error: unknown) => {
           // Best-effort frames may be lost by design; a durable one that could
