@@ -9,10 +9,13 @@
 // time until the room accepts a state change again after its Raft leader is
 // killed with SIGKILL (median of several rounds). The SDK clients run in this
 // process, so the sender and receivers share its CPU with the measurement.
-// Figure (b), copies per message over 20 servers, is not measured yet.
+// (b) Copies of one message per server (federation/copies.ts), on a room of
+// 20 servers (3 sponsors, 17 leaves), processes too, started after the first
+// room is closed; the smoke run counts on the 5-server room.
 
+import { type CopiesResult, copiesOfOneMessage, describeCopies } from "./federation/copies.ts";
 import { controlChangesPerSecond, failoverTimes } from "./federation/measurements.ts";
-import { startSharedRoom } from "./federation/shared-room.ts";
+import { type SharedRoom, startSharedRoom } from "./federation/shared-room.ts";
 import { streamLatency } from "./federation/stream-latency.ts";
 import { type Benchmark, type Figure, median } from "./harness.ts";
 
@@ -21,6 +24,8 @@ interface Scale {
   readonly controlDurationMs: number;
   readonly writersPerUser: number;
   readonly failoverRounds: number;
+  /** Servers of the room for figure (b); 0 counts on the 5-server room instead. */
+  readonly copiesServers: number;
 }
 
 const full: Scale = {
@@ -28,12 +33,14 @@ const full: Scale = {
   controlDurationMs: 5_000,
   writersPerUser: 32,
   failoverRounds: 5,
+  copiesServers: 20,
 };
 const smoke: Scale = {
   latencyDurationMs: 300,
   controlDurationMs: 300,
   writersPerUser: 2,
   failoverRounds: 1,
+  copiesServers: 0,
 };
 const sponsors = [0, 1, 2];
 const latencyPerSecond = 1_000;
@@ -46,8 +53,10 @@ export const federationBenchmark: Benchmark = {
     "5 homeserver processes, 3 sponsors + 2 leaves: leaf-to-leaf latency at 1,000 msg/s, control changes/s, recovery after the Raft leader is killed",
   async run(options) {
     const scale = options.smoke ? smoke : full;
+    const figures: Figure[] = [];
     const room = await startSharedRoom(5, sponsors.length);
     try {
+      if (scale.copiesServers === 0) figures.push(...(await copiesFigures(room)));
       const latency = await streamLatency(room, {
         senderServer: 3,
         receiverServer: 4,
@@ -63,7 +72,7 @@ export const federationBenchmark: Benchmark = {
         durationMs: scale.controlDurationMs,
       });
       const failovers = await failoverTimes(room, sponsors, scale.failoverRounds);
-      const figures: Figure[] = [
+      figures.unshift(
         {
           name: "leaf → sponsor → leaf latency p50",
           value: latency.p50Ms,
@@ -88,10 +97,33 @@ export const federationBenchmark: Benchmark = {
           unit: "ms",
           note: `target < 2,000; rounds: ${failovers.map((time) => Math.round(time)).join(", ")}`,
         },
-      ];
-      return figures;
+      );
     } finally {
       await room.close();
     }
+    if (scale.copiesServers > 0) {
+      process.stderr.write(`federation: copies: starting ${scale.copiesServers} servers\n`);
+      const wide = await startSharedRoom(scale.copiesServers, sponsors.length);
+      try {
+        figures.push(...(await copiesFigures(wide)));
+      } finally {
+        await wide.close();
+      }
+    }
+    return figures;
   },
 };
+
+/** Figure (b): one message from a leaf's user, then one from a sponsor's (server 0). */
+async function copiesFigures(room: SharedRoom): Promise<Figure[]> {
+  const size = room.users.length;
+  const figure = (result: CopiesResult, from: string): Figure => ({
+    name: `copies of one message sent by the origin, ${size} servers, origin ${from}`,
+    value: result.originSent,
+    unit: "copies",
+    note: `target 1, every server receiving exactly 1; ${describeCopies(result)}`,
+  });
+  const fromLeaf = await copiesOfOneMessage(room, size - 1);
+  const fromSponsor = await copiesOfOneMessage(room, 0);
+  return [figure(fromLeaf, "a leaf"), figure(fromSponsor, "a sponsor")];
+}
