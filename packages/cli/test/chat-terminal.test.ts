@@ -50,6 +50,21 @@ afterAll(async () => {
 
 const password = "a password nobody sees";
 
+/** A user at the other end, on the SDK: records what it hears and accepts every invitation. */
+async function sdkUser(userName: string) {
+  const client = await ParleyClient.register(
+    { baseUrl: server.url, userName, password },
+    nodeClientOptions(),
+  );
+  const heard: RoomMessageEvent[] = [];
+  client.on("message", (event) => heard.push(event));
+  client.on("invite", (event) => void client.join(event.roomId));
+  await client.start();
+  // KeyPackages at the server before anyone adds this device to an encrypted room.
+  await client.refillKeyPackages();
+  return { client, heard };
+}
+
 describe("parley chat in a terminal", () => {
   it("registers, creates a room, shows what another user sends, and delivers what is typed", async () => {
     const address = server.url.replace("http://", "");
@@ -70,14 +85,7 @@ describe("parley chat in a terminal", () => {
       const created = await chat.waitFor(/created #lunch \((![A-Za-z0-9_-]{22})\)/);
       const roomId = parseRoomId(created[1] ?? "");
 
-      const bob = await ParleyClient.register(
-        { baseUrl: server.url, userName: "bob", password },
-        nodeClientOptions(),
-      );
-      const bobHeard: RoomMessageEvent[] = [];
-      bob.on("message", (event) => bobHeard.push(event));
-      bob.on("invite", (event) => void bob.join(event.roomId));
-      await bob.start();
+      const { client: bob, heard: bobHeard } = await sdkUser("bob");
       chat.type("/invite bob");
       await chat.waitFor(/invited bob@localhost:\d+ to #lunch/);
       await chat.waitFor(/\* bob joined #lunch/);
@@ -144,15 +152,7 @@ describe("parley chat in a terminal", () => {
   it("creates an end-to-end encrypted room, chats in it, and says in words what it cannot decrypt", async () => {
     const address = server.url.replace("http://", "");
     const environment = { XDG_CONFIG_HOME: join(directory, "config") };
-    const carol = await ParleyClient.register(
-      { baseUrl: server.url, userName: "carol", password },
-      nodeClientOptions(),
-    );
-    const carolHeard: RoomMessageEvent[] = [];
-    carol.on("message", (event) => carolHeard.push(event));
-    carol.on("invite", (event) => void carol.join(event.roomId));
-    await carol.start();
-    await carol.refillKeyPackages();
+    const { client: carol, heard: carolHeard } = await sdkUser("carol");
     const chat = new TerminalSession(["chat", "--server", address, "--user", "alice"], environment);
     try {
       await chat.waitFor(/\* connected to http:\/\/127\.0\.0\.1:\d+/);
