@@ -6,7 +6,8 @@ async function value(registry: Registry, direction: string, type: string): Promi
   const metric = registry.getSingleMetric("parley_federation_frame_types_total");
   const values = (await metric?.get())?.values ?? [];
   return (
-    values.find((one) => one.labels.direction === direction && one.labels.type === type)?.value ?? 0
+    values.find((one) => one.labels["direction"] === direction && one.labels["type"] === type)
+      ?.value ?? 0
   );
 }
 
