@@ -5,19 +5,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import {
   ParleyClient as Client,
   type ParleyClient,
   type ParleyClientOptions,
 } from "@parley/client";
 import { nodeClientOptions } from "@parley/client/node";
-import {
-  createLogger,
-  type HomeserverConfig,
-  type RunningHomeserver,
-  startHomeserver,
-} from "@parley/server";
+import { type HomeserverConfig, type RunningHomeserver, startHomeserver } from "@parley/server";
+import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 
 export interface TestHomeserver {
   readonly server: RunningHomeserver;
@@ -33,30 +28,16 @@ export async function startTestHomeserver(
   overrides: Partial<HomeserverConfig> = {},
 ): Promise<TestHomeserver> {
   const directory = await mkdtemp(join(tmpdir(), "parley-sdk-"));
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
   const config: HomeserverConfig = {
-    serverName: null,
-    dataDirectory: join(directory, "data"),
-    listen: { host: "127.0.0.1", port: 0 },
-    storage: { kind: "sqlite", path: ":memory:" },
-    logLevel: "silent",
-    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-    deviceQueueItems: 100,
-    registration: { mode: "open" },
-    rateLimits: {
-      deviceRequestsPerSecond: 10_000,
-      addressRequestsPerSecond: 10_000,
-      authenticationAttemptsPerMinute: 10_000,
-    },
-    federation: { enabled: true, tickIntervalMs: 20 },
+    ...testHomeserverConfig({
+      serverName: null,
+      dataDirectory: join(directory, "data"),
+      sqlitePath: ":memory:",
+    }),
     ...overrides,
   };
   const server = await startHomeserver(config, {
-    logger: createLogger("silent", silent),
+    logger: silentLogger(),
     nowMs: () => Date.now(),
   });
   const clients: ParleyClient[] = [];

@@ -5,13 +5,11 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { ServerName } from "@parley/protocol";
 import { pollUntil } from "@parley/server/testing";
-import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+import type { RunningHomeserver } from "../../src/process/homeserver.ts";
+import { inProcessConfig, startInProcessHomeserver } from "../federation/in-process-servers.ts";
 
 export class TestFederation {
   readonly network = new InProcessNetwork();
@@ -26,26 +24,11 @@ export class TestFederation {
   }
 
   async start(name: ServerName): Promise<RunningHomeserver> {
-    const silent = new Writable({
-      write(_chunk, _encoding, done) {
-        done();
-      },
-    });
-    const server = await startHomeserver(this.#config(name), {
-      logger: createLogger("silent", silent),
-      nowMs: () => Date.now(),
-      federation: {
-        transport: (self, handlers) =>
-          this.network.join(self, {
-            linkUp: (peer) => handlers.linkUp(peer),
-            linkDown: (peer) => handlers.linkDown(peer),
-            receive: (peer, bytes) => {
-              this.frames.push(Uint8Array.from(bytes));
-              return handlers.receive(peer, bytes);
-            },
-          }),
-      },
-    });
+    const server = await startInProcessHomeserver(
+      inProcessConfig(this.directory, name),
+      this.network,
+      { onFrame: (bytes) => this.frames.push(Uint8Array.from(bytes)) },
+    );
     this.servers.set(name, server);
     return server;
   }
@@ -77,25 +60,6 @@ export class TestFederation {
     for (const server of this.servers.values()) await server.close();
     this.servers.clear();
     if (this.directory !== "") await rm(this.directory, { recursive: true, force: true });
-  }
-
-  #config(name: ServerName): HomeserverConfig {
-    return {
-      serverName: name,
-      dataDirectory: join(this.directory, name),
-      listen: { host: "127.0.0.1", port: 0 },
-      storage: { kind: "sqlite", path: join(this.directory, `${name}.sqlite`) },
-      logLevel: "silent",
-      inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-      deviceQueueItems: 100,
-      registration: { mode: "open" },
-      rateLimits: {
-        deviceRequestsPerSecond: 10_000,
-        addressRequestsPerSecond: 10_000,
-        authenticationAttemptsPerMinute: 10_000,
-      },
-      federation: { enabled: true, tickIntervalMs: 20 },
-    };
   }
 }
 

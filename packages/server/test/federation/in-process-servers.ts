@@ -3,50 +3,53 @@
 // discarded, signing up a user on it, and polling until a condition holds.
 
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import type { ServerName } from "@parley/protocol";
+import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import type { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import { createLogger } from "../../src/observability/logger.ts";
 import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
 
 export const testPassword = "correct horse battery staple";
 
-/** A federating homeserver on SQLite in `directory`, open registration, limits out of the way. */
+/** A federating homeserver named `name` on SQLite in `directory`. */
 export function inProcessConfig(directory: string, name: ServerName): HomeserverConfig {
-  return {
+  return testHomeserverConfig({
     serverName: name,
     dataDirectory: join(directory, name),
-    listen: { host: "127.0.0.1", port: 0 },
-    storage: { kind: "sqlite", path: join(directory, `${name}.sqlite`) },
-    logLevel: "silent",
-    inboxRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxEvents: 10_000 },
-    deviceQueueItems: 100,
-    registration: { mode: "open" },
-    rateLimits: {
-      deviceRequestsPerSecond: 10_000,
-      addressRequestsPerSecond: 10_000,
-      authenticationAttemptsPerMinute: 10_000,
-    },
-    federation: { enabled: true, tickIntervalMs: 20 },
-  };
+    sqlitePath: join(directory, `${name}.sqlite`),
+  });
 }
 
-/** A homeserver on `network`, logging nowhere. */
+/**
+ * A homeserver on `network`, logging nowhere. `onFrame` sees the bytes of
+ * every frame it receives from a peer (to search them for what must not be there).
+ */
 export function startInProcessHomeserver(
   config: HomeserverConfig,
   network: InProcessNetwork,
+  options: { readonly onFrame?: (bytes: Uint8Array) => void } = {},
 ): Promise<RunningHomeserver> {
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
+  const { onFrame } = options;
   return startHomeserver(config, {
-    logger: createLogger("silent", silent),
+    logger: silentLogger(),
     nowMs: () => Date.now(),
-    federation: { transport: (self, handlers) => network.join(self, handlers) },
+    federation: {
+      transport: (self, handlers) =>
+        network.join(
+          self,
+          onFrame === undefined
+            ? handlers
+            : {
+                linkUp: (peer) => handlers.linkUp(peer),
+                linkDown: (peer) => handlers.linkDown(peer),
+                receive: (peer, bytes) => {
+                  onFrame(bytes);
+                  return handlers.receive(peer, bytes);
+                },
+              },
+        ),
+    },
   });
 }
 
