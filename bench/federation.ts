@@ -50,7 +50,7 @@ const latencySenders = 4;
 export const federationBenchmark: Benchmark = {
   name: "federation",
   description:
-    "5 homeserver processes, 3 sponsors + 2 leaves: leaf-to-leaf latency at 1,000 msg/s, control changes/s, recovery after the Raft leader is killed",
+    "5 homeserver processes, 3 sponsors + 2 leaves: leaf-to-leaf latency at 1,000 msg/s, control changes/s, recovery after the Raft leader is killed; then 20 processes: copies of one message per server",
   async run(options) {
     const scale = options.smoke ? smoke : full;
     const figures: Figure[] = [];
