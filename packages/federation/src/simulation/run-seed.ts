@@ -133,17 +133,23 @@ export function runUntil(
   return done();
 }
 
-export function setUp(world: World): boolean {
-  const { servers, sponsors, leaves, workload, scheduler } = world;
-  for (const server of servers) server.start();
-  const creator = workload.users[0];
-  const first = sponsors[0];
-  if (creator === undefined || first === undefined) return false;
+/** Starts every server, draws the room's id from the seed and lets the links come up. */
+export function startServers(world: World): RoomId {
+  for (const server of world.servers) server.start();
   const room = roomIdFromBytes(
     Uint8Array.from({ length: 16 }, () => world.random.integerBelow(256)),
   );
   world.room = room;
-  scheduler.runUntil(scheduler.nowMs() + 500);
+  world.scheduler.runUntil(world.scheduler.nowMs() + 500);
+  return room;
+}
+
+export function setUp(world: World): boolean {
+  const { sponsors, leaves, workload } = world;
+  const creator = workload.users[0];
+  const first = sponsors[0];
+  if (creator === undefined || first === undefined) return false;
+  const room = startServers(world);
   const growth = world.scenario.sponsorGrowth;
   const create = workload.entry(creator.user, {
     type: "create",
@@ -198,7 +204,7 @@ export function setUp(world: World): boolean {
   return runUntil(world, () => isConverged(world), 10_000);
 }
 
-function isVoter(world: World, sponsor: SimulatedServer): boolean {
+export function isVoter(world: World, sponsor: SimulatedServer): boolean {
   const room = world.room;
   const leader = world.sponsors[0]?.host?.session(room as RoomId)?.group;
   if (room === null || leader === undefined) return false;

@@ -6,11 +6,11 @@ import {
   readPrivateMessageHeader,
 } from "@parley/mls";
 import { nodePrimitives } from "@parley/mls/node";
-import { nobleSignatureProvider, roomIdFromBytes, type UserId } from "@parley/protocol";
+import { nobleSignatureProvider, type UserId } from "@parley/protocol";
 import { Nemesis } from "@parley/simulation";
 import type { StampedMessage } from "../../message-lane/stamped-message.ts";
 import { isConverged } from "../end-checks.ts";
-import { createWorld, heal, runUntil, type World } from "../run-seed.ts";
+import { createWorld, heal, isVoter, runUntil, startServers, type World } from "../run-seed.ts";
 import type { ScenarioOverrides } from "../scenario.ts";
 import { deviceTurn, type EncryptedWorld } from "./device-turn.ts";
 import { SimulatedDevice } from "./simulated-device.ts";
@@ -120,16 +120,11 @@ function deviceOf(encrypted: EncryptedWorld, user: UserId): SimulatedDevice {
 
 async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean> {
   const { world } = encrypted;
-  const { servers, sponsors, leaves, workload, scheduler } = world;
-  for (const server of servers) server.start();
+  const { sponsors, leaves, workload, scheduler } = world;
   const creator = workload.users[0];
   const first = sponsors[0];
   if (creator === undefined || first === undefined) return false;
-  const room = roomIdFromBytes(
-    Uint8Array.from({ length: 16 }, () => world.random.integerBelow(256)),
-  );
-  world.room = room;
-  scheduler.runUntil(scheduler.nowMs() + 500);
+  const room = startServers(world);
   const creatorDevice = deviceOf(encrypted, creator.user);
   const group = await createRoomGroup(encrypted.crypto, creatorDevice.identity, {
     roomId: room,
@@ -163,11 +158,7 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
   for (const sponsor of sponsors.slice(1)) {
     const entry = workload.serverEntry(first.name, { type: "add-sponsor", server: sponsor.name });
     first.run((host) => host.proposeControl(room, entry, workload.nextRequestId()));
-    const voter = () =>
-      first.host
-        ?.session(room)
-        ?.group?.confState.voters.some((id) => id.startsWith(`${sponsor.name}#`)) === true;
-    if (!runUntil(world, voter, 10_000)) return false;
+    if (!runUntil(world, () => isVoter(world, sponsor), 10_000)) return false;
   }
   for (const leaf of leaves) leaf.run((host) => host.followRoom(room, [first.name]));
   for (const user of workload.users.slice(1)) {
