@@ -73,6 +73,8 @@ const codeMessages: Readonly<Record<ErrorCode, string>> = {
   device_revoked: "This device was signed out for good. Sign in again to use it.",
   user_mismatch: "This device already belongs to another account. Sign out and sign in again.",
   timestamp_in_future: "This device's clock is ahead. Correct it and try again.",
+  certificate_invalid:
+    "The room's servers have not confirmed that change yet. Try again in a moment.",
   unauthorized: "Your session has ended. Sign in again.",
   forbidden: "You are not allowed to do that.",
   not_found: "That does not exist (any more).",
