@@ -18,6 +18,7 @@ import {
 import { ParleyError, type RoomId, type ServerName } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import type { Logger } from "../observability/logger.ts";
+import type { FetchingCertificateKeys } from "./certificate-keys.ts";
 import { FederationDriver, type FederationEventSink } from "./driver/federation-driver.ts";
 import {
   type FederationLinkHandlers,
@@ -50,6 +51,12 @@ export interface FederationRuntimeOptions {
   readonly transport?: (self: ServerName, handlers: FederationLinkHandlers) => ClosableTransport;
   /** Frames sent and received, by type (metrics); none counted without. */
   readonly frameCounts?: FrameCounts;
+  /**
+   * This server's key and its peers' keys for control certificates (§12.6.1).
+   * Absent (a server without federation, some tests): the core neither signs
+   * nor asks for certificates.
+   */
+  readonly certificateKeys?: (self: ServerName) => FetchingCertificateKeys;
 }
 
 /** In-memory federation storage with a flush that does nothing: lost on restart. */
@@ -148,11 +155,13 @@ export class FederationRuntime {
     const storage = durable ?? new VolatileFederationStorage();
     this.#storage = storage;
     this.#durable = durable !== undefined;
+    const keys = this.#options.certificateKeys?.(self);
     const host = new FederationHost({
       self,
       clock: { nowMs },
       random: { nextInt: (bound) => randomInt(bound) },
       storage,
+      ...(keys === undefined ? {} : { keys }),
     });
     const driver = new FederationDriver({
       host,
@@ -165,6 +174,7 @@ export class FederationRuntime {
       ...(this.#options.frameCounts === undefined
         ? {}
         : { frameCounts: this.#options.frameCounts }),
+      ...(keys === undefined ? {} : { wantKeys: (servers) => keys.want(servers) }),
     });
     const transport = this.#options.transport?.(self, this.#linkHandlers(driver)) ?? null;
     this.#transport = transport;

@@ -13,6 +13,7 @@ import { nodeSignatureProvider } from "@parley/protocol/node";
 import { type AdminCredential, loadOrCreateAdminToken } from "../administration/admin-token.ts";
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
+import { ServerCertificateKeys } from "../federation/certificate-keys.ts";
 import { fetchDocumentBytes } from "../federation/discovery/document-fetch.ts";
 import {
   type PeerAddresses,
@@ -124,8 +125,21 @@ function federationParts(
     peerAddresses: PeerAddresses;
     blockList: ServerBlockList;
   },
-): Pick<FederationRuntimeOptions, "storage" | "transport"> {
+): Pick<FederationRuntimeOptions, "storage" | "transport" | "certificateKeys"> {
   const { peerAddresses } = links;
+  const keyPair = keyPairFromSeed(nodeSignatureProvider, links.key.secretSeed);
+  // One discovery cache for the links' handshakes and the control certificates' signers.
+  const directory = redirectingPeerKeys(
+    new PeerDirectory({
+      provider: nodeSignatureProvider,
+      nowMs: environment.nowMs,
+      fetchDocument: redirectingFetcher(
+        (url) => fetchDocumentBytes(url, keyDocumentBytesMax, peerDirectoryDefaults.fetchTimeoutMs),
+        peerAddresses,
+      ),
+    }),
+    peerAddresses,
+  );
   return {
     storage: () => DatabaseFederationStorage.open(storage.database),
     // WebSocket links with a signed handshake, accepted on the HTTP server.
@@ -133,22 +147,11 @@ function federationParts(
       const manager = new LinkManager({
         identity: {
           name: self,
-          keyPair: keyPairFromSeed(nodeSignatureProvider, links.key.secretSeed),
+          keyPair,
         },
         provider: nodeSignatureProvider,
         storage: storage.federationLinks,
-        directory: redirectingPeerKeys(
-          new PeerDirectory({
-            provider: nodeSignatureProvider,
-            nowMs: environment.nowMs,
-            fetchDocument: redirectingFetcher(
-              (url) =>
-                fetchDocumentBytes(url, keyDocumentBytesMax, peerDirectoryDefaults.fetchTimeoutMs),
-              peerAddresses,
-            ),
-          }),
-          peerAddresses,
-        ),
+        directory,
         handlers,
         logger: environment.logger,
         metrics: links.metrics,
@@ -157,6 +160,15 @@ function federationParts(
       manager.attach(links.server());
       return manager;
     },
+    certificateKeys: (self) =>
+      new ServerCertificateKeys({
+        self,
+        keyPair,
+        provider: nodeSignatureProvider,
+        directory,
+        nowMs: environment.nowMs,
+        logger: environment.logger,
+      }),
     ...environment.federation,
   };
 }
@@ -193,6 +205,7 @@ async function listen(
       ? {}
       : { keyPackageClaimTimeoutMs: config.federation.keyPackageClaimTimeoutMs }),
     ...(parts.storage === undefined ? {} : { storage: parts.storage }),
+    ...(parts.certificateKeys === undefined ? {} : { certificateKeys: parts.certificateKeys }),
     // Without federation the core still runs every room, alone: it has no links.
     ...(config.federation.enabled && parts.transport !== undefined
       ? { transport: parts.transport }

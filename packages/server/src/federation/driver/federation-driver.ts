@@ -86,6 +86,8 @@ export interface FederationDriverOptions {
   readonly firstRequestId: number;
   /** Counts every frame handed to the transport, by type (metrics). */
   readonly frameCounts?: FrameCounts;
+  /** Fetches the key documents of certificate signers the core does not know yet (§12.6.1). */
+  readonly wantKeys?: (servers: readonly ServerName[]) => void;
 }
 
 interface QueuedInput {
@@ -115,6 +117,7 @@ export class FederationDriver implements FederationLinkHandlers {
   #nextRequestId: number;
   readonly #pending = new Map<number, (outcome: FinalOutcome) => void>();
   #inputsHandled = 0;
+  readonly #wantKeys: (servers: readonly ServerName[]) => void;
   #flushes = 0;
 
   constructor(options: FederationDriverOptions) {
@@ -125,6 +128,7 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#logger = options.logger;
     this.#tickIntervalMs = options.tickIntervalMs;
     this.#nextRequestId = Math.max(1, options.firstRequestId);
+    this.#wantKeys = options.wantKeys ?? (() => {});
   }
 
   get self(): ServerName {
@@ -419,6 +423,10 @@ export class FederationDriver implements FederationLinkHandlers {
     for (const event of events) {
       if (event.type === "peer-error") {
         this.#logger.warn({ peer: event.peer, code: event.error.code }, "peer sent a bad frame");
+        continue;
+      }
+      if (event.type === "keys-wanted") {
+        this.#wantKeys(event.servers);
         continue;
       }
       if (event.type === "commit-check-needed") {
