@@ -10,7 +10,6 @@
 
 import { type CertificateKeys, certificateStatement } from "@parley/federation";
 import {
-  isServerKeyValidAt,
   type KeyPair,
   type RoomId,
   type ServerName,
@@ -90,8 +89,8 @@ export class ServerCertificateKeys implements FetchingCertificateKeys {
     const nowMs = this.#options.nowMs();
     // An old document still answers while a fresh one is fetched: a rotation shows up then.
     if (nowMs - known.atMs >= this.#lifetimeMs) this.want([server]);
+    // Any listed key counts (§12.6.1): a certificate carries no time, and a rotated-out key stays listed.
     for (const key of known.document.keys) {
-      if (!isServerKeyValidAt(key, nowMs)) continue;
       if (verifyInContext(provider, key.publicKey, context, statement, signature)) return "valid";
     }
     return "invalid";
