@@ -67,6 +67,7 @@ export {
   encodeControlSnapshot,
   RoomReplica,
 } from "./control-lane/room-replica.ts";
+export { sharedSecretKeys } from "./control-lane/shared-secret-keys.ts";
 export {
   CommitChecker,
   type CommitVerdict,

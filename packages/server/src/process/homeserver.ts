@@ -75,7 +75,7 @@ export interface HomeserverEnvironment {
   readonly logger: Logger;
   readonly nowMs: () => number;
   /** Overrides of the federation's storage and links (tests run several servers in one process). */
-  readonly federation?: Pick<FederationRuntimeOptions, "storage" | "transport">;
+  readonly federation?: Pick<FederationRuntimeOptions, "storage" | "transport" | "certificateKeys">;
 }
 
 /** Closes the HTTP server; connections still busy after the grace period are cut. */

@@ -4,7 +4,8 @@
 
 import { join } from "node:path";
 import { newDevice, ParleyClient } from "@parley/cli/client";
-import type { ServerName } from "@parley/protocol";
+import { sharedSecretKeys } from "@parley/federation";
+import { type ServerName, sha256 } from "@parley/protocol";
 import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import type { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
@@ -19,6 +20,11 @@ export function inProcessConfig(directory: string, name: ServerName): Homeserver
     dataDirectory: join(directory, name),
     sqlitePath: join(directory, `${name}.sqlite`),
   });
+}
+
+/** Every in-process server's certificate secret, known to all of them (never a deployment's keys). */
+function testCertificateSecret(server: ServerName): Uint8Array {
+  return sha256(new TextEncoder().encode(`certificate secret of ${server}`));
 }
 
 /**
@@ -49,6 +55,9 @@ export function startInProcessHomeserver(
                 },
               },
         ),
+      // The in-process network has no discovery to fetch key documents from:
+      // certificates are signed and checked with the test keys every server here knows.
+      certificateKeys: (self) => ({ ...sharedSecretKeys(self, testCertificateSecret), want() {} }),
     },
   });
 }
