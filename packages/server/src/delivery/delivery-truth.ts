@@ -9,8 +9,7 @@ import type { RoomId, ServerName } from "@parley/protocol";
 import { deliveryFrameIntervalMs } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { StoredEvent } from "../storage/records.ts";
-import type { Storage } from "../storage/storage.ts";
-import { DeliveryTracker } from "./delivery-tracker.ts";
+import { DeliveryTracker, type DeliveryTrackerDependencies } from "./delivery-tracker.ts";
 import { ReceiptReporter } from "./receipt-reporter.ts";
 
 /** How often receipts go to each peer at most (§12.13). */
@@ -23,14 +22,8 @@ export interface ReceiptCarrier {
   heldMark(room: RoomId, origin: string): number;
 }
 
-export interface DeliveryTruthDependencies {
-  readonly storage: Storage;
-  readonly serverName: () => string;
-  readonly nowMs: () => number;
-  readonly acknowledgedOf: (deviceId: string) => number;
-  readonly sendToUser: (userId: string, frame: string) => boolean;
-  readonly logger: Logger;
-}
+/** What both directions need: storage, the server's name, the clock, the sockets. */
+export type DeliveryTruthDependencies = DeliveryTrackerDependencies;
 
 export class DeliveryTruth {
   readonly #tracker: DeliveryTracker;
