@@ -355,6 +355,9 @@ export const preverifiedSignaturesMax = 4096;
  * one per acknowledgement of every receiver. */
 export const deliveryFrameIntervalMs = 500;
 
+/** Receipts (docs/protocol.md §12.13) go to each peer at most this often. */
+export const receiptIntervalMs = 1000;
+
 /** Items in one `delivery` frame; the rest follow in the next interval. */
 export const deliveryFrameItemsMax = 256;
 

@@ -3,12 +3,11 @@
 // them and how many of the room's devices acknowledged them, pushed to every
 // stream socket of the sender as `delivery` frames.
 //
-// Counting never adds a row per message per device: each interval, for every
-// room with a message still short of everyone, the tracker reads the room's
-// joined members and the stream cursors of this server's live devices among
-// them (one query each), sorts the cursors once, and counts every tracked
-// message of the room by binary search. Acknowledgements not yet written to
-// the database come from the open sockets, so counts move as devices ack.
+// Counting never adds a row per message per device: each round, for every
+// room with a message still short of everyone, the tracker takes the room's
+// audience (delivery-truth.ts reads it once per round for both directions)
+// and counts every tracked message of the room by binary search over the
+// sorted cursors.
 
 import type { ReceiptsFrame } from "@parley/federation";
 import { serverOfNode } from "@parley/federation";
@@ -19,31 +18,28 @@ import {
   deliveryTrackedAgeMaxMs,
   deliveryTrackedPerUserMax,
 } from "../limits.ts";
-import type { Logger } from "../observability/logger.ts";
 import { controlEventContentType } from "../rooms/control-events.ts";
 import type { StoredEvent } from "../storage/records.ts";
-import type { Storage } from "../storage/storage.ts";
 import {
   countDelivery,
   type DeliveryCounts,
   isComplete,
   mergeCounts,
   type ReceiptFigures,
+  type RoomAudience,
   sameCounts,
   type TrackedMessage,
 } from "./delivery-counts.ts";
-import { readRoomAudience } from "./room-audience.ts";
 
 export interface DeliveryTrackerDependencies {
-  readonly storage: Storage;
   readonly serverName: () => string;
   readonly nowMs: () => number;
-  /** The newest acknowledgement open sockets of this device sent (0 if none). */
-  readonly acknowledgedOf: (deviceId: string) => number;
   /** Sends a frame to every stream socket of the user; false if the user has none. */
   readonly sendToUser: (userId: string, frame: string) => boolean;
-  readonly logger: Logger;
 }
+
+/** A room's audience for this round, or null when the room is too big to count. */
+export type AudienceOf = (roomId: string) => Promise<RoomAudience | null>;
 
 interface Tracked {
   readonly message: TrackedMessage;
@@ -63,6 +59,8 @@ export class DeliveryTracker {
   readonly #receipts = new Map<string, Map<string, Map<string, ReceiptFigures>>>();
   /** Refusals receipts reported, by tracked message: shown once, kept until it leaves tracking. */
   readonly #refusals = new Map<Tracked, Array<{ server: string; code: string }>>();
+  /** Users with counts their sockets have not been sent; offline users leave it until `resend`. */
+  readonly #unsentUsers = new Set<string>();
   #counting = false;
 
   constructor(dependencies: DeliveryTrackerDependencies) {
@@ -118,13 +116,13 @@ export class DeliveryTracker {
   }
 
   /** Counts every open room again and sends what changed. Runs once at a time. */
-  async count(): Promise<void> {
+  async count(audienceOf: AudienceOf): Promise<void> {
     if (this.#counting) return;
     this.#counting = true;
     try {
       this.#forgetOld();
       for (const [roomId, tracked] of [...this.#openRooms]) {
-        const audience = await readRoomAudience(this.#dependencies, roomId);
+        const audience = await audienceOf(roomId);
         if (audience === null) {
           // Too big to count: its messages get no items and age out.
           this.#openRooms.delete(roomId);
@@ -140,7 +138,7 @@ export class DeliveryTracker {
           const merged = mergeCounts(entry.counts, now);
           if (entry.counts === null || !sameCounts(entry.counts, merged)) {
             entry.counts = merged;
-            entry.unsent = true;
+            this.#markUnsent(entry);
           }
           if (isComplete(merged)) tracked.delete(entry);
         }
@@ -155,16 +153,14 @@ export class DeliveryTracker {
   /** A socket of `userId` became ready: it gets the counts of every tracked message. */
   resend(userId: string): void {
     for (const entry of this.#byUser.get(userId) ?? []) {
-      if (entry.counts !== null) entry.unsent = true;
+      if (entry.counts !== null) this.#markUnsent(entry);
     }
     this.#sendUnsent(userId);
   }
 
-  /** Messages tracked now, for tests and metrics. */
-  get trackedCount(): number {
-    let count = 0;
-    for (const list of this.#byUser.values()) count += list.length;
-    return count;
+  #markUnsent(entry: Tracked): void {
+    entry.unsent = true;
+    this.#unsentUsers.add(entry.message.senderUserId);
   }
 
   #track(message: TrackedMessage): void {
@@ -213,7 +209,7 @@ export class DeliveryTracker {
       if (refusals.some((known) => known.server === server)) continue;
       refusals.push({ server, code });
       this.#refusals.set(entry, refusals);
-      entry.unsent = true;
+      this.#markUnsent(entry);
     }
   }
 
@@ -228,13 +224,18 @@ export class DeliveryTracker {
     }
   }
 
-  /** One frame per user (per socket, through sendToUser) of at most deliveryFrameItemsMax items. */
+  /**
+   * One frame per user (per socket, through sendToUser) of at most
+   * deliveryFrameItemsMax items. Complete messages whose counts went out
+   * leave tracking (§10.14).
+   */
   #sendUnsent(onlyUser?: string): void {
-    const users = onlyUser === undefined ? [...this.#byUser.keys()] : [onlyUser];
+    const users = onlyUser === undefined ? [...this.#unsentUsers] : [onlyUser];
     for (const user of users) {
+      const list = this.#byUser.get(user) ?? [];
       const items: DeliveryItemJson[] = [];
       const included: Tracked[] = [];
-      for (const entry of this.#byUser.get(user) ?? []) {
+      for (const entry of list) {
         if (!entry.unsent || entry.counts === null) continue;
         items.push({
           roomId: entry.message.roomId,
@@ -246,24 +247,26 @@ export class DeliveryTracker {
         included.push(entry);
         if (items.length >= deliveryFrameItemsMax) break;
       }
-      if (items.length === 0) continue;
-      // Unsent counts wait for a socket: a user offline now gets them all after `ready`.
-      if (!this.#dependencies.sendToUser(user, JSON.stringify({ type: "delivery", items }))) {
+      const cut = items.length >= deliveryFrameItemsMax;
+      // Offline: nothing to do until a socket is ready, when `resend` sends it all.
+      if (
+        items.length > 0 &&
+        !this.#dependencies.sendToUser(user, JSON.stringify({ type: "delivery", items }))
+      ) {
+        this.#unsentUsers.delete(user);
         continue;
       }
-      for (const entry of included) entry.unsent = false;
-    }
-    this.#dropComplete();
-  }
-
-  /** Complete messages whose last counts went out leave tracking (§10.14). */
-  #dropComplete(): void {
-    for (const [user, list] of this.#byUser) {
-      const kept = list.filter(
-        (entry) => entry.unsent || entry.counts === null || !isComplete(entry.counts),
-      );
+      if (!cut) this.#unsentUsers.delete(user);
+      const finished = new Set<Tracked>();
+      for (const entry of included) {
+        entry.unsent = false;
+        if (entry.counts !== null && isComplete(entry.counts)) finished.add(entry);
+      }
+      if (finished.size === 0) continue;
+      for (const entry of finished) this.#refusals.delete(entry);
+      const kept = list.filter((entry) => !finished.has(entry));
       if (kept.length === 0) this.#byUser.delete(user);
-      else if (kept.length !== list.length) this.#byUser.set(user, kept);
+      else this.#byUser.set(user, kept);
     }
   }
 }

@@ -2,18 +2,23 @@
 // §12.13): the tracker counts this server's users' messages and pushes the
 // counts to their sockets; the reporter tells other servers how far their
 // users' messages have come here. The stream hub feeds both the events it
-// publishes; the federation runtime carries receipts between servers.
+// publishes; the federation runtime carries receipts between servers. Both
+// run in one round per interval and share its reading of each room's
+// audience, so a room both counted and reported on is read once.
 
 import type { ReceiptsFrame } from "@parley/federation";
 import type { RoomId, ServerName } from "@parley/protocol";
-import { deliveryFrameIntervalMs } from "../limits.ts";
+import { deliveryFrameIntervalMs, receiptIntervalMs } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { StoredEvent } from "../storage/records.ts";
-import { DeliveryTracker, type DeliveryTrackerDependencies } from "./delivery-tracker.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { RoomAudience } from "./delivery-counts.ts";
+import { type AudienceOf, DeliveryTracker } from "./delivery-tracker.ts";
 import { ReceiptReporter } from "./receipt-reporter.ts";
+import { readRoomAudience } from "./room-audience.ts";
 
-/** How often receipts go to each peer at most (§12.13). */
-const receiptIntervalMs = 1000;
+/** Receipts go out every this many counting rounds (receiptIntervalMs apart). */
+const roundsPerReceipts = Math.max(1, Math.round(receiptIntervalMs / deliveryFrameIntervalMs));
 
 /** What delivery truth needs of the federation runtime (federation-runtime.ts). */
 export interface ReceiptCarrier {
@@ -22,18 +27,28 @@ export interface ReceiptCarrier {
   heldMark(room: RoomId, origin: string): number;
 }
 
-/** What both directions need: storage, the server's name, the clock, the sockets. */
-export type DeliveryTruthDependencies = DeliveryTrackerDependencies;
+export interface DeliveryTruthDependencies {
+  readonly storage: Storage;
+  readonly serverName: () => string;
+  readonly nowMs: () => number;
+  /** The newest acknowledgement open sockets of this device sent (0 if none). */
+  readonly acknowledgedOf: (deviceId: string) => number;
+  /** Sends a frame to every stream socket of the user; false if the user has none. */
+  readonly sendToUser: (userId: string, frame: string) => boolean;
+  readonly logger: Logger;
+}
 
 export class DeliveryTruth {
   readonly #tracker: DeliveryTracker;
   readonly #reporter: ReceiptReporter;
-  readonly #logger: Logger;
+  readonly #dependencies: DeliveryTruthDependencies;
   #carrier: ReceiptCarrier | null = null;
-  #timers: NodeJS.Timeout[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #round = 0;
+  #running = false;
 
   constructor(dependencies: DeliveryTruthDependencies) {
-    this.#logger = dependencies.logger;
+    this.#dependencies = dependencies;
     this.#tracker = new DeliveryTracker(dependencies);
     this.#reporter = new ReceiptReporter({
       ...dependencies,
@@ -49,22 +64,17 @@ export class DeliveryTruth {
   }
 
   start(): void {
-    const counting = setInterval(
-      () => this.#run(this.#tracker.count(), "counting deliveries"),
-      deliveryFrameIntervalMs,
-    );
-    const reporting = setInterval(
-      () => this.#run(this.#reporter.report(), "sending receipts"),
-      receiptIntervalMs,
-    );
-    counting.unref();
-    reporting.unref();
-    this.#timers = [counting, reporting];
+    this.#timer = setInterval(() => {
+      this.#runRound().catch((error: unknown) =>
+        this.#dependencies.logger.error({ err: error }, "delivery counts or receipts failed"),
+      );
+    }, deliveryFrameIntervalMs);
+    this.#timer.unref();
   }
 
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Events as the stream publishes them. */
@@ -78,7 +88,25 @@ export class DeliveryTruth {
     this.#tracker.resend(userId);
   }
 
-  #run(work: Promise<void>, what: string): void {
-    work.catch((error: unknown) => this.#logger.error({ err: error }, `${what} failed`));
+  /** Counts (every round) and reports (every roundsPerReceipts), reading each room's audience once. */
+  async #runRound(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      const audiences = new Map<string, Promise<RoomAudience | null>>();
+      const audienceOf: AudienceOf = (roomId) => {
+        let reading = audiences.get(roomId);
+        if (reading === undefined) {
+          reading = readRoomAudience(this.#dependencies, roomId);
+          audiences.set(roomId, reading);
+        }
+        return reading;
+      };
+      this.#round += 1;
+      await this.#tracker.count(audienceOf);
+      if (this.#round % roundsPerReceipts === 0) await this.#reporter.report(audienceOf);
+    } finally {
+      this.#running = false;
+    }
   }
 }

@@ -8,23 +8,25 @@
 // again on a timer until every device has everything held: every second
 // while the room is busy (a message within the last minute), every 30 s
 // after, and it ends after a week. A new message from Y starts it again.
+// A receipt depends only on the room and the origin, not on the peer, so
+// each (room, origin) is counted once per round whoever it goes to.
 
-import type { OriginReceipt, ReceiptsFrame, RoomReceipts } from "@parley/federation";
+import {
+  federationLimits,
+  type OriginReceipt,
+  type ReceiptsFrame,
+  type RoomReceipts,
+} from "@parley/federation";
 import type { RoomId, UserId } from "@parley/protocol";
 import { serverOfUser } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { pageSizeMax } from "../limits.ts";
-import type { Logger } from "../observability/logger.ts";
 import { controlEventContentType } from "../rooms/control-events.ts";
 import type { StoredEvent } from "../storage/records.ts";
-import { devicesCovering } from "./delivery-counts.ts";
+import type { Storage } from "../storage/storage.ts";
+import { devicesCovering, type RoomAudience } from "./delivery-counts.ts";
+import type { AudienceOf } from "./delivery-tracker.ts";
 import { deviceSteps, originWindow } from "./receipt-steps.ts";
-import { type AudienceSources, readRoomAudience } from "./room-audience.ts";
-
-/** Limits of the receipts frame (§12.13). */
-const roomsPerFrameMax = 256;
-const originsPerRoomMax = 32;
-const deviceStepsMax = 32;
 
 /** A watch is counted every second this long after the room's last message from the peer. */
 const busyWindowMs = 60_000;
@@ -33,13 +35,14 @@ const quietIntervalMs = 30_000;
 /** A watch ends this long after the last message that started it. */
 const watchLifetimeMs = 7 * 24 * 60 * 60 * 1000;
 
-export interface ReceiptReporterDependencies extends AudienceSources {
+export interface ReceiptReporterDependencies {
+  readonly storage: Storage;
+  readonly serverName: () => string;
   readonly nowMs: () => number;
   /** This server's contiguous mark for `origin` in `room` (§12.5.1). */
   readonly heldMark: (room: string, origin: string) => number;
   /** Queues the frame for `peer` (durable); false when there is no link to use. */
   readonly send: (peer: string, frame: ReceiptsFrame) => boolean;
-  readonly logger: Logger;
 }
 
 interface OriginWatch {
@@ -50,8 +53,13 @@ interface OriginWatch {
 
 interface RoomWatch {
   readonly origins: Map<string, OriginWatch>;
+  /** The newest message from the peer's users in the room. */
+  lastMessageMs: number;
   lastCountedMs: number;
 }
+
+/** Receipts already counted this round, by `room origin`. */
+type RoundReceipts = Map<string, Promise<OriginReceipt>>;
 
 export class ReceiptReporter {
   readonly #dependencies: ReceiptReporterDependencies;
@@ -77,31 +85,32 @@ export class ReceiptReporter {
         this.#watches.set(peer, rooms);
       }
       let room = rooms.get(event.roomId);
+      const nowMs = this.#dependencies.nowMs();
       if (room === undefined) {
-        room = { origins: new Map(), lastCountedMs: 0 };
+        room = { origins: new Map(), lastMessageMs: nowMs, lastCountedMs: 0 };
         rooms.set(event.roomId, room);
       }
       const origin = room.origins.get(event.stamp.origin);
-      const nowMs = this.#dependencies.nowMs();
       if (origin === undefined)
         room.origins.set(event.stamp.origin, { lastMessageMs: nowMs, lastSent: null });
       else origin.lastMessageMs = nowMs;
-      room.lastCountedMs = 0;
+      room.lastMessageMs = nowMs;
     }
   }
 
   /** Counts the watches that are due and sends each peer one frame of what changed. */
-  async report(): Promise<void> {
+  async report(audienceOf: AudienceOf): Promise<void> {
     if (this.#reporting) return;
     this.#reporting = true;
+    const round: RoundReceipts = new Map();
     try {
       for (const [peer, rooms] of [...this.#watches]) {
         const frameRooms: RoomReceipts[] = [];
         const sentAfter: Array<() => void> = [];
         for (const [roomId, room] of [...rooms]) {
-          if (frameRooms.length >= roomsPerFrameMax) break;
+          if (frameRooms.length >= federationLimits.receiptRoomsPerFrameMax) break;
           if (!this.#due(room)) continue;
-          const counted = await this.#countRoom(roomId, room);
+          const counted = await this.#countRoom(roomId, room, audienceOf, round);
           if (counted === null) {
             rooms.delete(roomId);
             continue;
@@ -128,10 +137,7 @@ export class ReceiptReporter {
 
   #due(room: RoomWatch): boolean {
     const nowMs = this.#dependencies.nowMs();
-    let lastMessageMs = 0;
-    for (const origin of room.origins.values())
-      lastMessageMs = Math.max(lastMessageMs, origin.lastMessageMs);
-    if (nowMs - lastMessageMs < busyWindowMs) return true;
+    if (nowMs - room.lastMessageMs < busyWindowMs) return true;
     return nowMs - room.lastCountedMs >= quietIntervalMs;
   }
 
@@ -144,49 +150,62 @@ export class ReceiptReporter {
   async #countRoom(
     roomId: string,
     room: RoomWatch,
+    audienceOf: AudienceOf,
+    round: RoundReceipts,
   ): Promise<{
     receipts: OriginReceipt[];
     changed: Array<[OriginWatch, string]>;
     settled: string[];
   } | null> {
-    const audience = await readRoomAudience(this.#dependencies, roomId);
+    const audience = await audienceOf(roomId);
     if (audience === null) return null;
     const nowMs = this.#dependencies.nowMs();
     room.lastCountedMs = nowMs;
     const origins = [...room.origins]
       .sort(([, a], [, b]) => b.lastMessageMs - a.lastMessageMs)
-      .slice(0, originsPerRoomMax);
+      .slice(0, federationLimits.receiptOriginsPerRoomMax);
     const receipts: OriginReceipt[] = [];
     const changed: Array<[OriginWatch, string]> = [];
     const settled: string[] = [];
     for (const [origin, watch] of origins) {
-      const held = this.#dependencies.heldMark(roomId, origin);
-      const rows = await this.#dependencies.storage.events.originPositions({
-        roomId,
-        origin,
-        throughSequence: held,
-        limit: pageSizeMax,
-      });
-      const devices = deviceSteps(
-        originWindow(rows, held),
-        audience.localCursorsAscending,
-        deviceStepsMax,
-      );
-      const devicesTotal = audience.localCursorsAscending.length;
-      const receipt: OriginReceipt = {
-        origin: origin as NodeId,
-        held,
-        devices,
-        devicesTotal,
-        refused: [],
-      };
+      const key = `${roomId} ${origin}`;
+      let counting = round.get(key);
+      if (counting === undefined) {
+        counting = this.#receiptOf(roomId, origin, audience);
+        round.set(key, counting);
+      }
+      const receipt = await counting;
       receipts.push(receipt);
       const json = JSON.stringify(receipt);
       if (json !== watch.lastSent) changed.push([watch, json]);
-      const everyDevice = held > 0 && devicesCovering(devices, held) >= devicesTotal;
+      const everyDevice =
+        receipt.held > 0 && devicesCovering(receipt.devices, receipt.held) >= receipt.devicesTotal;
       const expired = nowMs - watch.lastMessageMs > watchLifetimeMs;
       if ((everyDevice && json === watch.lastSent) || expired) settled.push(origin);
     }
     return { receipts, changed, settled };
+  }
+
+  /** This server's receipt for one origin of a room, now. */
+  async #receiptOf(roomId: string, origin: string, audience: RoomAudience): Promise<OriginReceipt> {
+    const held = this.#dependencies.heldMark(roomId, origin);
+    const rows = await this.#dependencies.storage.events.originPositions({
+      roomId,
+      origin,
+      throughSequence: held,
+      limit: pageSizeMax,
+    });
+    const devices = deviceSteps(
+      originWindow(rows, held),
+      audience.localCursorsAscending,
+      federationLimits.receiptDeviceStepsMax,
+    );
+    return {
+      origin: origin as NodeId,
+      held,
+      devices,
+      devicesTotal: audience.localCursorsAscending.length,
+      refused: [],
+    };
   }
 }
