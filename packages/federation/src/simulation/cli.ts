@@ -59,14 +59,20 @@ function replayCommand(seed: number, options: Options): string {
   return `npx tsx packages/federation/src/simulation/cli.ts --seed ${seed}${chaos}${objects}${encrypted}`;
 }
 
-/** Encrypted seeds: the same world with real MLS devices (encrypted/run-encrypted-seed.ts). */
-async function mainEncrypted(options: Options): Promise<void> {
+/** The seeds the options ask for (one replayed seed, or a range) and the run overrides they set. */
+function seedRange(options: Options) {
   const overrides = {
     ...(options.chaosMs === undefined ? {} : { chaosMs: options.chaosMs }),
     encodeFrames: options.encodeFrames,
   };
   const first = options.single ?? options.from;
   const count = options.single === null ? options.seeds : 1;
+  return { overrides, first, count };
+}
+
+/** Encrypted seeds: the same world with real MLS devices (encrypted/run-encrypted-seed.ts). */
+async function mainEncrypted(options: Options): Promise<void> {
+  const { overrides, first, count } = seedRange(options);
   const started = performance.now();
   let failures = 0;
   for (let seed = first; seed < first + count; seed += 1) {
@@ -95,12 +101,7 @@ function main(): void {
     void mainEncrypted(options);
     return;
   }
-  const overrides = {
-    ...(options.chaosMs === undefined ? {} : { chaosMs: options.chaosMs }),
-    encodeFrames: options.encodeFrames,
-  };
-  const first = options.single ?? options.from;
-  const count = options.single === null ? options.seeds : 1;
+  const { overrides, first, count } = seedRange(options);
   const started = performance.now();
   let failures = 0;
   for (let seed = first; seed < first + count; seed += 1) {

@@ -234,21 +234,27 @@ export function chaos(world: World): boolean {
   const stepMs = 100;
   const crashChance = (scenario.crashesPerSecond * stepMs) / 1000;
   while (scheduler.nowMs() < end) {
-    if (crashes.chance(crashChance)) {
-      const victim = crashes.pick(world.servers);
-      if (victim.isRunning) {
-        victim.crash();
-        const downMs = 1 + crashes.integerBelow(scenario.downMsMax);
-        scheduler.scheduleAfter(downMs, () => {
-          if (!victim.isRunning) victim.start();
-        });
-      }
-    }
+    maybeCrashOne(world, crashes, crashChance);
     scheduler.runUntil(Math.min(end, scheduler.nowMs() + stepMs));
     if (observer.violations.length > 0) return false;
   }
   nemesis.stop();
   return true;
+}
+
+/**
+ * With probability `chance`, crashes one server `crashes` picks (if it is
+ * running); it starts again after up to the scenario's longest time down.
+ */
+export function maybeCrashOne(world: World, crashes: Random, chance: number): void {
+  if (!crashes.chance(chance)) return;
+  const victim = crashes.pick(world.servers);
+  if (!victim.isRunning) return;
+  victim.crash();
+  const downMs = 1 + crashes.integerBelow(world.scenario.downMsMax);
+  world.scheduler.scheduleAfter(downMs, () => {
+    if (!victim.isRunning) victim.start();
+  });
 }
 
 export function heal(world: World): boolean {

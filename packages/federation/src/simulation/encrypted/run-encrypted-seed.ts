@@ -10,7 +10,15 @@ import { nobleSignatureProvider, type UserId } from "@parley/protocol";
 import { Nemesis } from "@parley/simulation";
 import type { StampedMessage } from "../../message-lane/stamped-message.ts";
 import { isConverged } from "../end-checks.ts";
-import { createWorld, heal, isVoter, runUntil, startServers, type World } from "../run-seed.ts";
+import {
+  createWorld,
+  heal,
+  isVoter,
+  maybeCrashOne,
+  runUntil,
+  startServers,
+  type World,
+} from "../run-seed.ts";
 import type { ScenarioOverrides } from "../scenario.ts";
 import { deviceTurn, type EncryptedWorld } from "./device-turn.ts";
 import { SimulatedDevice } from "./simulated-device.ts";
@@ -224,16 +232,7 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
         }
       }
     }
-    if (crashes.chance((scenario.crashesPerSecond * turnMs) / 1000)) {
-      const victim = crashes.pick(world.servers);
-      if (victim.isRunning) {
-        victim.crash();
-        const downMs = 1 + crashes.integerBelow(scenario.downMsMax);
-        scheduler.scheduleAfter(downMs, () => {
-          if (!victim.isRunning) victim.start();
-        });
-      }
-    }
+    maybeCrashOne(world, crashes, (scenario.crashesPerSecond * turnMs) / 1000);
     if (!(await step(encrypted, report, Math.min(end, scheduler.nowMs() + turnMs)))) return false;
   }
   nemesis.stop();
