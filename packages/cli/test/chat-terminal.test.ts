@@ -4,11 +4,11 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { ParleyClient, type RoomMessageEvent } from "@parley/client";
 import { nodeClientOptions } from "@parley/client/node";
 import { parseRoomId, parseUserId } from "@parley/protocol";
-import { createLogger, type RunningHomeserver, startHomeserver } from "@parley/server";
+import { type RunningHomeserver, startHomeserver } from "@parley/server";
+import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TerminalSession } from "./terminal-session.ts";
 
@@ -17,29 +17,13 @@ let directory: string;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "parley-chat-"));
-  const silent = new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
   server = await startHomeserver(
-    {
+    testHomeserverConfig({
       serverName: null,
       dataDirectory: join(directory, "server"),
-      listen: { host: "127.0.0.1", port: 0 },
-      storage: { kind: "sqlite", path: ":memory:" },
-      logLevel: "silent",
-      inboxRetention: { maxAgeMs: 86_400_000, maxEvents: 10_000 },
-      deviceQueueItems: 100,
-      registration: { mode: "open" },
-      rateLimits: {
-        deviceRequestsPerSecond: 10_000,
-        addressRequestsPerSecond: 10_000,
-        authenticationAttemptsPerMinute: 10_000,
-      },
-      federation: { enabled: true, tickIntervalMs: 20 },
-    },
-    { logger: createLogger("silent", silent), nowMs: () => Date.now() },
+      sqlitePath: ":memory:",
+    }),
+    { logger: silentLogger(), nowMs: () => Date.now() },
   );
 });
 
