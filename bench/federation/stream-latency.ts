@@ -29,10 +29,15 @@ export interface StreamLatencyResult {
   readonly valid: boolean;
 }
 
-/** A new device of `user<index>` on server `index`, logged in. */
-async function deviceOf(room: SharedRoom, index: number): Promise<ParleyClient> {
+function serverAt(room: SharedRoom, index: number) {
   const server = room.cluster.servers[index];
   if (server === undefined) throw new Error(`no server ${index}`);
+  return server;
+}
+
+/** A new device of `user<index>` on server `index`, logged in. */
+async function deviceOf(room: SharedRoom, index: number): Promise<ParleyClient> {
+  const server = serverAt(room, index);
   const client = new ParleyClient({
     baseUrl: server.url,
     serverName: server.serverName,
@@ -40,12 +45,6 @@ async function deviceOf(room: SharedRoom, index: number): Promise<ParleyClient> 
   });
   await client.login(`user${index}`, password);
   return client;
-}
-
-function urlOf(room: SharedRoom, index: number): string {
-  const server = room.cluster.servers[index];
-  if (server === undefined) throw new Error(`no server ${index}`);
-  return server.url;
 }
 
 export async function streamLatency(
@@ -64,7 +63,7 @@ export async function streamLatency(
   const latencies: number[] = [];
   const receiver = await deviceOf(room, input.receiverServer);
   const receiving = await StreamClient.connect(
-    urlOf(room, input.receiverServer),
+    serverAt(room, input.receiverServer).url,
     receiver.accessToken ?? "",
     {
       autoAcknowledge: true,
@@ -85,7 +84,7 @@ export async function streamLatency(
   );
   const streams = await Promise.all(
     senders.map((sender) =>
-      StreamClient.connect(urlOf(room, input.senderServer), sender.accessToken ?? "", {
+      StreamClient.connect(serverAt(room, input.senderServer).url, sender.accessToken ?? "", {
         keepEvents: false,
         autoAcknowledge: true,
       }),

@@ -382,6 +382,10 @@ export function invalidFrames(): Array<{
   const claimResult = frames.find((vector) => vector.frame.type === "key-package-claim-result")
     ?.frame as Frame;
   const encoded = (value: CborMap) => encodeHex(encodeCanonical(value));
+  const receipts = frames.find((vector) => vector.frame.type === "receipts")?.frame as Frame;
+  /** The sample receipts frame with its one room's receipts replaced by `receipt` alone. */
+  const receiptsWith = (receipt: CborMap) =>
+    encoded(withField(receipts, ["rooms", "0", "receipts"], [receipt]));
   const routedPath = (path: CborValue) => encoded(withField(routed, ["path"], path));
   return [
     { name: "truncated", hex: encodeHex(encodeFrame(attach)).slice(0, -2), error: "bad_encoding" },
@@ -394,40 +398,26 @@ export function invalidFrames(): Array<{
     { name: "unknown frame type", hex: encoded({ type: "gossip", room }), error: "bad_structure" },
     {
       name: "receipts: device counts growing with the sequence",
-      hex: encoded({
-        type: "receipts",
-        rooms: [
-          {
-            room,
-            receipts: [
-              {
-                origin: alpha1,
-                held: 12,
-                devices: [
-                  [9, 1],
-                  [12, 3],
-                ],
-                devicesTotal: 4,
-                refused: [],
-              },
-            ],
-          },
+      hex: receiptsWith({
+        origin: alpha1,
+        held: 12,
+        devices: [
+          [9, 1],
+          [12, 3],
         ],
+        devicesTotal: 4,
+        refused: [],
       }),
       error: "bad_structure",
     },
     {
       name: "receipts: a step beyond what is held",
-      hex: encoded({
-        type: "receipts",
-        rooms: [
-          {
-            room,
-            receipts: [
-              { origin: alpha1, held: 5, devices: [[9, 1]], devicesTotal: 4, refused: [] },
-            ],
-          },
-        ],
+      hex: receiptsWith({
+        origin: alpha1,
+        held: 5,
+        devices: [[9, 1]],
+        devicesTotal: 4,
+        refused: [],
       }),
       error: "bad_structure",
     },
