@@ -5,7 +5,7 @@
 // it: the sender's server for its own devices (§10.14), every other server
 // for its receipts (§12.13).
 
-import { serverOfUser, type UserId } from "@parley/protocol";
+import { userIdParts } from "@parley/protocol";
 import { deliveryRoomMembersMax, pageSizeMax } from "../limits.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { RoomAudience } from "./delivery-counts.ts";
@@ -36,9 +36,9 @@ export async function readRoomAudience(
       ...(afterUserId === undefined ? {} : { afterUserId }),
     });
     for (const member of page.items) {
-      const server = serverOfUser(member.userId as UserId);
+      const { localPart, server } = userIdParts(member.userId);
       servers.add(server);
-      if (server === ownServer) localNames.push(member.userId.slice(0, -server.length - 1));
+      if (server === ownServer) localNames.push(localPart);
     }
     afterUserId = page.items.at(-1)?.userId;
     if (!page.more) break;
