@@ -118,16 +118,18 @@ describe("authorization history", () => {
           for (let index = 1; index <= replica.appliedIndex; index += 1) {
             const state = states[index] as RoomState;
             if (index < horizon) {
-              expect(replica.recheck(index, creatorServer, creator)).toBe("forgotten");
+              expect(replica.recheck(index, creatorServer, creator).verdict).toBe("forgotten");
               continue;
             }
             for (const origin of servers) {
               for (const sender of users) {
-                const expected =
-                  state.sponsors.includes(origin) && authorizeMessage(state, sender).allowed
-                    ? "allowed"
-                    : "refused";
-                expect(replica.recheck(index, origin, sender)).toBe(expected);
+                const decision = authorizeMessage(state, sender);
+                const expected = !state.sponsors.includes(origin)
+                  ? { verdict: "refused", code: "not_sponsor" }
+                  : decision.allowed
+                    ? { verdict: "allowed" }
+                    : { verdict: "refused", code: decision.code };
+                expect(replica.recheck(index, origin, sender)).toEqual(expected);
               }
             }
           }
@@ -160,7 +162,7 @@ describe("authorization history", () => {
       }),
     );
     const restored = RoomReplica.fromSnapshot(room, replica.snapshot());
-    expect(restored.recheck(1, "a.test" as ServerName, creator)).toBe("allowed");
-    expect(restored.recheck(0, "a.test" as ServerName, creator)).toBe("forgotten");
+    expect(restored.recheck(1, "a.test" as ServerName, creator).verdict).toBe("allowed");
+    expect(restored.recheck(0, "a.test" as ServerName, creator).verdict).toBe("forgotten");
   });
 });

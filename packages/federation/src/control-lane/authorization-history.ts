@@ -6,7 +6,7 @@ import {
   type StateChange,
 } from "@parley/room";
 import { authorizationChangesPerRoomMax } from "../limits.ts";
-import type { MessageVerdict } from "../message-lane/stamped-message.ts";
+import type { RecheckOutcome } from "../message-lane/stamped-message.ts";
 
 /** The room fields a message check may read, tracked over time. */
 type TrackedField = "permissions" | "serverAcl" | "sponsors" | "joinRule" | "sponsorPolicy";
@@ -104,15 +104,15 @@ export class AuthorizationHistory {
   }
 
   /** Was `origin` a sponsor and `sender` allowed to post at `index`? */
-  recheck(index: number, origin: ServerName, sender: UserId): MessageVerdict | "forgotten" {
+  recheck(index: number, origin: ServerName, sender: UserId): RecheckOutcome {
     const current = this.#current;
-    if (current === undefined) return "refused";
-    if (index < this.#horizon) return "forgotten";
+    if (current === undefined) return { verdict: "refused", code: "room_not_created" };
+    if (index < this.#horizon) return { verdict: "forgotten" };
     if (index > current.appliedIndex) {
       throw new Error(`recheck at ${index} beyond the applied index ${current.appliedIndex}`);
     }
     const sponsors = this.#fieldAt(index, "sponsors", current.sponsors) as readonly ServerName[];
-    if (!sponsors.includes(origin)) return "refused";
+    if (!sponsors.includes(origin)) return { verdict: "refused", code: "not_sponsor" };
     const record = this.#memberAt(index, sender, current.members.get(sender));
     const view: RoomState = {
       ...current,
@@ -124,7 +124,8 @@ export class AuthorizationHistory {
       members: record === undefined ? new Map() : new Map([[sender, record]]),
       appliedIndex: index,
     } as RoomState;
-    return authorizeMessage(view, sender).allowed ? "allowed" : "refused";
+    const decision = authorizeMessage(view, sender);
+    return decision.allowed ? { verdict: "allowed" } : { verdict: "refused", code: decision.code };
   }
 
   #pushMember(

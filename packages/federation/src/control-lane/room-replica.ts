@@ -21,7 +21,7 @@ import { controlSnapshotValue } from "../frames/frame-codec.ts";
 import { controlSnapshotSchema } from "../frames/frame-schemas.ts";
 import { controlRecordsRetainedPerRoomMax, snapshotBytesMax } from "../limits.ts";
 import type { ControlView } from "../message-lane/message-lane.ts";
-import type { MessageVerdict } from "../message-lane/stamped-message.ts";
+import type { RecheckOutcome } from "../message-lane/stamped-message.ts";
 import { AuthorizationHistory } from "./authorization-history.ts";
 import {
   type ControlRecord,
@@ -176,7 +176,7 @@ export class RoomReplica implements ControlView {
     return state === undefined ? null : authorizeMessage(state, sender);
   }
 
-  recheck(index: number, origin: ServerName, sender: UserId): MessageVerdict | "forgotten" {
+  recheck(index: number, origin: ServerName, sender: UserId): RecheckOutcome {
     return this.#history.recheck(index, origin, sender);
   }
 

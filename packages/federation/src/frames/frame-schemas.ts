@@ -237,6 +237,7 @@ export const refusalCodes = [
   "room_unknown",
   "unavailable",
   "capacity_exceeded",
+  "signature_invalid",
 ] as const;
 
 const outcomeSchema = z.discriminatedUnion("kind", [

@@ -226,7 +226,9 @@ export type RefusalCode =
   | "room_unknown"
   | "unavailable"
   | "capacity_exceeded"
-  | "forbidden";
+  | "forbidden"
+  /** A receiving server found the message's body signature invalid (receipts, §12.13). */
+  | "signature_invalid";
 
 export type SubmissionOutcome =
   | { readonly kind: "accepted"; readonly origin: NodeId; readonly sequence: number }

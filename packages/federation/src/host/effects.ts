@@ -1,5 +1,5 @@
 import type { ParleyError, RoomId, ServerName, UserId } from "@parley/protocol";
-import type { ApplyOutcome, ControlEntry, Membership } from "@parley/room";
+import type { ApplyOutcome, ControlEntry, Membership, RoomRejectionCode } from "@parley/room";
 import type { ControlRecord } from "../control-lane/control-record.ts";
 import type { Frame, SubmissionOutcome } from "../frames/frame.ts";
 import type { StoredMessage } from "../message-lane/stamped-message.ts";
@@ -21,12 +21,16 @@ export interface MembershipChange {
 
 /** What the homeserver around the core learns from it. */
 export type FederationEvent =
-  /** A message was stored here for the first time (its verdict says whether to show it). */
+  /**
+   * A message was stored here for the first time (its verdict says whether
+   * to show it; `refusal` is the re-check's code when this server refused it).
+   */
   | {
       readonly type: "message-stored";
       readonly room: RoomId;
       readonly stored: StoredMessage;
       readonly via: "accepted" | "routed" | "backfill";
+      readonly refusal?: RoomRejectionCode;
     }
   /**
    * A control record applied here at `index` (also the create record of a

@@ -5,7 +5,7 @@ import type { ControlCertificate } from "../control-lane/certificate.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
 import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import type { ControlView, RoomMessageLane } from "../message-lane/message-lane.ts";
-import type { MessageVerdict } from "../message-lane/stamped-message.ts";
+import type { RecheckOutcome } from "../message-lane/stamped-message.ts";
 import type { LinkStateTable } from "../routing/link-state.ts";
 import { type SpanningTree, spanningTree } from "../routing/spanning-tree.ts";
 
@@ -153,7 +153,7 @@ export class RoomSession implements ControlView {
     return this.replica.authorizeNow(sender);
   }
 
-  recheck(index: number, origin: ServerName, sender: UserId): MessageVerdict | "forgotten" {
+  recheck(index: number, origin: ServerName, sender: UserId): RecheckOutcome {
     return this.replica.recheck(index, origin, sender);
   }
 

@@ -38,9 +38,13 @@ export function openSession(
     timing: context.timing,
     output: {
       send: (to, frame) => outbox.send(to, frame),
-      stored: (stored, via) => {
+      stored: (stored, via, refusal) => {
         outbox.needSync();
-        outbox.emit({ type: "message-stored", room, stored, via });
+        outbox.emit(
+          refusal === undefined
+            ? { type: "message-stored", room, stored, via }
+            : { type: "message-stored", room, stored, via, refusal },
+        );
       },
       forwardTargets: (path) => {
         if (!session.routesInTree(self)) return [];

@@ -1,6 +1,6 @@
 import type { RoomId, ServerName, UserId } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
-import type { MessageVerdict as RoomMessageVerdict } from "@parley/room";
+import type { MessageVerdict as RoomMessageVerdict, RoomRejectionCode } from "@parley/room";
 import type {
   BackfillRequestFrame,
   BackfillResponseFrame,
@@ -16,7 +16,7 @@ import type { RoomMessageStore } from "./message-store.ts";
 import { OriginMarks } from "./origin-marks.ts";
 import {
   type MessageId,
-  type MessageVerdict,
+  type RecheckOutcome,
   type StampedMessage,
   type StoredMessage,
   submissionKey,
@@ -34,14 +34,21 @@ export interface ControlView {
    * "forgotten" when the index is older than what this server can still
    * answer for (see AuthorizationHistory).
    */
-  recheck(index: number, origin: ServerName, sender: UserId): MessageVerdict | "forgotten";
+  recheck(index: number, origin: ServerName, sender: UserId): RecheckOutcome;
 }
 
 /** Where the lane's effects go; the host turns them into frames and events. */
 export interface LaneOutput {
   send(to: ServerName, frame: Frame): void;
-  /** A message was stored here for the first time. */
-  stored(stored: StoredMessage, via: "accepted" | "routed" | "backfill"): void;
+  /**
+   * A message was stored here for the first time; `refusal` is the
+   * re-check's code when this server refused it.
+   */
+  stored(
+    stored: StoredMessage,
+    via: "accepted" | "routed" | "backfill",
+    refusal?: RoomRejectionCode,
+  ): void;
   /** Tree neighbours and attached leaves to forward to, leaving out the path. */
   forwardTargets(path: readonly ServerName[]): readonly ServerName[];
 }
@@ -255,29 +262,35 @@ export class RoomMessageLane {
     path: readonly ServerName[],
     via: "routed" | "backfill",
   ): void {
-    const verdict = this.#control.recheck(
+    const outcome = this.#control.recheck(
       message.controlIndex,
       serverOfNode(message.origin),
       message.sender,
     );
-    if (verdict === "refused") this.statistics.refused += 1;
-    if (verdict === "forgotten") this.statistics.forgotten += 1;
+    if (outcome.verdict === "refused") this.statistics.refused += 1;
+    if (outcome.verdict === "forgotten") this.statistics.forgotten += 1;
     const stored: StoredMessage = {
       message,
-      verdict: verdict === "forgotten" ? "allowed" : verdict,
+      verdict: outcome.verdict === "refused" ? "refused" : "allowed",
     };
-    this.#storeAndForward(stored, [...path, this.#self], via);
+    this.#storeAndForward(
+      stored,
+      [...path, this.#self],
+      via,
+      outcome.verdict === "refused" ? outcome.code : undefined,
+    );
   }
 
   #storeAndForward(
     stored: StoredMessage,
     path: readonly ServerName[],
     via: "accepted" | "routed" | "backfill",
+    refusal?: RoomRejectionCode,
   ): void {
     const { message } = stored;
     if (!this.#store.put(stored)) return;
     this.#marks.add(message.origin, message.sequence);
-    this.#output.stored(stored, via);
+    this.#output.stored(stored, via, refusal);
     for (const target of this.#output.forwardTargets(path)) {
       this.#output.send(target, { type: "routed", message, path });
     }

@@ -1,5 +1,6 @@
 import type { RoomId, UserId } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
+import type { RoomRejectionCode } from "@parley/room";
 
 /**
  * An application message as a sponsor accepted it. The sponsor stamps it
@@ -51,6 +52,15 @@ export function submissionKey(message: Pick<StampedMessage, "sender" | "clientMe
  * shown nowhere.
  */
 export type MessageVerdict = "allowed" | "refused";
+
+/**
+ * A re-check's answer. A refusal names the room's rejection code, which the
+ * server reports to the sender's server in its receipts (§12.13); "forgotten"
+ * is an index older than the server can still answer for.
+ */
+export type RecheckOutcome =
+  | { readonly verdict: "allowed" | "forgotten" }
+  | { readonly verdict: "refused"; readonly code: RoomRejectionCode };
 
 export interface StoredMessage {
   readonly message: StampedMessage;

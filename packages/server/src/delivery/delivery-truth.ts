@@ -6,7 +6,7 @@
 // run in one round per interval and share its reading of each room's
 // audience, so a room both counted and reported on is read once.
 
-import type { ReceiptsFrame } from "@parley/federation";
+import type { ReceiptsFrame, RefusalCode, StoredMessage } from "@parley/federation";
 import type { RoomId, ServerName } from "@parley/protocol";
 import { deliveryFrameIntervalMs, receiptIntervalMs } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -81,6 +81,11 @@ export class DeliveryTruth {
   observe(events: readonly StoredEvent[]): void {
     this.#tracker.observe(events);
     this.#reporter.observe(events);
+  }
+
+  /** A message stored here that this server refused: its sender's server hears of it (§12.13). */
+  refused(room: RoomId, stored: StoredMessage, code: RefusalCode): void {
+    this.#reporter.refused(room, stored, code);
   }
 
   /** A socket of the user became ready: it gets the current counts. */

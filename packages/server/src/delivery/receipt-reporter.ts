@@ -8,14 +8,18 @@
 // again on a timer until every device has everything held: every second
 // while the room is busy (a message within the last minute), every 30 s
 // after, and it ends after a week. A new message from Y starts it again.
-// A receipt depends only on the room and the origin, not on the peer, so
-// each (room, origin) is counted once per round whoever it goes to.
+// A receipt's figures depend only on the room and the origin, not on the
+// peer, so each (room, origin) is counted once per round whoever it goes to;
+// only its refusals (messages of the peer's users this server refused) are
+// the peer's own, kept until a frame carrying them is queued.
 
 import {
   federationLimits,
   type OriginReceipt,
   type ReceiptsFrame,
+  type RefusalCode,
   type RoomReceipts,
+  type StoredMessage,
 } from "@parley/federation";
 import type { RoomId, UserId } from "@parley/protocol";
 import { serverOfUser } from "@parley/protocol";
@@ -47,8 +51,10 @@ export interface ReceiptReporterDependencies {
 
 interface OriginWatch {
   lastMessageMs: number;
-  /** The receipt last sent, as JSON, to send only what changed. */
+  /** The receipt last sent (without refusals), as JSON, to send only what changed. */
   lastSent: string | null;
+  /** `[origin sequence, code]` refused here and not yet sent, oldest first. */
+  refused: Array<readonly [number, RefusalCode]>;
 }
 
 interface RoomWatch {
@@ -73,29 +79,48 @@ export class ReceiptReporter {
 
   /** Events as this server's stream publishes them: other servers' users' messages start watches. */
   observe(events: readonly StoredEvent[]): void {
-    let ownServer: string | null = null;
     for (const event of events) {
       if (event.contentType === controlEventContentType || event.stamp === undefined) continue;
-      ownServer ??= this.#dependencies.serverName();
-      const peer = serverOfUser(event.senderUserId as UserId);
-      if (peer === ownServer) continue;
-      let rooms = this.#watches.get(peer);
-      if (rooms === undefined) {
-        rooms = new Map();
-        this.#watches.set(peer, rooms);
-      }
-      let room = rooms.get(event.roomId);
-      const nowMs = this.#dependencies.nowMs();
-      if (room === undefined) {
-        room = { origins: new Map(), lastMessageMs: nowMs, lastCountedMs: 0 };
-        rooms.set(event.roomId, room);
-      }
-      const origin = room.origins.get(event.stamp.origin);
-      if (origin === undefined)
-        room.origins.set(event.stamp.origin, { lastMessageMs: nowMs, lastSent: null });
-      else origin.lastMessageMs = nowMs;
-      room.lastMessageMs = nowMs;
+      this.#watch(event.senderUserId as UserId, event.roomId, event.stamp.origin);
     }
+  }
+
+  /**
+   * A message stored here that this server refused: the sender's server
+   * learns it in the next receipt (at most receiptRefusalsMax per origin
+   * between two frames; beyond that the oldest are dropped, §12.13).
+   */
+  refused(room: string, stored: StoredMessage, code: RefusalCode): void {
+    const { message } = stored;
+    const watch = this.#watch(message.sender, room, message.origin);
+    if (watch === null) return;
+    if (watch.refused.some(([sequence]) => sequence === message.sequence)) return;
+    watch.refused.push([message.sequence, code]);
+    if (watch.refused.length > federationLimits.receiptRefusalsMax) watch.refused.shift();
+  }
+
+  /** Starts or refreshes the watch of a message from `sender`; null for this server's own users. */
+  #watch(sender: UserId, roomId: string, originId: string): OriginWatch | null {
+    const peer = serverOfUser(sender);
+    if (peer === this.#dependencies.serverName()) return null;
+    let rooms = this.#watches.get(peer);
+    if (rooms === undefined) {
+      rooms = new Map();
+      this.#watches.set(peer, rooms);
+    }
+    const nowMs = this.#dependencies.nowMs();
+    let room = rooms.get(roomId);
+    if (room === undefined) {
+      room = { origins: new Map(), lastMessageMs: nowMs, lastCountedMs: 0 };
+      rooms.set(roomId, room);
+    }
+    room.lastMessageMs = nowMs;
+    let origin = room.origins.get(originId);
+    if (origin === undefined) {
+      origin = { lastMessageMs: nowMs, lastSent: null, refused: [] };
+      room.origins.set(originId, origin);
+    } else origin.lastMessageMs = nowMs;
+    return origin;
   }
 
   /** Counts the watches that are due and sends each peer one frame of what changed. */
@@ -118,7 +143,11 @@ export class ReceiptReporter {
           if (counted.changed.length > 0) {
             frameRooms.push({ room: roomId as RoomId, receipts: counted.receipts });
             sentAfter.push(() => {
-              for (const [watch, json] of counted.changed) watch.lastSent = json;
+              for (const [watch, json, refusalsSent] of counted.changed) {
+                watch.lastSent = json;
+                // Refusals that arrived while counting stay for the next frame.
+                watch.refused = watch.refused.filter((refusal) => !refusalsSent.includes(refusal));
+              }
             });
           }
           for (const origin of counted.settled) room.origins.delete(origin);
@@ -154,7 +183,7 @@ export class ReceiptReporter {
     round: RoundReceipts,
   ): Promise<{
     receipts: OriginReceipt[];
-    changed: Array<[OriginWatch, string]>;
+    changed: Array<[OriginWatch, string, ReadonlyArray<readonly [number, RefusalCode]>]>;
     settled: string[];
   } | null> {
     const audience = await audienceOf(roomId);
@@ -165,7 +194,8 @@ export class ReceiptReporter {
       .sort(([, a], [, b]) => b.lastMessageMs - a.lastMessageMs)
       .slice(0, federationLimits.receiptOriginsPerRoomMax);
     const receipts: OriginReceipt[] = [];
-    const changed: Array<[OriginWatch, string]> = [];
+    // The watch, its receipt's JSON (without refusals), and the refusals the receipt carries.
+    const changed: Array<[OriginWatch, string, ReadonlyArray<readonly [number, RefusalCode]>]> = [];
     const settled: string[] = [];
     for (const [origin, watch] of origins) {
       const key = `${roomId} ${origin}`;
@@ -175,13 +205,15 @@ export class ReceiptReporter {
         round.set(key, counting);
       }
       const receipt = await counting;
-      receipts.push(receipt);
+      const refused = [...watch.refused];
+      receipts.push(refused.length === 0 ? receipt : { ...receipt, refused });
       const json = JSON.stringify(receipt);
-      if (json !== watch.lastSent) changed.push([watch, json]);
+      if (json !== watch.lastSent || refused.length > 0) changed.push([watch, json, refused]);
       const everyDevice =
         receipt.held > 0 && devicesCovering(receipt.devices, receipt.held) >= receipt.devicesTotal;
       const expired = nowMs - watch.lastMessageMs > watchLifetimeMs;
-      if ((everyDevice && json === watch.lastSent) || expired) settled.push(origin);
+      if ((everyDevice && json === watch.lastSent && refused.length === 0) || expired)
+        settled.push(origin);
     }
     return { receipts, changed, settled };
   }

@@ -214,6 +214,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     provider,
     serverName: () => currentIdentity().name,
     stateOf: (room) => federation.driver.view((host) => host.session(room)?.replica.state),
+    refused: (room, stored, code) => hub.delivery.refused(room, stored, code),
     logger,
   });
   const rooms = new RoomService({

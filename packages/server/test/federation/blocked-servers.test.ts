@@ -15,8 +15,10 @@ import {
   decodeFrame,
   encodeFrame,
   type Frame,
+  type ReceiptsFrame,
   type SubmitFrame,
   type SubmitResultFrame,
+  sponsorNodeId,
 } from "@parley/federation";
 import {
   encodeBase64url,
@@ -225,6 +227,52 @@ describe("a blocked server at the federation edge", () => {
         (error: { code: string }) => error.code,
       );
     expect(followed).toBe("forbidden");
+  });
+});
+
+describe("a message stamped by a server that is not a sponsor", () => {
+  it("is stored refused, never shown, and the refusal is in the receipt to its sender's server", async () => {
+    await eventually(async () => membershipOn(a, roomId, "carol@c.test") === "joined");
+    const appliedIndex =
+      serverOf(a).clientApi.federation.driver.view(
+        (host) => host.session(roomId)?.replica.appliedIndex,
+      ) ?? 0;
+    const forged = {
+      room: roomId,
+      origin: sponsorNodeId(c, 1),
+      sequence: 1,
+      controlIndex: appliedIndex,
+      acceptedAtMs: Date.now(),
+      sender: makeUserId("carol", c),
+      clientMessageId: "forged",
+      body,
+    };
+    await carol.links.send(
+      a,
+      encodeFrame({ type: "routed", message: forged, path: [c] }),
+      "durable",
+    );
+    let refused: ReadonlyArray<readonly [number, string]> = [];
+    await eventually(async () => {
+      refused = carol
+        .from(a)
+        .filter((frame): frame is ReceiptsFrame => frame.type === "receipts")
+        .flatMap((frame) => frame.rooms.filter((room) => room.room === roomId))
+        .flatMap((room) => room.receipts.filter((receipt) => receipt.origin === forged.origin))
+        .flatMap((receipt) => receipt.refused);
+      return refused.length > 0;
+    });
+    expect(refused).toEqual([[1, "not_sponsor"]]);
+    const messages = serverOf(a)
+      .clientApi.federation.roomMessages()
+      .find((one) => one.room === roomId)?.messages;
+    const stored = [...(messages ?? [])].find((one) => one.message.clientMessageId === "forged");
+    expect(stored?.verdict).toBe("refused");
+    const history = await alice.request<{ events: Array<{ clientId?: string }> }>(
+      "GET",
+      `/rooms/${roomId}/history?limit=100`,
+    );
+    expect(history.events.map((event) => event.clientId)).not.toContain("forged");
   });
 });
 

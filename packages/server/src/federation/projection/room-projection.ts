@@ -12,7 +12,9 @@
 //   sponsor catching up): the room row and the whole membership index from
 //   the restored state, readers, and invite notices for local invitees;
 // - `message-stored` with an allowed verdict: the message as an event in the
-//   stream, stored once (below).
+//   stream, stored once (below). A message this server refused (its re-check
+//   at the stamped index, or a body that does not verify) is reported to
+//   `refused`, which tells the sender's server in its receipts (§12.13).
 //
 // Idempotent and crash-safe: the core replays applied records after a
 // restart (from its last snapshot), so every write here is keyed — control
@@ -26,7 +28,12 @@
 // the federation storage's and the second is the changefeed devices follow;
 // the row holds the device's signed bytes, not a copy of the envelope.
 
-import { type FederationEvent, messageKey, type StoredMessage } from "@parley/federation";
+import {
+  type FederationEvent,
+  messageKey,
+  type RefusalCode,
+  type StoredMessage,
+} from "@parley/federation";
 import {
   type RoomId,
   type ServerName,
@@ -62,6 +69,8 @@ export interface RoomProjectionDependencies {
   readonly serverName: () => ServerName;
   /** The room's applied state in the core now (for a restored snapshot). */
   readonly stateOf: (room: RoomId) => RoomState | undefined;
+  /** A message stored here that this server will not show, and why (for receipts). */
+  readonly refused: (room: RoomId, stored: StoredMessage, code: RefusalCode) => void;
   readonly logger: Logger;
 }
 
@@ -92,6 +101,8 @@ export class RoomProjection {
       else if (event.type === "message-stored" && event.stored.verdict === "allowed") {
         // Not awaited one by one: the group committer stores a round's messages together, in order.
         appends.push(this.#messageStored(event.room, event.stored).then(() => {}));
+      } else if (event.type === "message-stored" && event.refusal !== undefined) {
+        this.#dependencies.refused(event.room, event.stored, event.refusal);
       }
     }
     await Promise.all(appends);
@@ -155,13 +166,23 @@ export class RoomProjection {
     alongside: TransactionWrite,
   ): Promise<void> | null {
     const staged: NewEvent[] = [];
+    const refusals: Array<Extract<FederationEvent, { type: "message-stored" }>> = [];
     for (const event of events) {
       if (event.type === "control-applied" || event.type === "state-restored") return null;
-      if (event.type !== "message-stored" || event.stored.verdict !== "allowed") continue;
+      if (event.type !== "message-stored") continue;
+      if (event.stored.verdict !== "allowed") {
+        if (event.refusal !== undefined) refusals.push(event);
+        continue;
+      }
       const message = this.#streamEvent(event.room, event.stored);
       if (message !== null) staged.push(message);
     }
+    // Null hands the whole round to `handle`, which reports the refusals itself.
     if (staged.length === 0) return null;
+    for (const event of refusals) {
+      if (event.refusal !== undefined)
+        this.#dependencies.refused(event.room, event.stored, event.refusal);
+    }
     return this.#dependencies.events.appendAll(staged, alongside).then((outcomes) => {
       staged.forEach((event, index) => {
         const outcome = outcomes[index];
@@ -192,10 +213,15 @@ export class RoomProjection {
           { err: error, room, message: messageKey(stamped) },
           "a stored message does not verify; not shown",
         );
+        this.#dependencies.refused(room, stored, "signature_invalid");
         return null;
       }
     }
-    if (message.roomId !== room) return null;
+    if (message.roomId !== room) {
+      // Signed for another room: its signature does not cover this one.
+      this.#dependencies.refused(room, stored, "signature_invalid");
+      return null;
+    }
     return {
       roomId: room,
       senderUserId: stamped.sender,
