@@ -169,7 +169,7 @@ export function wireClient(
     provider,
     deviceId: keys.deviceId,
     outbox,
-    history: (roomId, query) => rooms.history(roomId, query),
+    arrivals: (roomId, query) => rooms.arrivals(roomId, query),
     emit: hooks.emit,
     encryption,
   });

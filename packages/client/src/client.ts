@@ -4,13 +4,11 @@
 
 import {
   type DeviceId,
-  encodeBase64url,
   nobleSignatureProvider,
   ParleyError,
   parseUserId,
   type RoomId,
   type SignatureProvider,
-  signRoomMessage,
   type UserId,
 } from "@parley/protocol";
 import {
@@ -28,11 +26,11 @@ import {
   type ParleyClientOptions,
   wireClient,
 } from "./client-wiring.ts";
+import { type MessageContent, MessageSender } from "./delivery/message-sender.ts";
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
 import type { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
-import { mlsContentType } from "./encryption/message-crypto.ts";
-import { asParleyError, ServerError } from "./errors.ts";
+import { asParleyError } from "./errors.ts";
 import type {
   ClientEvent,
   ClientEventType,
@@ -40,10 +38,12 @@ import type {
   HistoryEvent,
   TimelineEvent,
 } from "./events/client-events.ts";
-import { decodeTimelineEvent } from "./events/decode-event.ts";
 import { EventHub } from "./events/event-hub.ts";
+import { type HistoryPage, HistoryReader } from "./events/history-reader.ts";
 import type { TimelineSync } from "./events/timeline-sync.ts";
+import { RoomActions } from "./rooms/room-actions.ts";
 import {
+  type ArrivalQuery,
   allMembers,
   type CreateRoomInput,
   type HistoryQuery,
@@ -59,19 +59,6 @@ import type { ClientStore } from "./store/client-store.ts";
 import { SavedState } from "./store/saved-state.ts";
 import type { LiveStream } from "./stream/live-stream.ts";
 
-/** What `send` accepts: text (sent as `text/plain`), or bytes of the room's content type. */
-export type MessageContent = string | { readonly body: Uint8Array; readonly contentType: string };
-
-const textEncoder = new TextEncoder();
-
-function isMlsRuleViolation(error: unknown): boolean {
-  return (
-    error instanceof ParleyError &&
-    (error.code === "mls_rule_violation" ||
-      (error instanceof ServerError && error.roomCode === "mls_rule_violation"))
-  );
-}
-
 export class ParleyClient {
   readonly userId: UserId;
   readonly deviceId: DeviceId;
@@ -86,6 +73,9 @@ export class ParleyClient {
   readonly #stream: LiveStream;
   readonly #keyPackages: KeyPackages;
   readonly #encryption: EncryptedRooms;
+  readonly #actions: RoomActions;
+  readonly #sender: MessageSender;
+  readonly #reader: HistoryReader;
   readonly #nowMs: () => number;
   readonly #events = new EventHub();
   #connection: ConnectionState = { status: "stopped", error: undefined };
@@ -155,6 +145,21 @@ export class ParleyClient {
     this.#stream = parts.stream;
     this.#keyPackages = parts.keyPackages;
     this.#encryption = parts.encryption;
+    this.#actions = new RoomActions(parts.rooms, parts.encryption);
+    this.#sender = new MessageSender({
+      outbox: parts.outbox,
+      encryption: parts.encryption,
+      provider: this.#provider,
+      keyPair: signedIn.keys.keyPair,
+      newClientId,
+      nowMs: dependencies.nowMs,
+    });
+    this.#reader = new HistoryReader({
+      rooms: parts.rooms,
+      provider: this.#provider,
+      deviceId: this.deviceId,
+      encryption: parts.encryption,
+    });
     this.on("room-change", (event) => this.#afterRoomChange(event));
   }
 
@@ -264,36 +269,12 @@ export class ParleyClient {
    * change is also a `delivery` event. Retries after a lost answer are
    * automatic and safe (the server stores the envelope once).
    */
-  async send(
+  send(
     roomId: RoomId,
     content: MessageContent,
     options: { clientId?: string } = {},
   ): Promise<OutgoingMessage> {
-    const body = typeof content === "string" ? textEncoder.encode(content) : content.body;
-    const contentType = typeof content === "string" ? "text/plain" : content.contentType;
-    const clientId = options.clientId ?? newClientId();
-    const existing = this.#outbox.find(roomId, clientId);
-    if (existing !== undefined) return existing;
-    const createdAtMs = this.#nowMs();
-    // In an encrypted room the envelope carries the MLS PrivateMessage; the outbox keeps the plaintext.
-    const encrypted = (await this.#encryption.isEncrypted(roomId))
-      ? await this.#encryption.encrypt(roomId, clientId, { contentType, body })
-      : undefined;
-    const envelope = signRoomMessage(this.#provider, this.#keys.keyPair, {
-      roomId,
-      contentType: encrypted === undefined ? contentType : mlsContentType,
-      body: encrypted ?? body,
-      clientId,
-      sentAtMs: createdAtMs,
-    });
-    return this.#outbox.send({
-      roomId,
-      clientId,
-      envelope: encodeBase64url(envelope),
-      contentType,
-      body: encodeBase64url(body),
-      createdAtMs,
-    });
+    return this.#sender.send(roomId, content, options);
   }
 
   /** Messages sent from this device and not accepted yet (pending or failed). */
@@ -302,36 +283,35 @@ export class ParleyClient {
   }
 
   /**
-   * A page of a room's events, signatures verified. Backward (default) is
-   * newest first; pass the page's `next` as `from` to go on.
+   * A page of a room's events in history order (docs/protocol.md §10.4), the
+   * order every server of the room converges on: show this. Signatures are
+   * verified and encrypted messages decrypted. Backward (default) is newest
+   * first; pass the page's `next` as `from` to go on.
    */
-  async history(
+  history(
     roomId: RoomId,
     query: HistoryQuery = {},
-  ): Promise<{ events: HistoryEvent[]; more: boolean; next: number }> {
-    const page = await this.#rooms.history(roomId, query);
-    const events: HistoryEvent[] = [];
-    for (const json of page.events) {
-      const event = decodeTimelineEvent(this.#provider, json, this.deviceId);
-      events.push(event.type === "message" ? await this.#encryption.fromHistory(event) : event);
-    }
-    return { events, more: page.more, next: page.next };
+  ): Promise<HistoryPage<HistoryEvent, string | null>> {
+    return this.#reader.history(roomId, query);
   }
 
   /**
-   * A page of a room's events as the server holds them: in an encrypted room,
+   * A page of a room's events in this server's arrival order (room
+   * sequences, as the stream delivered them), verified and decrypted.
+   */
+  arrivals(roomId: RoomId, query: ArrivalQuery = {}): Promise<HistoryPage<HistoryEvent, number>> {
+    return this.#reader.arrivals(roomId, query);
+  }
+
+  /**
+   * A page in history order as the server holds it: in an encrypted room,
    * messages stay MLS ciphertexts (`message/mls`).
    */
-  async rawHistory(
+  rawHistory(
     roomId: RoomId,
     query: HistoryQuery = {},
-  ): Promise<{ events: TimelineEvent[]; more: boolean; next: number }> {
-    const page = await this.#rooms.history(roomId, query);
-    return {
-      events: page.events.map((event) => decodeTimelineEvent(this.#provider, event, this.deviceId)),
-      more: page.more,
-      next: page.next,
-    };
+  ): Promise<HistoryPage<TimelineEvent, string | null>> {
+    return this.#reader.raw(roomId, query);
   }
 
   // ---- rooms ---------------------------------------------------------------
@@ -349,13 +329,12 @@ export class ParleyClient {
     action: UserRoomAction,
     options: { clientId?: string; via?: readonly string[] } = {},
   ): Promise<{ logIndex: number }> {
-    return this.#rooms.act(roomId, action, options);
+    return this.#actions.act(roomId, action, options);
   }
 
   /** Invites a user; in an encrypted room, every device of theirs is added to the group in the same entry. */
-  async invite(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
-    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.invite(roomId, userId);
-    return this.act(roomId, { type: "invite", target: userId });
+  invite(roomId: RoomId, userId: UserId): Promise<{ logIndex: number }> {
+    return this.#actions.invite(roomId, userId);
   }
 
   /**
@@ -364,21 +343,8 @@ export class ParleyClient {
    * anyone else joins an encrypted room by external commit (`via`: servers
    * to reach a room this server does not know yet).
    */
-  async join(
-    roomId: RoomId,
-    options: { via?: readonly string[] } = {},
-  ): Promise<{ logIndex: number }> {
-    // A room this user cannot read yet (an open one) may be encrypted too: the plain join says so.
-    const state = await this.roomState(roomId).catch(() => undefined);
-    if (state?.kind !== "encrypted" || state.membership === "invited") {
-      try {
-        return await this.act(roomId, { type: "join" }, options);
-      } catch (error) {
-        // Refused in an encrypted room this device was not added to: join by external commit.
-        if (!isMlsRuleViolation(error)) throw error;
-      }
-    }
-    return this.#encryption.externalJoin(roomId, options.via ?? []);
+  join(roomId: RoomId, options: { via?: readonly string[] } = {}): Promise<{ logIndex: number }> {
+    return this.#actions.join(roomId, options);
   }
 
   knock(roomId: RoomId, reason = ""): Promise<{ logIndex: number }> {
@@ -395,17 +361,13 @@ export class ParleyClient {
   }
 
   /** Kicks a user; in an encrypted room their devices leave the group in the same entry. */
-  async kick(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
-    const action = { type: "kick", target: userId, reason } as const;
-    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.remove(roomId, action);
-    return this.act(roomId, action);
+  kick(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    return this.#actions.remove(roomId, { type: "kick", target: userId, reason });
   }
 
   /** Bans a user; in an encrypted room their devices leave the group in the same entry. */
-  async ban(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
-    const action = { type: "ban", target: userId, reason } as const;
-    if (await this.#encryption.isEncrypted(roomId)) return this.#encryption.remove(roomId, action);
-    return this.act(roomId, action);
+  ban(roomId: RoomId, userId: UserId, reason = ""): Promise<{ logIndex: number }> {
+    return this.#actions.remove(roomId, { type: "ban", target: userId, reason });
   }
 
   /** This device's MLS epoch in an encrypted room, or undefined if it is not in the group. */

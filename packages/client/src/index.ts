@@ -32,7 +32,7 @@ export {
   discoverServerName,
   type RegisterInput,
 } from "./account.ts";
-export { type MessageContent, ParleyClient } from "./client.ts";
+export { ParleyClient } from "./client.ts";
 export { newClientId, type ParleyClientOptions, type ReconnectPolicy } from "./client-wiring.ts";
 export type {
   Acceptance,
@@ -40,6 +40,7 @@ export type {
   DeliveryState,
   DeliveryStatus,
 } from "./delivery/delivery-state.ts";
+export type { MessageContent } from "./delivery/message-sender.ts";
 export type { OutgoingMessage } from "./delivery/outbox.ts";
 export {
   type DeviceKeys,
@@ -69,8 +70,10 @@ export type {
   TimelineEvent,
   UndecryptableEvent,
 } from "./events/client-events.ts";
+export type { HistoryPage } from "./events/history-reader.ts";
 export type { FetchFunction, FetchInit, FetchResponse } from "./http/http-api.ts";
 export type {
+  ArrivalQuery,
   CreateRoomInput,
   HistoryQuery,
   Member,

@@ -1,6 +1,6 @@
 // Two users chatting through the SDK against a real homeserver on loopback.
 
-import type { ClientEvent, RoomMessageEvent } from "@parley/client";
+import type { ClientEvent, HistoryEvent, RoomMessageEvent } from "@parley/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestHomeserver, type TestHomeserver } from "./homeserver-fixture.ts";
 
@@ -105,5 +105,48 @@ describe("two users chat", () => {
       "message",
       "message",
     ]);
+  });
+
+  it("pages history in history order with cursors, both ways, and arrival order by sequence", async () => {
+    const alice = await homeserver.user("carol");
+    const { roomId } = await alice.createRoom({ name: "pages" });
+    const sent = ["one", "two", "three", "four", "five"];
+    for (const text of sent) await (await alice.send(roomId, text)).settled();
+    const textsOf = (events: readonly HistoryEvent[]) =>
+      events.flatMap((event) => (event.type === "message" ? [event.text ?? ""] : []));
+
+    // Backward in pages of two: newest first, every event once, cursors opaque strings.
+    const backward: string[] = [];
+    let from: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const answer = await alice.history(roomId, {
+        limit: 2,
+        ...(from === undefined ? {} : { from }),
+      });
+      expect(typeof answer.next).toBe("string");
+      backward.push(...textsOf(answer.events));
+      if (!answer.more || answer.next === null) break;
+      from = answer.next;
+    }
+    expect(backward).toEqual([...sent].reverse());
+    const forward = await alice.history(roomId, { direction: "forward", limit: 100 });
+    expect(textsOf(forward.events)).toEqual(sent);
+    // A cursor names a place, not a direction: forward from the newest page's cursor is empty.
+    const newest = await alice.history(roomId, { limit: 1 });
+    expect(newest.next).not.toBeNull();
+    const after = await alice.history(roomId, {
+      direction: "forward",
+      ...(newest.next === null ? {} : { from: newest.next }),
+    });
+    expect(after.events).toEqual([]);
+
+    // Arrival order pages by room sequence (the stream's order on this server).
+    const arrivals = await alice.arrivals(roomId, { direction: "forward", limit: 100 });
+    expect(textsOf(arrivals.events)).toEqual(sent);
+    const lastTwo = await alice.arrivals(roomId, {
+      direction: "forward",
+      from: arrivals.events.at(-3)?.sequence ?? 0,
+    });
+    expect(textsOf(lastTwo.events)).toEqual(["four", "five"]);
   });
 });

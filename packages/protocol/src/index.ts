@@ -43,6 +43,7 @@ export type {
   ErrorJson,
   EventJson,
   HistoryPageJson,
+  OrderedHistoryPageJson,
   MlsEventJson,
   NoticeBodyJson,
   QueueItemJson,

@@ -23,7 +23,8 @@ export class ChatSession {
   readonly #rooms = new RoomDirectory();
   readonly #events: ChatEvents;
   /** Per room, where /history goes on from (a room sequence), once it has been used. */
-  readonly #historyFrom = new Map<RoomId, number>();
+  /** Per room, the history cursor `/history` pages on from (history order, §10.4). */
+  readonly #historyFrom = new Map<RoomId, string>();
   #closed: (() => void) | undefined;
 
   constructor(client: ParleyClient, terminal: ChatTerminal) {
@@ -189,7 +190,7 @@ export class ChatSession {
     });
     if (page.events.length === 0)
       return this.#notice(`no earlier events in ${this.#rooms.label(room.roomId)}`);
-    this.#historyFrom.set(room.roomId, page.next);
+    if (page.next !== null) this.#historyFrom.set(room.roomId, page.next);
     this.#notice(`history of ${this.#rooms.label(room.roomId)}, oldest first:`);
     for (const event of [...page.events].reverse()) this.#terminal.print(this.#historyLine(event));
     this.#notice(page.more ? "/history for more" : "that is the beginning of the room");

@@ -30,7 +30,8 @@ export interface TimelineSyncDependencies {
   readonly provider: SignatureProvider;
   readonly deviceId: DeviceId;
   readonly outbox: Outbox;
-  readonly history: (
+  /** A page of the server's arrival order (`/messages`): gaps are holes in room sequences. */
+  readonly arrivals: (
     roomId: RoomId,
     query: { from: number; direction: "forward"; limit: number },
   ) => Promise<HistoryPageJson>;
@@ -147,7 +148,7 @@ export class TimelineSync implements Omit<StreamHandlers, "connection" | "delive
     for (let page = 0; page < gapPagesMax && from < through; page += 1) {
       let answer: HistoryPageJson;
       try {
-        answer = await this.#dependencies.history(roomId, {
+        answer = await this.#dependencies.arrivals(roomId, {
           from,
           direction: "forward",
           limit: gapPageSize,

@@ -3,7 +3,13 @@
 // client-chosen id, so the bounded automatic retries after a lost answer are
 // answered with the first outcome instead of acting twice.
 
-import type { HistoryPageJson, ParleyError, RoomId, UserId } from "@parley/protocol";
+import type {
+  HistoryPageJson,
+  OrderedHistoryPageJson,
+  ParleyError,
+  RoomId,
+  UserId,
+} from "@parley/protocol";
 import type { JoinRule, Membership, Role, RoomAction } from "@parley/room";
 import { isTransient } from "../errors.ts";
 import type { Session } from "../session.ts";
@@ -48,7 +54,18 @@ export interface CreateRoomInput {
   readonly clientId?: string;
 }
 
+/** A page of history in history order (§10.4 `/history`), the order every server converges on. */
 export interface HistoryQuery {
+  /** A page's `next` cursor: `backward` reads before it, `forward` after it. Default: the newest / the first. */
+  readonly from?: string;
+  /** Default `backward` (newest first). */
+  readonly direction?: "backward" | "forward";
+  /** 1 to 1000; default 50. */
+  readonly limit?: number;
+}
+
+/** A page of this server's arrival order (§10.4 `/messages`), for filling gaps by room sequence. */
+export interface ArrivalQuery {
   /** A room sequence: `backward` reads below it, `forward` above it. Default: the newest / the first. */
   readonly from?: number;
   /** Default `backward` (newest first). */
@@ -170,15 +187,19 @@ export class RoomApi {
     };
   }
 
-  history(roomId: RoomId, query: HistoryQuery = {}): Promise<HistoryPageJson> {
-    const parameters = new URLSearchParams();
-    if (query.from !== undefined) parameters.set("from", String(query.from));
-    if (query.direction !== undefined) parameters.set("direction", query.direction);
-    if (query.limit !== undefined) parameters.set("limit", String(query.limit));
-    const suffix = parameters.size === 0 ? "" : `?${parameters.toString()}`;
+  /** History order (`/history`). */
+  history(roomId: RoomId, query: HistoryQuery = {}): Promise<OrderedHistoryPageJson> {
+    return this.#dependencies.session.request<OrderedHistoryPageJson>(
+      "GET",
+      `${roomPath(roomId)}/history${pageSuffix(query)}`,
+    );
+  }
+
+  /** This server's arrival order (`/messages`). */
+  arrivals(roomId: RoomId, query: ArrivalQuery = {}): Promise<HistoryPageJson> {
     return this.#dependencies.session.request<HistoryPageJson>(
       "GET",
-      `${roomPath(roomId)}/messages${suffix}`,
+      `${roomPath(roomId)}/messages${pageSuffix(query)}`,
     );
   }
 
@@ -197,4 +218,13 @@ export class RoomApi {
       }
     }
   }
+}
+
+/** The query string of a history page request, empty when every field is absent. */
+function pageSuffix(query: HistoryQuery | ArrivalQuery): string {
+  const parameters = new URLSearchParams();
+  if (query.from !== undefined) parameters.set("from", String(query.from));
+  if (query.direction !== undefined) parameters.set("direction", query.direction);
+  if (query.limit !== undefined) parameters.set("limit", String(query.limit));
+  return parameters.size === 0 ? "" : `?${parameters.toString()}`;
 }

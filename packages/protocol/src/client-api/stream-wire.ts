@@ -49,12 +49,24 @@ export interface EventJson {
   readonly mls?: MlsEventJson | null;
 }
 
-/** `GET /rooms/{roomId}/messages` (§10.4). */
+/** `GET /rooms/{roomId}/messages` (§10.4): this server's arrival order, `next` a room sequence. */
 export interface HistoryPageJson {
   readonly events: readonly EventJson[];
   readonly direction: "backward" | "forward";
   readonly more: boolean;
   readonly next: number;
+}
+
+/**
+ * `GET /rooms/{roomId}/history` (§10.4): history order, the same on every
+ * server of the room; `next` an opaque cursor, null when the page is empty
+ * and no `from` was given.
+ */
+export interface OrderedHistoryPageJson {
+  readonly events: readonly EventJson[];
+  readonly direction: "backward" | "forward";
+  readonly more: boolean;
+  readonly next: string | null;
 }
 
 /** The answer to `POST /rooms/{roomId}/messages` (§10.4) and the body of a `sent` frame. */

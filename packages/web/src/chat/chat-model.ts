@@ -191,11 +191,15 @@ export class ChatModel {
     );
   }
 
-  /** One page older than the oldest event held. */
+  /**
+   * One page older than the oldest event held. The timeline is kept in this
+   * server's arrival order (room sequences, as the stream delivers), so pages
+   * come from `arrivals`, not from history order.
+   */
   async loadOlder(roomId: string): Promise<void> {
     const oldest = this.#state.rooms[roomId]?.events[0]?.sequence;
     const page = await this.#attempt("load", () =>
-      this.client.history(roomId as RoomId, {
+      this.client.arrivals(roomId as RoomId, {
         limit: historyPageSize,
         ...(oldest === undefined ? {} : { from: oldest }),
       }),
@@ -335,7 +339,7 @@ export class ChatModel {
     const held = newestSequence(this.#state.rooms[roomId]?.events ?? []);
     let from: number | undefined;
     for (let page = 0; page < gapPagesMax; page += 1) {
-      const answer = await this.client.history(roomId as RoomId, {
+      const answer = await this.client.arrivals(roomId as RoomId, {
         limit: historyPageSize,
         ...(from === undefined ? {} : { from }),
       });
