@@ -43,9 +43,9 @@ export type {
   ErrorJson,
   EventJson,
   HistoryPageJson,
-  OrderedHistoryPageJson,
   MlsEventJson,
   NoticeBodyJson,
+  OrderedHistoryPageJson,
   QueueItemJson,
   ServerFrame,
 } from "./client-api/stream-wire.ts";
