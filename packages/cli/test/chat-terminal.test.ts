@@ -88,6 +88,8 @@ describe("parley chat in a terminal", () => {
       expect(fromAlice().map((event) => [event.text, event.sender])).toEqual([
         ["hello bob", aliceId],
       ]);
+      // Bob's device acknowledged it: the mark becomes delivered, with the server's counts (§10.14).
+      await chat.waitFor(/✓✓ 1\/1 servers, 1\/1 devices/, { after: before });
 
       const historyStart = chat.screen.length;
       chat.type("/history 5");
