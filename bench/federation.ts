@@ -43,7 +43,16 @@ const smoke: Scale = {
   copiesServers: 0,
 };
 const sponsors = [0, 1, 2];
-const latencyPerSecond = 1_000;
+/**
+ * `PARLEY_BENCH_FEDERATION_FIGURES=a,c` runs only those figures (default all),
+ * `PARLEY_BENCH_FEDERATION_RATE=200` sends (a) at another rate: for
+ * investigating one figure without the others' minutes. Runs for the record
+ * use neither.
+ */
+const figuresWanted = new Set(
+  (process.env["PARLEY_BENCH_FEDERATION_FIGURES"] ?? "a,b,c,d").split(",").map((one) => one.trim()),
+);
+const latencyPerSecond = Number(process.env["PARLEY_BENCH_FEDERATION_RATE"] ?? 1_000);
 /** Devices of the sending user that share the rate. */
 const latencySenders = 4;
 
@@ -56,52 +65,34 @@ export const federationBenchmark: Benchmark = {
     const figures: Figure[] = [];
     const room = await startSharedRoom(5, sponsors.length);
     try {
-      if (scale.copiesServers === 0) figures.push(...(await copiesFigures(room)));
-      const latency = await streamLatency(room, {
-        senderServer: 3,
-        receiverServer: 4,
-        senders: latencySenders,
-        perSecond: latencyPerSecond,
-        durationMs: scale.latencyDurationMs,
-      });
-      const validity = latency.valid
-        ? ""
-        : "; INVALID: the senders fell short of 95% of the rate, so this measures their backlog";
-      const control = await controlChangesPerSecond(room, sponsors, {
-        writersPerUser: scale.writersPerUser,
-        durationMs: scale.controlDurationMs,
-      });
-      const failovers = await failoverTimes(room, sponsors, scale.failoverRounds);
-      figures.unshift(
-        {
-          name: "leaf → sponsor → leaf latency p50",
-          value: latency.p50Ms,
-          unit: "ms",
-          note: `at ${latencyPerSecond} msg/s (${Math.round(latency.sentPerSecond)} reached by ${latencySenders} sending devices), ${latency.received}/${latency.sent} received, refused: ${JSON.stringify(latency.refused)}, ms resolution${validity}`,
-        },
-        {
-          name: "leaf → sponsor → leaf latency p99",
-          value: latency.p99Ms,
-          unit: "ms",
-          note: `target < 10 ms${validity}`,
-        },
-        {
+      if (scale.copiesServers === 0 && figuresWanted.has("b"))
+        figures.push(...(await copiesFigures(room)));
+      if (figuresWanted.has("a")) figures.push(...(await latencyFigures(room, scale)));
+      if (figuresWanted.has("c")) {
+        const control = await controlChangesPerSecond(room, sponsors, {
+          writersPerUser: scale.writersPerUser,
+          durationMs: scale.controlDurationMs,
+        });
+        figures.push({
           name: "control-lane state changes",
           value: control.committedPerSecond,
           unit: "changes/s",
           note: `target ≥ 5,000; ${sponsors.length * scale.writersPerUser} writers, ${control.refused} refused`,
-        },
-        {
+        });
+      }
+      if (figuresWanted.has("d")) {
+        const failovers = await failoverTimes(room, sponsors, scale.failoverRounds);
+        figures.push({
           name: "state changes accepted again after leader kill -9 (median)",
           value: median(failovers),
           unit: "ms",
           note: `target < 2,000; rounds: ${failovers.map((time) => Math.round(time)).join(", ")}`,
-        },
-      );
+        });
+      }
     } finally {
       await room.close();
     }
-    if (scale.copiesServers > 0) {
+    if (scale.copiesServers > 0 && figuresWanted.has("b")) {
       process.stderr.write(`federation: copies: starting ${scale.copiesServers} servers\n`);
       const wide = await startSharedRoom(scale.copiesServers, sponsors.length);
       try {
@@ -113,6 +104,34 @@ export const federationBenchmark: Benchmark = {
     return figures;
   },
 };
+
+/** Figure (a): leaf 3's user to leaf 4's, through a sponsor, at a fixed rate. */
+async function latencyFigures(room: SharedRoom, scale: Scale): Promise<Figure[]> {
+  const latency = await streamLatency(room, {
+    senderServer: 3,
+    receiverServer: 4,
+    senders: latencySenders,
+    perSecond: latencyPerSecond,
+    durationMs: scale.latencyDurationMs,
+  });
+  const validity = latency.valid
+    ? ""
+    : "; INVALID: the senders fell short of 95% of the rate, so this measures their backlog";
+  return [
+    {
+      name: "leaf → sponsor → leaf latency p50",
+      value: latency.p50Ms,
+      unit: "ms",
+      note: `at ${latencyPerSecond} msg/s (${Math.round(latency.sentPerSecond)} reached by ${latencySenders} sending devices), ${latency.received}/${latency.sent} received, refused: ${JSON.stringify(latency.refused)}, ms resolution${validity}`,
+    },
+    {
+      name: "leaf → sponsor → leaf latency p99",
+      value: latency.p99Ms,
+      unit: "ms",
+      note: `target < 10 ms${validity}`,
+    },
+  ];
+}
 
 /** Figure (b): one message from a leaf's user, then one from a sponsor's (server 0). */
 async function copiesFigures(room: SharedRoom): Promise<Figure[]> {
