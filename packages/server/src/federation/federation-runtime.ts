@@ -121,7 +121,7 @@ export class FederationRuntime {
     const transport = this.#linkTransport;
     if (transport === null || this.isBlocked(peer)) return false;
     this.#options.frameCounts?.sent("receipts");
-    transport.send(peer, encodeFrame(frame), frameDelivery("receipts")).catch((error: unknown) => {
+    transport.send(peer, encodeFrame(frame), frameDelivery(frame)).catch((error: unknown) => {
       this.#options.logger.warn({ err: error, peer }, "receipts not queued");
     });
     return true;

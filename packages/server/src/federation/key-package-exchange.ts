@@ -103,7 +103,7 @@ export class KeyPackageExchange {
     });
     try {
       this.#options.frameCounts?.sent(frame.type);
-      await this.#transport.send(peer, encodeFrame(frame), frameDelivery(frame.type));
+      await this.#transport.send(peer, encodeFrame(frame), frameDelivery(frame));
       const result = await answered;
       if (result === null) {
         const reason = this.#closed
@@ -142,7 +142,7 @@ export class KeyPackageExchange {
     const result = await this.#answer(peer, frame);
     // Resolves once queued durably: the link acknowledges the claim only then.
     this.#options.frameCounts?.sent(result.type);
-    await this.#transport.send(peer, encodeFrame(result), frameDelivery(result.type));
+    await this.#transport.send(peer, encodeFrame(result), frameDelivery(result));
   }
 
   /** Claims still waiting end `unavailable`; no new ones start. */

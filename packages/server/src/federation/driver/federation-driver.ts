@@ -15,12 +15,15 @@
 //      the flush to write in the same transaction as their stream events
 //      (`handleWithin`): one commit per round on the message path, where
 //      there were two in series (each a disk sync of several milliseconds);
-//   3. send the frames (encoded, durable or best-effort: frame-delivery.ts),
-//      connecting to peers that have no link yet;
+//   3. start sending the frames (encoded, durable or best-effort:
+//      frame-delivery.ts), connecting to peers that have no link yet;
 //   4. hand the events to the homeserver (the projection into client-facing
 //      tables) unless step 2 did, and await it;
-//   5. resolve the inputs: a received frame's promise (its link acknowledges
-//      the frame only then), and local requests whose outcome is now known.
+//   5. resolve local requests whose outcome is now known, and — once the
+//      round's frames are queued — the other inputs: a received frame's
+//      promise (its link acknowledges the frame only then). The next round
+//      does not wait for those queue writes, which are disk writes of their
+//      own; the queue keeps the order frames were handed to it.
 //
 // So a client is answered only after the outcome is durable here and
 // projected, and a peer's frame is acknowledged only after what it caused is
@@ -109,6 +112,8 @@ export class FederationDriver implements FederationLinkHandlers {
   #sink: FederationEventSink | null = null;
   #commitCheck: SubmittedCommitCheck | null = null;
   #queue: QueuedInput[] = [];
+  /** Rounds whose frames are being queued; their inputs resolve after. */
+  readonly #inFlightSends = new Set<Promise<void>>();
   #running: Promise<void> | null = null;
   #tickQueued = false;
   #timer: NodeJS.Timeout | null = null;
@@ -239,6 +244,7 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#timer = null;
     this.#closed = true;
     while (this.#running !== null) await this.#running;
+    await Promise.all(this.#inFlightSends);
     if (this.#failure === null) {
       try {
         await this.#storage.flush();
@@ -393,20 +399,34 @@ export class FederationDriver implements FederationLinkHandlers {
       handled = combined !== null;
       this.#flushes += 1;
     }
-    await this.#send(frames);
+    // Frames are queued in round order (the durable queue keeps the order of
+    // its calls), but the next round does not wait for their disk write: the
+    // inputs of this round resolve — a received frame is acknowledged — only
+    // once the frames they caused are queued.
+    const sent = this.#send(frames);
     if (!handled && events.length > 0 && this.#sink !== null) await this.#sink.handle(events);
     this.#settle(events);
-    for (const { input, error } of settled) {
-      if (error === null) input.resolve();
-      else input.reject(error);
+    const resolveInputs = () => {
+      for (const { input, error } of settled) {
+        if (error === null) input.resolve();
+        else input.reject(error);
+      }
+    };
+    if (frames.length === 0) {
+      resolveInputs();
+      return;
     }
+    const done: Promise<void> = sent.then(resolveInputs).finally(() => {
+      this.#inFlightSends.delete(done);
+    });
+    this.#inFlightSends.add(done);
   }
 
   async #send(frames: FederationEffects["frames"]): Promise<void> {
     const sends: Promise<void>[] = [];
     for (const { to, frame } of frames) {
       if (!this.#transport.isUp(to)) this.#transport.connect(to);
-      const delivery = frameDelivery(frame.type);
+      const delivery = frameDelivery(frame);
       this.#frameCounts?.sent(frame.type);
       sends.push(
         this.#transport.send(to, encodeFrame(frame), delivery).catch((error: unknown) => {

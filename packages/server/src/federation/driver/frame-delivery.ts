@@ -1,16 +1,20 @@
 // Which frames ride the durable outbound queue. Durable: frames whose loss
 // the protocol would repair only slowly or not at all — a routed message (a
-// lost one waits for the next mark exchange and backfill), a leaf's
-// submission and its answer (the leaf's user waits for it), control records
-// for a leaf (it would wait for its attach refresh), a backfill response,
-// and an invite notice (the invitee's server would never learn of the room).
+// lost one waits for the next mark exchange and backfill), a leaf's control
+// submission and its answer (sent once; the leaf's user waits for it),
+// control records for a leaf (it would wait for its attach refresh), a
+// backfill response, and an invite notice (the invitee's server would never
+// learn of the room). A leaf's *message* submission and the sponsor's
+// acceptance of it are best-effort: the leaf repeats an unanswered message
+// submission on its own timer and the sponsor answers a repeat from its
+// idempotency memory, while a disk write per hop sat on every message's path.
 // Best-effort: everything the protocol repeats by itself on a timer — Raft
 // messages (retransmitted by the leader), heartbeats, link state (refreshed),
 // marks and backfill requests (exchanged periodically), attach/detach and
 // node queries (re-sent until answered), and a KeyPackage claim (its asker
 // retries after a timeout).
 
-import type { FrameType } from "@parley/federation";
+import type { Frame, FrameType } from "@parley/federation";
 import type { FrameDelivery } from "./federation-transport.ts";
 
 const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
@@ -41,6 +45,8 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   receipts: "durable",
 };
 
-export function frameDelivery(type: FrameType): FrameDelivery {
-  return deliveryOfType[type];
+export function frameDelivery(frame: Frame): FrameDelivery {
+  if (frame.type === "submit" && frame.submission.kind === "message") return "best-effort";
+  if (frame.type === "submit-result" && frame.outcome.kind === "accepted") return "best-effort";
+  return deliveryOfType[frame.type];
 }
