@@ -14,6 +14,8 @@ import {
   type MessageId,
   type ReceiptsFrame,
   type StoredMessage,
+  type SubmitFrame,
+  type SubmitResultFrame,
 } from "@parley/federation";
 import { ParleyError, type RoomId, type ServerName } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
@@ -31,6 +33,7 @@ import type { FrameCounts } from "./frame-counts.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
 import { type IsBlocked, refusalOfSubmission, withoutBlockedServers } from "./server-blocks.ts";
+import type { SubmittedMessageCheck } from "./submitted-messages.ts";
 
 /** A transport the runtime owns: closed when the server stops. */
 export interface ClosableTransport extends FederationTransport {
@@ -76,6 +79,7 @@ export class FederationRuntime {
   #closing: Promise<void> | null = null;
   #linkTransport: FederationTransport | null = null;
   #receiptHandler: ((peer: ServerName, frame: ReceiptsFrame) => void) | null = null;
+  #submittedMessageCheck: SubmittedMessageCheck | null = null;
   /** KeyPackage claims between servers: they travel on the links but not through the core. */
   readonly keyPackages: KeyPackageExchange;
 
@@ -114,6 +118,11 @@ export class FederationRuntime {
   /** Where delivery receipts from peers go (§12.13); they are dropped until one is set. */
   onReceipts(handler: (peer: ServerName, frame: ReceiptsFrame) => void): void {
     this.#receiptHandler = handler;
+  }
+
+  /** Checks leaves' message submissions before the core sees them (submitted-messages.ts). */
+  checkSubmittedMessages(check: SubmittedMessageCheck): void {
+    this.#submittedMessageCheck = check;
   }
 
   /** Sends receipts on the peer's durable queue; false when this server has no links. */
@@ -203,6 +212,7 @@ export class FederationRuntime {
     const transport = () => this.#transport;
     const receipts = (peer: ServerName, frame: ReceiptsFrame) =>
       this.#receiptHandler?.(peer, frame);
+    const checkMessage = (frame: SubmitFrame) => this.#refusalOfMessage(frame);
     const counts = this.#options.frameCounts;
     return {
       linkUp(peer) {
@@ -225,13 +235,30 @@ export class FederationRuntime {
           return keyPackages.receive(peer, frame);
         }
         if (frame.type === "receipts") return receipts(peer, frame);
-        const refusal = frame.type === "submit" ? refusalOfSubmission(frame, isBlocked) : null;
+        const refusal =
+          frame.type === "submit"
+            ? (refusalOfSubmission(frame, isBlocked) ?? (await checkMessage(frame)))
+            : null;
         if (refusal !== null) {
           counts?.sent(refusal.type);
-          return transport()?.send(peer, encodeFrame(refusal), "durable");
+          return transport()?.send(peer, encodeFrame(refusal), frameDelivery(refusal));
         }
         return driver.receiveFrame(peer, frame);
       },
+    };
+  }
+
+  /** The answer refusing a leaf's message submission whose body does not pass, or null. */
+  async #refusalOfMessage(frame: SubmitFrame): Promise<SubmitResultFrame | null> {
+    const check = this.#submittedMessageCheck;
+    if (check === null || frame.submission.kind !== "message") return null;
+    const refusal = await check(frame.room, frame.submission.body);
+    if (refusal === null) return null;
+    return {
+      type: "submit-result",
+      room: frame.room,
+      requestId: frame.requestId,
+      outcome: { kind: "refused", code: refusal.code, reason: refusal.reason },
     };
   }
 

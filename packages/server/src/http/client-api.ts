@@ -26,6 +26,7 @@ import { FederationRuntime } from "../federation/federation-runtime.ts";
 import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
 import { roomFederationStatus } from "../federation/room-status.ts";
+import { submittedMessageCheck } from "../federation/submitted-messages.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
@@ -378,6 +379,14 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       });
     },
     async startFederation() {
+      federation.checkSubmittedMessages(
+        submittedMessageCheck({
+          provider,
+          pool: signaturePool,
+          preverified,
+          verified: (body, message) => projection.noteVerified(body, message),
+        }),
+      );
       const driver = await federation.start(currentIdentity().name, projection);
       hub.delivery.connect(federation);
       driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));

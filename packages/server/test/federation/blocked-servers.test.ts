@@ -23,9 +23,11 @@ import {
 import {
   encodeBase64url,
   makeUserId,
+  nobleSignatureProvider,
   parseServerName,
   type RoomId,
   type ServerName,
+  signRoomMessage,
 } from "@parley/protocol";
 import { type ControlEntry, encodeControlEntry } from "@parley/room";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,6 +142,19 @@ function entry(actor: string, action: ControlEntry["action"]): Uint8Array {
 }
 
 const body = new TextEncoder().encode("spam");
+/** Carol's device on C, which speaks frames by hand. */
+const carolDevice = nobleSignatureProvider.generateKeyPair();
+
+/** A room message signed by carol's device, as a real server would submit it. */
+function signedBody(clientId: string, room: RoomId = roomId): Uint8Array {
+  return signRoomMessage(nobleSignatureProvider, carolDevice, {
+    roomId: room,
+    contentType: "text/plain",
+    body: new TextEncoder().encode(`message ${clientId}`),
+    clientId,
+    sentAtMs: Date.now(),
+  });
+}
 let alice: ParleyClient;
 let roomId: RoomId;
 let mallory: RawServer;
@@ -276,13 +291,58 @@ describe("a message stamped by a server that is not a sponsor", () => {
   });
 });
 
+describe("a leaf's message submission at the sponsor", () => {
+  it("is refused when its body is not a room message of the room signed by a device", async () => {
+    const submit = (id: string, submitted: Uint8Array) =>
+      carol.submit(a, {
+        room: roomId,
+        submission: {
+          kind: "message",
+          sender: makeUserId("carol", c),
+          clientMessageId: id,
+          body: submitted,
+        },
+      });
+    const garbage = await carol.answer(a, await submit("garbage", body));
+    expect(garbage).toMatchObject({ kind: "refused", code: "signature_invalid" });
+    const elsewhere = await carol.answer(
+      a,
+      await submit("elsewhere", signedBody("elsewhere", unknownRoomId())),
+    );
+    expect(elsewhere).toMatchObject({ kind: "refused", code: "signature_invalid" });
+    const tampered = signedBody("tampered");
+    tampered[tampered.length - 1] = (tampered.at(-1) ?? 0) ^ 1;
+    expect(await carol.answer(a, await submit("tampered", tampered))).toMatchObject({
+      kind: "refused",
+      code: "signature_invalid",
+    });
+    expect(await carol.answer(a, await submit("good", signedBody("good")))).toMatchObject({
+      kind: "accepted",
+    });
+    const ids = [
+      ...(serverOf(a)
+        .clientApi.federation.roomMessages()
+        .find((one) => one.room === roomId)?.messages ?? []),
+    ].map((stored) => stored.message.clientMessageId);
+    expect(ids).toContain("good");
+    expect(ids).not.toContain("garbage");
+    expect(ids).not.toContain("elsewhere");
+    expect(ids).not.toContain("tampered");
+  });
+});
+
 describe("a room's server ACL at every sponsor", () => {
   it("refuses a denied server's messages at each sponsor, which accepted them before", async () => {
     await eventually(async () => membershipOn(b, roomId, "carol@c.test") === "joined");
     const send = (sponsor: ServerName, id: string) =>
       carol.submit(sponsor, {
         room: roomId,
-        submission: { kind: "message", sender: makeUserId("carol", c), clientMessageId: id, body },
+        submission: {
+          kind: "message",
+          sender: makeUserId("carol", c),
+          clientMessageId: id,
+          body: signedBody(id),
+        },
       });
     for (const sponsor of [a, b]) {
       expect(await carol.answer(sponsor, await send(sponsor, `before-${sponsor}`))).toMatchObject({
