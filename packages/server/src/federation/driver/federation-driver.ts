@@ -36,7 +36,6 @@ import {
   type FederationEvent,
   type FederationHost,
   type Frame,
-  type LocalSubmissionOutcome,
 } from "@parley/federation";
 import {
   isParleyError,
@@ -47,51 +46,19 @@ import {
 } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
 import type { Logger } from "../../observability/logger.ts";
-import type { TransactionWrite } from "../../storage/storage.ts";
 import type { FrameCounts } from "../frame-counts.ts";
-import {
-  driverInputsPerFlushMax,
-  driverInputsQueuedMax,
-  driverRequestsPendingMax,
-  linkUpkeepTicks,
-} from "../limits.ts";
+import { driverInputsPerFlushMax, driverInputsQueuedMax, linkUpkeepTicks } from "../limits.ts";
 import type {
+  FederationDriverOptions,
+  FederationEventSink,
   FederationLinkHandlers,
   FederationTransport,
   FlushableFederationStorage,
+  SubmittedCommitCheck,
 } from "./federation-transport.ts";
 import { frameDelivery } from "./frame-delivery.ts";
-
-/** Checks a leaf's commit before this sponsor proposes it (docs/protocol.md §13.8). */
-export type SubmittedCommitCheck = (room: RoomId, entry: ControlEntry) => Promise<CommitVerdict>;
-
-/** Where the driver hands the host's events (the room projection). */
-export interface FederationEventSink {
-  handle(events: readonly FederationEvent[]): Promise<void>;
-  /**
-   * Handles the events with `flush` written in the same transaction, or
-   * returns null when it cannot (then the driver flushes, then calls `handle`).
-   */
-  handleWithin?(events: readonly FederationEvent[], flush: TransactionWrite): Promise<void> | null;
-}
-
-export interface FederationDriverOptions {
-  readonly host: FederationHost;
-  readonly storage: FlushableFederationStorage;
-  readonly transport: FederationTransport;
-  readonly tickIntervalMs: number;
-  readonly logger: Logger;
-  /**
-   * The first request id: ids must not repeat across restarts (a record
-   * replayed from the log names its proposal id), so callers derive it from
-   * the clock (milliseconds × 1000).
-   */
-  readonly firstRequestId: number;
-  /** Counts every frame handed to the transport, by type (metrics). */
-  readonly frameCounts?: FrameCounts;
-  /** Fetches the key documents of certificate signers the core does not know yet (§12.6.1). */
-  readonly wantKeys?: (servers: readonly ServerName[]) => void;
-}
+import { type FinalOutcome, LocalRequests } from "./local-requests.ts";
+import { roomServers } from "./room-servers.ts";
 
 interface QueuedInput {
   readonly run: (host: FederationHost) => FederationEffects;
@@ -99,8 +66,8 @@ interface QueuedInput {
   readonly reject: (error: unknown) => void;
 }
 
-/** The final outcome of a local submission: never "proposed", which is only a step. */
-export type FinalOutcome = Exclude<LocalSubmissionOutcome, { kind: "proposed" }>;
+export type { FederationEventSink, SubmittedCommitCheck } from "./federation-transport.ts";
+export type { FinalOutcome } from "./local-requests.ts";
 
 export class FederationDriver implements FederationLinkHandlers {
   readonly #host: FederationHost;
@@ -119,8 +86,7 @@ export class FederationDriver implements FederationLinkHandlers {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #failure: Error | null = null;
-  #nextRequestId: number;
-  readonly #pending = new Map<number, (outcome: FinalOutcome) => void>();
+  readonly #requests: LocalRequests;
   #inputsHandled = 0;
   readonly #wantKeys: (servers: readonly ServerName[]) => void;
   #flushes = 0;
@@ -132,7 +98,7 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#transport = options.transport;
     this.#logger = options.logger;
     this.#tickIntervalMs = options.tickIntervalMs;
-    this.#nextRequestId = Math.max(1, options.firstRequestId);
+    this.#requests = new LocalRequests(options.firstRequestId);
     this.#wantKeys = options.wantKeys ?? (() => {});
   }
 
@@ -173,7 +139,7 @@ export class FederationDriver implements FederationLinkHandlers {
       inputsHandled: this.#inputsHandled,
       flushes: this.#flushes,
       queued: this.#queue.length,
-      pending: this.#pending.size,
+      pending: this.#requests.size,
     };
   }
 
@@ -209,7 +175,7 @@ export class FederationDriver implements FederationLinkHandlers {
 
   /** Creates a room sponsored here; resolves once it is durable and projected. */
   createRoom(entry: ControlEntry): Promise<void> {
-    const requestId = this.#takeRequestId();
+    const requestId = this.#requests.takeRequestId();
     return this.#enqueue((host) => host.createRoom(entry, requestId));
   }
 
@@ -252,42 +218,25 @@ export class FederationDriver implements FederationLinkHandlers {
         this.#fail(error);
       }
     }
-    const closing = new ParleyError("unavailable", "the server is shutting down");
-    for (const resolve of this.#pending.values()) {
-      resolve({ kind: "refused", code: "unavailable", reason: closing.message });
-    }
-    this.#pending.clear();
+    this.#requests.refuseAll("the server is shutting down");
   }
 
   // ---------------------------------------------------------------------
   // The loop
   // ---------------------------------------------------------------------
 
-  #takeRequestId(): number {
-    const id = this.#nextRequestId;
-    this.#nextRequestId += 1;
-    return id;
-  }
-
   #submit(
     run: (host: FederationHost, requestId: number) => FederationEffects,
   ): Promise<FinalOutcome> {
-    if (this.#pending.size >= driverRequestsPendingMax) {
-      return Promise.reject(
-        new ParleyError("unavailable", "too many requests in flight; retry shortly", {
-          retryAfterMs: 100,
-        }),
-      );
+    let opened: ReturnType<LocalRequests["open"]>;
+    try {
+      opened = this.#requests.open();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const requestId = this.#takeRequestId();
-    const outcome = new Promise<FinalOutcome>((resolve) => {
-      this.#pending.set(requestId, resolve);
-    });
+    const { requestId, outcome } = opened;
     this.#enqueue((host) => run(host, requestId)).catch((error: unknown) => {
-      const resolve = this.#pending.get(requestId);
-      this.#pending.delete(requestId);
-      const reason = isParleyError(error) ? error.message : "the request failed";
-      resolve?.({ kind: "refused", code: "unavailable", reason });
+      this.#requests.refuse(requestId, isParleyError(error) ? error.message : "the request failed");
     });
     return outcome;
   }
@@ -297,29 +246,13 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#tickQueued = true;
     this.#enqueue((host) => {
       this.#tickQueued = false;
-      if (host.currentTick % linkUpkeepTicks === 0) this.#dialRoomServers(host);
+      if (host.currentTick % linkUpkeepTicks === 0) {
+        for (const peer of roomServers(host)) {
+          if (!this.#transport.isUp(peer)) this.#transport.connect(peer);
+        }
+      }
       return host.tick();
     }).catch(() => {});
-  }
-
-  /**
-   * A leaf attaches only over a live link, and a link exists only once
-   * someone dials it: so the driver keeps links to the servers of every room
-   * it takes part in (its sponsors, and the contacts a leaf started from)
-   * dialled. `connect` is idempotent; the transport backs off by itself.
-   */
-  #dialRoomServers(host: FederationHost): void {
-    const peers = new Set<ServerName>();
-    for (const room of host.rooms()) {
-      const session = host.session(room);
-      if (session === undefined) continue;
-      for (const server of session.replica.sponsors) peers.add(server);
-      for (const server of session.contacts) peers.add(server);
-    }
-    peers.delete(this.self);
-    for (const peer of peers) {
-      if (!this.#transport.isUp(peer)) this.#transport.connect(peer);
-    }
   }
 
   #enqueue(run: (host: FederationHost) => FederationEffects): Promise<void> {
@@ -449,16 +382,9 @@ export class FederationDriver implements FederationLinkHandlers {
         this.#wantKeys(event.servers);
         continue;
       }
-      if (event.type === "commit-check-needed") {
-        this.#checkSubmittedCommit(event);
-        continue;
-      }
-      if (event.type !== "submission-result" || event.outcome.kind === "proposed") continue;
-      const resolve = this.#pending.get(event.requestId);
-      if (resolve === undefined) continue;
-      this.#pending.delete(event.requestId);
-      resolve(event.outcome);
+      if (event.type === "commit-check-needed") this.#checkSubmittedCommit(event);
     }
+    this.#requests.settle(events);
   }
 
   /** Checks a leaf's commit off the loop, then hands the verdict back to the host as an input. */
@@ -488,9 +414,6 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#logger.fatal({ err: error }, "federation stopped: its storage could not be made durable");
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    for (const resolve of this.#pending.values()) {
-      resolve({ kind: "refused", code: "unavailable", reason: "federation has stopped" });
-    }
-    this.#pending.clear();
+    this.#requests.refuseAll("federation has stopped");
   }
 }
