@@ -95,6 +95,22 @@ describe("message lane", () => {
     expect(receiver.lane.statistics.duplicates).toBe(1);
   });
 
+  it("answers a submission another sponsor stamped with that stamp, not a second one", () => {
+    const first = server(alpha);
+    const second = server(beta);
+    first.applyThrough(3);
+    second.applyThrough(3);
+    const accepted = first.lane.accept(origin, bob, "m1", new Uint8Array([1]));
+    if (accepted.kind !== "accepted") throw new Error("accepted");
+    second.lane.receive(accepted.message, [alpha], "routed");
+    // The leaf failed over to beta and repeats its submission there.
+    const repeated = second.lane.accept(sponsorNodeId(beta, 1), bob, "m1", new Uint8Array([1]));
+    expect(repeated).toMatchObject({ kind: "accepted", repeated: true, message: accepted.message });
+    expect(second.stored).toHaveLength(1);
+    const fresh = second.lane.accept(sponsorNodeId(beta, 1), bob, "m2", new Uint8Array([2]));
+    expect(fresh).toMatchObject({ kind: "accepted", repeated: false });
+  });
+
   it("judges a message at its stamped index: a ban takes effect from its index on, everywhere", () => {
     const sponsor = server(alpha);
     sponsor.applyThrough(3);

@@ -130,7 +130,10 @@ export class RoomMessageLane {
   /**
    * A sponsor accepts a message from `sender` as `origin` (its node id in
    * the room). It checks the sender under its applied state, stamps, stores
-   * and forwards. The caller has authenticated the sender's device.
+   * and forwards. The caller has authenticated the sender's device. A
+   * submission already stamped — here, or by another sponsor whose stamp
+   * reached this one — is answered with that stamp (`repeated`), from a
+   * bounded memory of recent submissions.
    */
   accept(origin: NodeId, sender: UserId, clientMessageId: string, body: Uint8Array): AcceptOutcome {
     const submission = submissionKey({ sender, clientMessageId });
@@ -290,6 +293,12 @@ export class RoomMessageLane {
     const { message } = stored;
     if (!this.#store.put(stored)) return;
     this.#marks.add(message.origin, message.sequence);
+    // Another sponsor's stamp answers a leaf that repeats the submission here
+    // after failing over, instead of a second stamp of the same message.
+    if (via !== "accepted" && stored.verdict === "allowed") {
+      const submission = submissionKey(message);
+      if (!this.#recentSubmissions.has(submission)) this.#remember(submission, message);
+    }
     this.#output.stored(stored, via, refusal);
     for (const target of this.#output.forwardTargets(path)) {
       this.#output.send(target, { type: "routed", message, path });
