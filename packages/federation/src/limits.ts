@@ -224,3 +224,11 @@ export const receiptRoomsPerFrameMax = 256;
 export const receiptOriginsPerRoomMax = 32;
 export const receiptDeviceStepsMax = 32;
 export const receiptRefusalsMax = 64;
+
+/**
+ * Ticks a leaf told of an invite, or asked by a local user to follow a room,
+ * stays attached although its state shows no local user: long enough to
+ * catch up with the control log that says otherwise (30 s at the default
+ * 100 ms tick).
+ */
+export const leafWakeTicks = 300;

@@ -24,7 +24,7 @@ import { type FederationEffects, Outbox } from "./effects.ts";
 import type { FederationStorage } from "./federation-storage.ts";
 import { dispatchFrame } from "./frame-dispatch.ts";
 import { defaultHostTiming, type HostContext, type HostTiming } from "./host-context.ts";
-import { leafDuties } from "./leaf-role.ts";
+import { leafDuties, wakeLeaf } from "./leaf-role.ts";
 import {
   advertiseOwnLinks,
   refreshOwnAdvertisement,
@@ -218,6 +218,7 @@ export class FederationHost {
     const session =
       this.#sessions.get(room) ?? openSession(this.#context, this.#sessions, room, contacts);
     session.contacts = contacts;
+    wakeLeaf(this.#context, session);
     if (this.#storage.loadRoom(room) === undefined) {
       this.#storage.saveRoom(room, { contacts, node: null, retiredIncarnation: 0 });
       this.#outbox.needSync();

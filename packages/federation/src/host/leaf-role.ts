@@ -1,4 +1,4 @@
-import { equalBytes, ParleyError, type ServerName } from "@parley/protocol";
+import { equalBytes, ParleyError, type ServerName, serverOfUser } from "@parley/protocol";
 import { decodeRoomSnapshot, RoomStateMachine } from "@parley/room";
 import {
   type CertificateCheck,
@@ -8,7 +8,7 @@ import {
 import { decodeControlRecord, nextChainHash } from "../control-lane/control-record.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
 import type { ControlFrame, ControlRecordAt, SubmitResultFrame } from "../frames/frame.ts";
-import { controlRecordsRetainedPerRoomMax } from "../limits.ts";
+import { controlRecordsRetainedPerRoomMax, leafWakeTicks } from "../limits.ts";
 import { chooseAttachment } from "../routing/leaf-attachment.ts";
 import { trackSponsorSet } from "./certification.ts";
 import type { HostContext } from "./host-context.ts";
@@ -18,7 +18,10 @@ import { applyRecord } from "./sponsor-role.ts";
 /**
  * A leaf's upkeep, at each tick: attach to the right sponsor (re-attaching
  * when it fails or the sponsor set changes), repeat an unanswered attach, and
- * re-send unanswered message submissions.
+ * re-send unanswered message submissions. A leaf none of whose users takes
+ * part in the room any more (§12.7: joined, invited or knocking) detaches and
+ * stays detached — its sponsor stops feeding it — until it is told of an
+ * invite or a local user acts in the room again.
  */
 export function leafDuties(context: HostContext, session: RoomSession): void {
   if (session.isSponsor || session.routesInTree(context.self)) return;
@@ -28,12 +31,14 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   for (const [sponsor, until] of attachment.refusedUntil) {
     if (until <= context.tick) attachment.refusedUntil.delete(sponsor);
   }
-  const choice = chooseAttachment(
-    session.room,
-    context.self,
-    candidates,
-    (sponsor) => context.liveLinks.has(sponsor) && !attachment.refusedUntil.has(sponsor),
-  );
+  const choice = isDormant(context, session)
+    ? null
+    : chooseAttachment(
+        session.room,
+        context.self,
+        candidates,
+        (sponsor) => context.liveLinks.has(sponsor) && !attachment.refusedUntil.has(sponsor),
+      );
   if (choice !== attachment.sponsor) {
     if (attachment.sponsor !== null) {
       attachment.owedDetaches.add(attachment.sponsor);
@@ -56,6 +61,23 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   const held = session.uncertified.snapshot !== null || session.uncertified.records.length > 0;
   if (!attachment.acknowledged || refreshDue || held) requestFeed(context, session);
   resendSubmissions(context, session, attachment.sponsor);
+}
+
+/** Keeps the leaf attached for a while although its state shows no local user (it is behind). */
+export function wakeLeaf(context: HostContext, session: RoomSession): void {
+  session.awakeUntilTick = context.tick + leafWakeTicks;
+}
+
+/** No local user takes part in the room, nothing local waits on it, and it was not woken lately. */
+function isDormant(context: HostContext, session: RoomSession): boolean {
+  const state = session.replica.state;
+  if (state === undefined || context.tick < session.awakeUntilTick) return false;
+  if (session.pendingSubmissions.size > 0 || session.pendingProposals.size > 0) return false;
+  for (const [user, record] of state.members) {
+    if (record.membership === "left" || record.membership === "banned") continue;
+    if (serverOfUser(user) === context.self) return false;
+  }
+  return true;
 }
 
 /** Sends an attach (also the way to ask for missed control records), at most once per retry period. */

@@ -94,6 +94,12 @@ export class RoomSession implements ControlView {
     owedDetaches: new Set(),
   };
   readonly pendingSubmissions = new Map<number, PendingSubmission>();
+  /**
+   * Leaf side: until this tick the leaf stays attached even when no local
+   * user takes part in the room (it was told of an invite, or a local user
+   * asked to follow it, and must catch up before its state can say so).
+   */
+  awakeUntilTick = Number.NEGATIVE_INFINITY;
   /** Both roles: the newest certificate this server verified or formed (§12.6.1); in memory only. */
   certificate: ControlCertificate | null = null;
   /** Sponsor side: signatures gathered per index above `certificate` (certification.ts). */

@@ -13,7 +13,7 @@ import { roomsPerServerMax } from "../limits.ts";
 import { RoomMessageLane } from "../message-lane/message-lane.ts";
 import { forwardingTargets } from "../routing/forwarding.ts";
 import type { HostContext } from "./host-context.ts";
-import { leafDuties } from "./leaf-role.ts";
+import { leafDuties, wakeLeaf } from "./leaf-role.ts";
 import { RoomSession } from "./room-session.ts";
 import { applyRecord, sponsorApplier } from "./sponsor-role.ts";
 
@@ -98,7 +98,13 @@ export function receiveInvite(
   frame: InviteFrame,
 ): void {
   if (!frame.sponsors.includes(peer) || frame.sponsors.includes(context.self)) return;
-  if (sessions.has(frame.room)) return;
+  const known = sessions.get(frame.room);
+  if (known !== undefined) {
+    // A room this leaf detached from (no local user left): follow it again.
+    wakeLeaf(context, known);
+    leafDuties(context, known);
+    return;
+  }
   const contacts = [peer, ...frame.sponsors.filter((sponsor) => sponsor !== peer)];
   const session = openSession(context, sessions, frame.room, contacts);
   context.storage.saveRoom(frame.room, { contacts, node: null, retiredIncarnation: 0 });
