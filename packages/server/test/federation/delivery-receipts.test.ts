@@ -4,55 +4,33 @@
 // hold a message and how many of their devices acknowledged it, and tells the
 // sender's sockets (§10.14) — never ahead of what the devices acknowledged.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { StreamClient } from "@parley/cli/client";
 import { type DeliveryItemJson, parseServerName, type ServerName } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import type { RunningHomeserver } from "../../src/process/homeserver.ts";
-import {
-  eventually,
-  inProcessConfig,
-  registerUser,
-  startInProcessHomeserver,
-} from "./in-process-servers.ts";
+import { eventually, InProcessServers } from "./in-process-servers.ts";
 
-const network = new InProcessNetwork();
-let directory: string;
-const servers = new Map<ServerName, RunningHomeserver>();
+const servers = new InProcessServers();
 const a = parseServerName("a.test");
 const b = parseServerName("b.test");
 const c = parseServerName("c.test");
 
 function urlOf(name: ServerName): string {
-  const server = servers.get(name);
-  if (server === undefined) throw new Error(`${name} is not running`);
-  return server.url;
+  return servers.get(name).url;
 }
 
 function latest(stream: StreamClient, position: number): DeliveryItemJson | undefined {
   return stream.deliveries.filter((item) => item.position === position).at(-1);
 }
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "parley-receipts-"));
-  for (const name of [a, b, c]) {
-    servers.set(name, await startInProcessHomeserver(inProcessConfig(directory, name), network));
-  }
-});
+beforeAll(() => servers.start(a, b, c));
 
-afterAll(async () => {
-  for (const server of servers.values()) await server.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => servers.closeAll());
 
 describe("delivery receipts across servers", () => {
   it("count the other servers and their devices as they acknowledge", async () => {
-    const alice = await registerUser("alice", urlOf(a), a);
-    const bob = await registerUser("bob", urlOf(b), b);
-    const carol = await registerUser("carol", urlOf(c), c);
+    const alice = await servers.user("alice", a);
+    const bob = await servers.user("bob", b);
+    const carol = await servers.user("carol", c);
     const { roomId } = await alice.createRoom({
       clientId: "r",
       name: "receipts",

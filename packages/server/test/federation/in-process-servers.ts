@@ -2,13 +2,15 @@
 // starting a homeserver joined to an in-process network with its logs
 // discarded, signing up a user on it, and polling until a condition holds.
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import { sharedSecretKeys } from "@parley/federation";
 import { type ServerName, sha256 } from "@parley/protocol";
 import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
-import type { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
+import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
 
 export const testPassword = "correct horse battery staple";
@@ -81,4 +83,52 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("the condition did not hold in time");
+}
+
+/** Waits until `client`'s room list shows the room with that membership (an invite reached it). */
+export function untilListed(
+  client: ParleyClient,
+  roomId: string,
+  membership: "invited" | "joined",
+): Promise<void> {
+  return eventually(async () => {
+    const rooms = await client.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
+      "GET",
+      "/rooms",
+    );
+    return rooms.rooms.some((room) => room.roomId === roomId && room.membership === membership);
+  });
+}
+
+/** Homeservers on one in-process network, each on SQLite in one temporary directory. */
+export class InProcessServers {
+  readonly network = new InProcessNetwork();
+  readonly #servers = new Map<ServerName, RunningHomeserver>();
+  #directory: string | null = null;
+
+  /** Starts a server per name, in order. */
+  async start(...names: readonly ServerName[]): Promise<void> {
+    this.#directory ??= await mkdtemp(join(tmpdir(), "parley-servers-"));
+    for (const name of names) {
+      const config = inProcessConfig(this.#directory, name);
+      this.#servers.set(name, await startInProcessHomeserver(config, this.network));
+    }
+  }
+
+  get(name: ServerName): RunningHomeserver {
+    const server = this.#servers.get(name);
+    if (server === undefined) throw new Error(`${name} is not running`);
+    return server;
+  }
+
+  /** A new user with a new device on server `name`. */
+  user(localPart: string, name: ServerName): Promise<ParleyClient> {
+    return registerUser(localPart, this.get(name).url, name);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const server of this.#servers.values()) await server.close();
+    this.#servers.clear();
+    if (this.#directory !== null) await rm(this.#directory, { recursive: true, force: true });
+  }
 }

@@ -3,60 +3,36 @@
 // messages no longer travel to a server nobody reads them on. An invite of
 // one of its users wakes it again, and it catches up.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseServerName, type RoomId, type ServerName } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import type { RunningHomeserver } from "../../src/process/homeserver.ts";
-import {
-  eventually,
-  inProcessConfig,
-  registerUser,
-  startInProcessHomeserver,
-} from "./in-process-servers.ts";
+import { eventually, InProcessServers, untilListed } from "./in-process-servers.ts";
 
-const network = new InProcessNetwork();
-let directory: string;
-const servers = new Map<ServerName, RunningHomeserver>();
+const servers = new InProcessServers();
 const a = parseServerName("a.test");
 const c = parseServerName("c.test");
 
-function serverOf(name: ServerName): RunningHomeserver {
-  const server = servers.get(name);
-  if (server === undefined) throw new Error(`${name} is not running`);
-  return server;
-}
-
 function attachedAtSponsor(room: RoomId, leaf: ServerName): boolean {
-  return serverOf(a).clientApi.federation.driver.view(
-    (host) => host.session(room)?.attachedLeaves.has(leaf) ?? false,
-  );
+  return servers
+    .get(a)
+    .clientApi.federation.driver.view(
+      (host) => host.session(room)?.attachedLeaves.has(leaf) ?? false,
+    );
 }
 
 /** How many of the room's messages the server stores. */
 function storedOn(server: ServerName, room: RoomId): number {
-  const rooms = serverOf(server).clientApi.federation.roomMessages();
+  const rooms = servers.get(server).clientApi.federation.roomMessages();
   return [...(rooms.find((one) => one.room === room)?.messages ?? [])].length;
 }
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "parley-unfollow-"));
-  for (const name of [a, c]) {
-    servers.set(name, await startInProcessHomeserver(inProcessConfig(directory, name), network));
-  }
-});
+beforeAll(() => servers.start(a, c));
 
-afterAll(async () => {
-  for (const server of servers.values()) await server.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => servers.closeAll());
 
 describe("a leaf without users in a room", () => {
   it("detaches when its last user leaves, and follows again when one is invited", async () => {
-    const alice = await registerUser("alice", serverOf(a).url, a);
-    const carol = await registerUser("carol", serverOf(c).url, c);
+    const alice = await servers.user("alice", a);
+    const carol = await servers.user("carol", c);
     const { roomId } = await alice.createRoom({ clientId: "r", name: "open", joinRule: "open" });
     // Invites do not make carol's server a sponsor: it stays a leaf throughout.
     await alice.act(roomId, {
@@ -80,13 +56,7 @@ describe("a leaf without users in a room", () => {
     // The invite notice wakes the leaf, which attaches and catches up.
     await alice.act(roomId, { type: "invite", target: "carol@c.test" });
     await eventually(async () => attachedAtSponsor(roomId, c));
-    await eventually(async () => {
-      const rooms = await carol.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
-        "GET",
-        "/rooms",
-      );
-      return rooms.rooms.some((room) => room.roomId === roomId && room.membership === "invited");
-    });
+    await untilListed(carol, roomId, "invited");
     await carol.act(roomId, { type: "join" });
     await alice.send(roomId, "welcome back", { clientId: "m3" });
     await eventually(async () => storedOn(c, roomId) === 3);

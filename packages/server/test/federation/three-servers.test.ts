@@ -29,6 +29,7 @@ import {
   testPassword as password,
   registerUser,
   startInProcessHomeserver,
+  untilListed,
 } from "./in-process-servers.ts";
 
 const network = new InProcessNetwork();
@@ -94,13 +95,7 @@ describe("a room across four servers", () => {
 
     // Alice (the room's admin) invites bob: B joins the sponsor set and bob hears of it.
     await alice.act(roomId, { type: "invite", target: "bob@b.test" });
-    await eventually(async () => {
-      const rooms = await bob.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
-        "GET",
-        "/rooms",
-      );
-      return rooms.rooms.some((room) => room.roomId === roomId && room.membership === "invited");
-    });
+    await untilListed(bob, roomId, "invited");
     await bob.act(roomId, { type: "join" });
     await eventually(async () => {
       const state = await alice.request<{ sponsors: string[] }>("GET", `/rooms/${roomId}`);
@@ -140,13 +135,7 @@ describe("a room across four servers", () => {
     // Bob, a plain member, invites dave of D: D is told by the sponsors and follows as a leaf.
     const dave = await user("dave", d);
     await bob.act(roomId, { type: "invite", target: "dave@d.test" });
-    await eventually(async () => {
-      const rooms = await dave.request<{ rooms: Array<{ roomId: string; membership: string }> }>(
-        "GET",
-        "/rooms",
-      );
-      return rooms.rooms.some((room) => room.roomId === roomId && room.membership === "invited");
-    });
+    await untilListed(dave, roomId, "invited");
     await dave.act(roomId, { type: "join" });
     const daveState = await dave.request<{ sponsors: string[] }>("GET", `/rooms/${roomId}`);
     expect(daveState.sponsors).not.toContain(d);
