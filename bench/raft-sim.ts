@@ -6,8 +6,8 @@
  * range on this thread, so rounds do identical work and differ only by the
  * machine's noise; the figure is the median round. A failing seed stops the
  * benchmark: the speed of a simulator that finds a bug is not the question.
- * The last figure runs the short seeds on one worker thread per core, as
- * `npm run sim` does by default.
+ * The last figure runs the short seeds on one thread per core (this one and
+ * a worker per other core), as `npm run sim` does by default.
  */
 import { availableParallelism } from "node:os";
 import { describeResult, runSeeds, runSeedsInWorkers } from "@parley/raft/simulation";
@@ -90,7 +90,7 @@ async function measureWorkers(shape: RunShape): Promise<Figure> {
   }
   const spread = spreadOf(rates);
   return {
-    name: `${shape.label}: seeds/s, ${threads} worker threads`,
+    name: `${shape.label}: seeds/s, ${threads} threads (this one and ${threads - 1} workers)`,
     value: spread.median,
     unit: "seeds/s",
     note: `seeds 1–${shape.seeds}; ${describeSpread(spread)}; target 500/s`,

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   const report = (failure: SimulationResult): void => console.log(describeResult(failure));
   const batch =
     workers <= 1 ? runSeeds(range, report) : await runSeedsInWorkers(range, workers, report);
-  if (workers > 1) console.log(`(${workers} worker threads)`);
+  if (workers > 1) console.log(`(${workers} threads: this one and ${workers - 1} workers)`);
   console.log(describeRunSummary({ ...batch, failures: batch.failures.length }));
   return batch.failures.length === 0 ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  * seed does not leave the other threads idle at the end.
  */
 import { Worker } from "node:worker_threads";
-import type { BatchResult, SeedRange } from "./batch.ts";
+import { type BatchResult, runSeeds, type SeedRange } from "./batch.ts";
 import type { SimulationResult } from "./run.ts";
 
 /** Seeds handed to a thread at a time: small enough to balance, large enough to amortise a message. */
@@ -13,6 +13,15 @@ const seedsPerChunk = 16;
 
 const workerUrl = new URL("./simulation-worker.mjs", import.meta.url);
 
+/** Chunks a worker holds at once: the next is there when one ends, while this thread is busy. */
+const chunksInFlightPerWorker = 2;
+
+/**
+ * Runs the range on `threads` threads: this one and `threads - 1` workers.
+ * This thread runs chunks too (between chunks it hands workers their next
+ * ones), so on two cores one worker's start-up is the only thread start, and
+ * no core waits on a coordinator with nothing to do.
+ */
 export async function runSeedsInWorkers(
   range: SeedRange,
   threads: number,
@@ -27,30 +36,37 @@ export async function runSeedsInWorkers(
   const failures: SimulationResult[] = [];
   let events = 0;
   let virtualMs = 0;
+  const take = (): SeedRange | null => {
+    if (nextSeed >= end) return null;
+    const chunk: SeedRange = {
+      ...range,
+      firstSeed: nextSeed,
+      count: Math.min(seedsPerChunk, end - nextSeed),
+    };
+    nextSeed += chunk.count;
+    return chunk;
+  };
+  const absorb = (batch: BatchResult): void => {
+    events += batch.events;
+    virtualMs += batch.virtualMs;
+    for (const failure of batch.failures) {
+      failures.push(failure);
+      onFailure(failure);
+    }
+  };
   const workers = Array.from(
-    { length: Math.min(threads, Math.ceil(range.count / seedsPerChunk)) },
-    () => new Worker(workerUrl),
+    { length: Math.min(threads - 1, Math.ceil(range.count / seedsPerChunk) - 1) },
+    () => new SeedWorker(),
   );
   try {
-    await Promise.all(
-      workers.map(async (worker) => {
-        while (nextSeed < end) {
-          const chunk: SeedRange = {
-            ...range,
-            firstSeed: nextSeed,
-            count: Math.min(seedsPerChunk, end - nextSeed),
-          };
-          nextSeed += chunk.count;
-          const batch = await request(worker, chunk);
-          events += batch.events;
-          virtualMs += batch.virtualMs;
-          for (const failure of batch.failures) {
-            failures.push(failure);
-            onFailure(failure);
-          }
-        }
-      }),
-    );
+    const feeding = workers.map((worker) => worker.drain(take, absorb));
+    // This thread's share: a chunk at a time, yielding between them so the
+    // workers' answers are read and their next chunks sent.
+    for (let chunk = take(); chunk !== null; chunk = take()) {
+      absorb(runSeeds(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(feeding);
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
@@ -64,22 +80,45 @@ export async function runSeedsInWorkers(
   };
 }
 
-function request(worker: Worker, range: SeedRange): Promise<BatchResult> {
-  return new Promise((resolve, reject) => {
-    const cleanUp = (): void => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
+/** A worker thread fed chunks until none are left, a few in flight, answered in order. */
+class SeedWorker {
+  readonly #worker = new Worker(workerUrl);
+  readonly #waiting: Array<{
+    resolve: (batch: BatchResult) => void;
+    reject: (error: Error) => void;
+  }> = [];
+
+  constructor() {
+    this.#worker.on("message", (batch: BatchResult) => this.#waiting.shift()?.resolve(batch));
+    this.#worker.on("error", (error: Error) => {
+      for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
+    });
+  }
+
+  /** Sends chunks from `take` (a few ahead) and hands each answer to `absorb` until `take` has none. */
+  async drain(take: () => SeedRange | null, absorb: (batch: BatchResult) => void): Promise<void> {
+    const inFlight: Array<Promise<BatchResult>> = [];
+    const send = (): boolean => {
+      const chunk = take();
+      if (chunk === null) return false;
+      inFlight.push(this.#request(chunk));
+      return true;
     };
-    const onMessage = (batch: BatchResult): void => {
-      cleanUp();
-      resolve(batch);
-    };
-    const onError = (error: Error): void => {
-      cleanUp();
-      reject(error);
-    };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.postMessage(range);
-  });
+    for (let index = 0; index < chunksInFlightPerWorker && send(); index += 1) {}
+    for (let answer = inFlight.shift(); answer !== undefined; answer = inFlight.shift()) {
+      absorb(await answer);
+      send();
+    }
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
+  }
+
+  #request(range: SeedRange): Promise<BatchResult> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#worker.postMessage(range);
+    });
+  }
 }
