@@ -23,7 +23,10 @@ export function serverHelp(): string {
     };
   });
   return [
-    "usage: parley server [--config FILE]",
+    "usage: parley server [--config FILE] [--rotate-key]",
+    "",
+    "--rotate-key: with the server stopped, make a new server key the current one;",
+    "the old key co-signs the new key document and stays valid for 7 days.",
     "",
     "Runs a Parley homeserver. With no configuration at all it stores everything",
     "in embedded SQLite under ./parley-data and listens on 127.0.0.1:8008.",

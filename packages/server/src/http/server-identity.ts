@@ -41,11 +41,23 @@ export function createServerIdentity(
     validFromMs: key.validFromMs,
     validUntilMs: key.validUntilMs,
   }));
+  // The document is issued when the current key took over. Every key valid
+  // then signs it — after a rotation the outgoing key too, so a peer that
+  // trusted the old document accepts this one (§6.4) — and its serial counts
+  // the keys ever stored (never deleted, one more per rotation), so each
+  // rotation publishes a higher serial and a restart the same document.
   const issuedAtMs = input.currentKey.validFromMs;
+  const signers = input.allKeys
+    .filter(
+      (key) =>
+        key.validFromMs <= issuedAtMs &&
+        (key.validUntilMs === null || issuedAtMs < key.validUntilMs),
+    )
+    .map((key) => keyPairFromSeed(provider, key.secretSeed));
   const bytes = createServerKeyDocument(
     provider,
-    { server: name, serial: 1, issuedAtMs, federationEndpoint, keys },
-    [keyPair],
+    { server: name, serial: input.allKeys.length, issuedAtMs, federationEndpoint, keys },
+    signers,
   );
   const keyDocument = verifyServerKeyDocument(bytes, {
     provider,

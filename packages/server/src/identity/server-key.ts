@@ -67,6 +67,39 @@ export async function loadOrCreateServerKey(
   return current;
 }
 
+/**
+ * Rotates the server's key (docs/protocol.md §6.4): a new key valid from
+ * `nowMs` becomes the current one, and the outgoing key's window ends
+ * `overlapMs` later — long enough for it to co-sign the new key document
+ * and for what it signed before to keep verifying. Run with the server
+ * stopped; it starts with the new key and publishes the next serial.
+ */
+export async function rotateServerKey(
+  storage: Storage,
+  nowMs: number,
+  overlapMs: number,
+  generate: KeyGenerator = generateEd25519Key,
+): Promise<{ readonly current: ServerSigningKey; readonly retired: ServerSigningKey | null }> {
+  const outgoing = await storage.serverKeys.current(nowMs);
+  const { publicKey, secretSeed } = generate();
+  await storage.serverKeys.insert({
+    keyId: keyIdFor(publicKey),
+    publicKey,
+    secretSeed,
+    validFromMs: nowMs,
+    validUntilMs: null,
+  });
+  if (outgoing !== null) await storage.serverKeys.retire(outgoing.keyId, nowMs + overlapMs);
+  const current = await storage.serverKeys.current(nowMs);
+  if (current === null || current.keyId !== keyIdFor(publicKey)) {
+    throw new Error("the new server key was stored but is not the current one");
+  }
+  return {
+    current,
+    retired: outgoing === null ? null : { ...outgoing, validUntilMs: nowMs + overlapMs },
+  };
+}
+
 function privateKeyFromSeed(key: ServerSigningKey): KeyObject {
   if (key.secretSeed.byteLength !== ed25519SeedBytes) {
     throw new Error(`an Ed25519 seed is ${ed25519SeedBytes} bytes`);
