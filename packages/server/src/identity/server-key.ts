@@ -52,19 +52,30 @@ export async function loadOrCreateServerKey(
   if (existing !== null) {
     return existing;
   }
-  const { publicKey, secretSeed } = generate();
-  await storage.serverKeys.insert({
-    keyId: keyIdFor(publicKey),
-    publicKey,
-    secretSeed,
-    validFromMs: nowMs,
-    validUntilMs: null,
-  });
+  await storeNewKey(storage, nowMs, generate);
   const current = await storage.serverKeys.current(nowMs);
   if (current === null) {
     throw new Error("a server key was stored but cannot be read back");
   }
   return current;
+}
+
+/** Generates a key valid from `nowMs` on and stores it; answers its key id. */
+async function storeNewKey(
+  storage: Storage,
+  nowMs: number,
+  generate: KeyGenerator,
+): Promise<string> {
+  const { publicKey, secretSeed } = generate();
+  const keyId = keyIdFor(publicKey);
+  await storage.serverKeys.insert({
+    keyId,
+    publicKey,
+    secretSeed,
+    validFromMs: nowMs,
+    validUntilMs: null,
+  });
+  return keyId;
 }
 
 /**
@@ -81,17 +92,10 @@ export async function rotateServerKey(
   generate: KeyGenerator = generateEd25519Key,
 ): Promise<{ readonly current: ServerSigningKey; readonly retired: ServerSigningKey | null }> {
   const outgoing = await storage.serverKeys.current(nowMs);
-  const { publicKey, secretSeed } = generate();
-  await storage.serverKeys.insert({
-    keyId: keyIdFor(publicKey),
-    publicKey,
-    secretSeed,
-    validFromMs: nowMs,
-    validUntilMs: null,
-  });
+  const keyId = await storeNewKey(storage, nowMs, generate);
   if (outgoing !== null) await storage.serverKeys.retire(outgoing.keyId, nowMs + overlapMs);
   const current = await storage.serverKeys.current(nowMs);
-  if (current === null || current.keyId !== keyIdFor(publicKey)) {
+  if (current === null || current.keyId !== keyId) {
     throw new Error("the new server key was stored but is not the current one");
   }
   return {
