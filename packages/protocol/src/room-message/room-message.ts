@@ -116,9 +116,31 @@ export function verifyRoomMessage(
   );
   const { message, signature } = envelope;
   const checked = checkRoomMessage(message);
-  // Canonical decoding guarantees this re-encoding is the exact signed map.
-  const signedBytes = encodeChecked(message as unknown as CborMap);
+  const signedBytes =
+    messageBytesWithin(envelopeBytes) ?? encodeChecked(message as unknown as CborMap);
   return verified(provider, { ...checked, signedBytes, signature });
+}
+
+// A canonical envelope `{message, signature}` is laid out as: a two-entry map
+// header, the text key "message" (it sorts first), the message map, the text
+// key "signature" and a 64-byte byte string. So the message map, which is
+// what the device signed, is the envelope's middle, and the verifier need
+// not encode it again (that costs as much as the decoding did).
+const envelopeHead = new Uint8Array([0xa2, 0x67, ...new TextEncoder().encode("message")]);
+const envelopeTail = new Uint8Array([0x69, ...new TextEncoder().encode("signature"), 0x58, 0x40]);
+const envelopeTailBytes = envelopeTail.length + signatureBytes;
+
+/** The message map's bytes inside an envelope that decoded canonically, or null if laid out otherwise. */
+function messageBytesWithin(envelopeBytes: Uint8Array): Uint8Array | null {
+  const tailStart = envelopeBytes.length - envelopeTailBytes;
+  if (tailStart <= envelopeHead.length) return null;
+  for (let index = 0; index < envelopeHead.length; index += 1) {
+    if (envelopeBytes[index] !== envelopeHead[index]) return null;
+  }
+  for (let index = 0; index < envelopeTail.length; index += 1) {
+    if (envelopeBytes[tailStart + index] !== envelopeTail[index]) return null;
+  }
+  return envelopeBytes.subarray(envelopeHead.length, tailStart);
 }
 
 /**
