@@ -345,6 +345,11 @@ export const signatureQueueMax = 4096;
 /** The retry time a saturated pool answers with: about one batch's work. */
 export const signatureRetryAfterMs = 50;
 
+/** Room messages verified at this server's edge and not yet projected into
+ * its stream (verification/verified-messages.ts). Each is projected within a
+ * round or two of arriving, so this only needs to cover a burst in flight. */
+export const verifiedMessagesBytesMax = 32 * 1024 * 1024;
+
 /** Signatures verified on the pool and not yet consumed by the message path.
  * Each is consumed within the same request, so only requests in flight hold
  * entries; the bound matches the pool's queue. */

@@ -32,6 +32,11 @@ import { frameDelivery } from "./driver/frame-delivery.ts";
 import type { FrameCounts } from "./frame-counts.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
+import {
+  messageBodiesOf,
+  OrderedHandoffs,
+  type RoutedMessageCheck,
+} from "./routed-verification.ts";
 import { type IsBlocked, refusalOfSubmission, withoutBlockedServers } from "./server-blocks.ts";
 import type { SubmittedMessageCheck } from "./submitted-messages.ts";
 
@@ -80,6 +85,7 @@ export class FederationRuntime {
   #linkTransport: FederationTransport | null = null;
   #receiptHandler: ((peer: ServerName, frame: ReceiptsFrame) => void) | null = null;
   #submittedMessageCheck: SubmittedMessageCheck | null = null;
+  #routedMessageCheck: RoutedMessageCheck | null = null;
   /** KeyPackage claims between servers: they travel on the links but not through the core. */
   readonly keyPackages: KeyPackageExchange;
 
@@ -123,6 +129,11 @@ export class FederationRuntime {
   /** Checks leaves' message submissions before the core sees them (submitted-messages.ts). */
   checkSubmittedMessages(check: SubmittedMessageCheck): void {
     this.#submittedMessageCheck = check;
+  }
+
+  /** Checks the bodies of messages other servers route here before the core sees them (routed-verification.ts). */
+  checkRoutedMessages(check: RoutedMessageCheck): void {
+    this.#routedMessageCheck = check;
   }
 
   /** Sends receipts on the peer's durable queue; false when this server has no links. */
@@ -213,6 +224,12 @@ export class FederationRuntime {
     const receipts = (peer: ServerName, frame: ReceiptsFrame) =>
       this.#receiptHandler?.(peer, frame);
     const checkMessage = (frame: SubmitFrame) => this.#refusalOfMessage(frame);
+    const checkRouted = (frame: Frame) => {
+      const bodies = messageBodiesOf(frame);
+      const check = this.#routedMessageCheck;
+      return bodies.length === 0 || check === null ? null : check(bodies);
+    };
+    const handoffs = new OrderedHandoffs();
     const counts = this.#options.frameCounts;
     return {
       linkUp(peer) {
@@ -243,7 +260,7 @@ export class FederationRuntime {
           counts?.sent(refusal.type);
           return transport()?.send(peer, encodeFrame(refusal), frameDelivery(refusal));
         }
-        return driver.receiveFrame(peer, frame);
+        return handoffs.run(peer, checkRouted(frame), () => driver.receiveFrame(peer, frame));
       },
     };
   }

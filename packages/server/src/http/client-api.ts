@@ -37,7 +37,11 @@ import { DeviceNotices } from "../rooms/notices.ts";
 import { RoomService } from "../rooms/room-service.ts";
 import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
-import { PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
+import {
+  PreverifiedSignatures,
+  preverifyRoomMessage,
+  verifyRoomMessageOnPool,
+} from "../verification/preverified.ts";
 import { SignaturePool } from "../verification/signature-pool.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
@@ -387,6 +391,14 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
           verified: (body, message) => projection.noteVerified(body, message),
         }),
       );
+      federation.checkRoutedMessages(async (bodies) => {
+        await Promise.all(
+          bodies.map(async (body) => {
+            const message = await verifyRoomMessageOnPool(body, signaturePool);
+            if (message !== null) projection.noteVerified(body, message);
+          }),
+        );
+      });
       const driver = await federation.start(currentIdentity().name, projection);
       hub.delivery.connect(federation);
       driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));

@@ -8,7 +8,7 @@
 // is verified on the spot as before.
 
 import { createHash } from "node:crypto";
-import { ParleyError, verifyRoomMessage } from "@parley/protocol";
+import { ParleyError, type VerifiedRoomMessage, verifyRoomMessage } from "@parley/protocol";
 import { preverifiedSignaturesMax } from "../limits.ts";
 import type { SignatureCheck, SignaturePool } from "./signature-pool.ts";
 
@@ -47,8 +47,14 @@ export class PreverifiedSignatures {
   }
 }
 
-/** Records the checks a verification asks for, answering true, so they can be sent to the pool. */
-function checksOfEnvelope(envelope: Uint8Array): SignatureCheck[] | null {
+interface RecordedEnvelope {
+  /** What the envelope verifies as, if its recorded checks pass. */
+  readonly message: VerifiedRoomMessage;
+  readonly checks: readonly SignatureCheck[];
+}
+
+/** Decodes an envelope, recording the checks its verification asks for (answered true) so they can go to the pool. */
+function recordEnvelope(envelope: Uint8Array): RecordedEnvelope | null {
   const checks: SignatureCheck[] = [];
   const recorder = {
     name: "recorder",
@@ -67,12 +73,33 @@ function checksOfEnvelope(envelope: Uint8Array): SignatureCheck[] | null {
     },
   };
   try {
-    verifyRoomMessage(recorder, envelope);
+    return { message: verifyRoomMessage(recorder, envelope), checks };
   } catch {
     // Malformed: the message path refuses it with the right code on its own.
     return null;
   }
-  return checks;
+}
+
+/**
+ * Verifies a room message that arrived from another server on the pool, so
+ * the server's event loop does not; null when the pool is idle (verifying
+ * inline is quicker then), saturated, or the envelope does not decode or
+ * verify — in every such case the projection verifies it inline and refuses
+ * it with its own code. Never throws.
+ */
+export async function verifyRoomMessageOnPool(
+  envelope: Uint8Array,
+  pool: SignaturePool,
+): Promise<VerifiedRoomMessage | null> {
+  if (pool.claimInlineTurn()) return null;
+  const recorded = recordEnvelope(envelope);
+  if (recorded === null) return null;
+  try {
+    const results = await Promise.all(recorded.checks.map((check) => pool.verify(check)));
+    return results.every((valid) => valid) ? recorded.message : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -93,8 +120,8 @@ export async function preverifyRoomMessage(
   // lone message is not delayed by two thread hops (which cost milliseconds
   // on a loaded machine). Under load requests overlap and go to the pool.
   if (options.always !== true && pool.claimInlineTurn()) return;
-  const checks = checksOfEnvelope(envelope);
-  if (checks === null) return;
+  const checks = recordEnvelope(envelope)?.checks;
+  if (checks === undefined) return;
   const results = await Promise.all(checks.map((check) => pool.verify(check)));
   if (results.some((valid) => !valid)) {
     throw new ParleyError("signature_invalid", "the room message signature does not verify");

@@ -58,6 +58,7 @@ import type { DeviceNotices } from "../../rooms/notices.ts";
 import type { EventAppender, ReaderListener } from "../../rooms/room-service.ts";
 import type { AppendOutcome, MembershipChange, NewEvent } from "../../storage/records.ts";
 import type { Storage, TransactionWrite } from "../../storage/storage.ts";
+import { VerifiedMessages } from "../../verification/verified-messages.ts";
 import { MessageArrivals } from "./message-arrivals.ts";
 
 export interface RoomProjectionDependencies {
@@ -81,16 +82,16 @@ type StateRestored = Extract<FederationEvent, { type: "state-restored" }>;
 export class RoomProjection {
   readonly #dependencies: RoomProjectionDependencies;
   /** Messages verified at this server's edge, so projecting them does not verify twice. */
-  readonly #verified = new WeakMap<Uint8Array, VerifiedRoomMessage>();
+  readonly #verified = new VerifiedMessages();
   readonly arrivals = new MessageArrivals();
 
   constructor(dependencies: RoomProjectionDependencies) {
     this.#dependencies = dependencies;
   }
 
-  /** Remembers that this body (the exact object handed to the core) was verified. */
+  /** Remembers that these bytes were verified, so projecting them finds the result. */
   noteVerified(body: Uint8Array, message: VerifiedRoomMessage): void {
-    this.#verified.set(body, message);
+    this.#verified.note(body, message);
   }
 
   async handle(events: readonly FederationEvent[]): Promise<void> {
@@ -203,7 +204,7 @@ export class RoomProjection {
   /** The stream event of a stored message, or null when it is not to be shown. */
   #streamEvent(room: RoomId, stored: StoredMessage): NewEvent | null {
     const stamped = stored.message;
-    let message = this.#verified.get(stamped.body);
+    let message = this.#verified.take(stamped.body);
     if (message === undefined) {
       try {
         message = verifyRoomMessage(this.#dependencies.provider, stamped.body);
