@@ -10,10 +10,17 @@ import type { FederationStorage } from "./federation-storage.ts";
 
 /** Timers of the host, in ticks (the caller's tick, about 100 ms in Parley). */
 export interface HostTiming extends AntiEntropyTiming {
-  /** A leaf re-sends an unanswered message submission after this long. */
+  /**
+   * A leaf re-sends an unanswered message submission after this long, then
+   * after twice as long each time, up to eight times this. Submissions
+   * travel on a reliable link, so a repeat only covers a link that dropped
+   * or a sponsor that lost its state; a fixed short period would, under
+   * load, send every waiting submission again and again and feed the very
+   * backlog that delays the answers.
+   */
   readonly submissionRetryTicks: number;
-  /** A leaf gives a message submission up (outcome unknown) after this many attempts. */
-  readonly submissionAttemptsMax: number;
+  /** A leaf gives a message submission up (outcome unknown) this long after it was sent. */
+  readonly submissionTimeoutTicks: number;
   /** A control proposal without a visible outcome is reported timed out after this long. */
   readonly proposalTimeoutTicks: number;
   /** A leaf re-sends an unacknowledged attach (or a catch-up request) after this long. */
@@ -44,7 +51,7 @@ export interface HostTiming extends AntiEntropyTiming {
 export const defaultHostTiming: HostTiming = {
   ...defaultAntiEntropyTiming,
   submissionRetryTicks: 10,
-  submissionAttemptsMax: 30,
+  submissionTimeoutTicks: 300,
   proposalTimeoutTicks: 100,
   attachRetryTicks: 10,
   attachRefreshTicks: 300,

@@ -55,7 +55,10 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
       attachment.owedDetaches.delete(sponsor);
     }
   }
-  if (attachment.sponsor === null) return;
+  if (attachment.sponsor === null) {
+    resendSubmissions(context, session, null);
+    return;
+  }
   const refreshDue = context.tick - attachment.attachSentTick >= context.timing.attachRefreshTicks;
   // Records held without a certificate ask again: the certificate that covers them may have been lost.
   const held = session.uncertified.snapshot !== null || session.uncertified.records.length > 0;
@@ -93,10 +96,15 @@ export function requestFeed(context: HostContext, session: RoomSession): void {
   });
 }
 
-function resendSubmissions(context: HostContext, session: RoomSession, sponsor: ServerName): void {
+/** Repeats unanswered submissions that are due (to `sponsor`, if the leaf has one) and times out old ones. */
+function resendSubmissions(
+  context: HostContext,
+  session: RoomSession,
+  sponsor: ServerName | null,
+): void {
+  const { submissionRetryTicks, submissionTimeoutTicks } = context.timing;
   for (const [requestId, pending] of session.pendingSubmissions) {
-    if (context.tick < pending.nextTick) continue;
-    if (pending.attempts >= context.timing.submissionAttemptsMax) {
+    if (context.tick - pending.firstTick >= submissionTimeoutTicks) {
       session.pendingSubmissions.delete(requestId);
       context.outbox.emit({
         type: "submission-result",
@@ -106,8 +114,12 @@ function resendSubmissions(context: HostContext, session: RoomSession, sponsor: 
       });
       continue;
     }
+    if (sponsor === null || (context.tick < pending.nextTick && pending.sentTo === sponsor)) {
+      continue;
+    }
+    pending.nextTick = context.tick + submissionRetryTicks * 2 ** Math.min(pending.attempts, 3);
     pending.attempts += 1;
-    pending.nextTick = context.tick + context.timing.submissionRetryTicks;
+    pending.sentTo = sponsor;
     context.outbox.send(sponsor, {
       type: "submit",
       room: session.room,

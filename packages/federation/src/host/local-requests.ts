@@ -110,6 +110,12 @@ export function sendLocal(
     context.outbox.emit({ type: "submission-result", room, requestId, outcome });
     return;
   }
-  session.pendingSubmissions.set(requestId, { ...message, attempts: 0, nextTick: context.tick });
+  session.pendingSubmissions.set(requestId, {
+    ...message,
+    firstTick: context.tick,
+    attempts: 0,
+    nextTick: context.tick,
+    sentTo: null,
+  });
   leafDuties(context, session);
 }

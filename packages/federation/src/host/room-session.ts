@@ -27,8 +27,12 @@ export interface PendingSubmission {
   readonly sender: UserId;
   readonly clientMessageId: string;
   readonly body: Uint8Array;
+  /** When the local user sent it: the leaf gives up `submissionTimeoutTicks` later. */
+  readonly firstTick: number;
   attempts: number;
   nextTick: number;
+  /** The sponsor it was last sent to; a new sponsor gets it at once. */
+  sentTo: ServerName | null;
 }
 
 /** Signatures a sponsor gathered for one control index above its newest certificate. */

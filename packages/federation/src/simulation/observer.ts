@@ -46,6 +46,9 @@ export class FederationObserver implements ServerObserver {
   /** Messages whose sender was told "accepted": key → message (found when stored at the origin). */
   readonly acceptedKeys = new Set<string>();
   readonly steadyKeys = new Set<string>();
+  /** Submissions made in the steady phase: only their acceptances are steady messages (a
+   * chaos-phase submission may still be repeated, and answered, after the faults end). */
+  readonly steadyRequests = new Set<number>();
   readonly copies = new Map<ServerName, Map<string, number>>();
   readonly messagesByKey = new Map<string, StampedMessage>();
   /** Encrypted-room seeds only: every applied entry by index, and the commits awaiting a check. */
@@ -91,7 +94,7 @@ export class FederationObserver implements ServerObserver {
           if (event.outcome.kind === "accepted") {
             const key = messageKey(event.outcome);
             this.acceptedKeys.add(key);
-            if (this.phase === "steady") this.steadyKeys.add(key);
+            if (this.steadyRequests.has(event.requestId)) this.steadyKeys.add(key);
           }
           break;
         case "peer-error":

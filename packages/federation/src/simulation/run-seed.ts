@@ -295,7 +295,9 @@ export function steady(world: World): boolean {
   const anchors = workload.users.filter((user) => user.anchor);
   const picks = world.random.fork("steady");
   for (let count = 0; count < scenario.steadyMessages; count += 1) {
-    workload.sendMessage(room, picks.pick(anchors));
+    workload.sendMessage(room, picks.pick(anchors), (requestId) => {
+      observer.steadyRequests.add(requestId);
+    });
     scheduler.runUntil(scheduler.nowMs() + 100);
   }
   scheduler.runUntil(scheduler.nowMs() + scenario.steadyMs);

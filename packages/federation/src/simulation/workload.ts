@@ -63,9 +63,15 @@ export class Workload {
     return requestId;
   }
 
-  sendMessage(room: RoomId, user: SimulatedUser): void {
+  /** Sends a message from `user`, telling `noteRequest` its request id first (its answer may come at once). */
+  sendMessage(
+    room: RoomId,
+    user: SimulatedUser,
+    noteRequest: (requestId: number) => void = () => {},
+  ): void {
     this.#clientId += 1;
     const requestId = this.nextRequestId();
+    noteRequest(requestId);
     const clientMessageId = `m${this.#clientId}`;
     const body = new TextEncoder().encode(`${user.user} says ${this.#clientId}`);
     user.server.run((host) => host.sendMessage(room, user.user, clientMessageId, body, requestId));

@@ -28,6 +28,8 @@ export interface EncryptedWorld {
   readonly plaintexts: Map<string, string>;
   /** Per device: messages it has settled (decrypted, its own, or not meant for it). */
   readonly settled: Map<UserId, Set<string>>;
+  /** Per device: the sends (sender and client id) it has decrypted, under whichever stamp. */
+  readonly decryptedSends: Map<UserId, Set<string>>;
   /** Messages waiting to be encrypted and sent, by sender. */
   readonly outbox: UserId[];
   nextClientId: number;
@@ -183,9 +185,22 @@ async function decryptHeld(
     settled = new Set();
     encrypted.settled.set(device.user, settled);
   }
+  let decryptedSends = encrypted.decryptedSends.get(device.user);
+  if (decryptedSends === undefined) {
+    decryptedSends = new Set();
+    encrypted.decryptedSends.set(device.user, decryptedSends);
+  }
   for (const { message } of server.storage.messages(room).all()) {
     const key = messageKey(message);
     if (settled.has(key)) continue;
+    // A retry accepted by a second sponsor is a second stamp of the same
+    // ciphertext (§12.4); a client sees a message once per sender and client
+    // id, and its key is spent after the first decryption.
+    const sent = `${message.sender} ${message.clientMessageId}`;
+    if (decryptedSends.has(sent)) {
+      settled.add(key);
+      continue;
+    }
     const header = readPrivateMessageHeader(message.body);
     const epoch = header.kind === "header" ? Number(header.header.epoch) : -1;
     const current = device.epoch ?? -1;
@@ -198,6 +213,7 @@ async function decryptHeld(
     if (active === null) return;
     const outcome = await processMessage(active, message.body);
     settled.add(key);
+    decryptedSends.add(sent);
     if (outcome.kind !== "application") {
       violations.push(
         `${device.user} cannot decrypt ${key} (epoch ${epoch}): ${outcome.kind === "failed" ? outcome.detail : outcome.kind}`,

@@ -81,6 +81,7 @@ export async function runEncryptedSeed(
     checkers: new Map(),
     plaintexts: new Map(),
     settled: new Map(),
+    decryptedSends: new Map(),
     outbox: [],
     nextClientId: 0,
   };
