@@ -40,6 +40,19 @@ describe("whole-federation simulation", () => {
     return;
   }
 
+  // Seeds that once found a bug, run with the CLI's longer chaos: 369, 521
+  // and 683 left a leaf that had been a sponsor holding control records
+  // below its applied index, so it asked for the feed again forever.
+  it("passes the seeds that found bugs, with longer chaos", () => {
+    for (const seed of [369, 521, 683]) {
+      const report = runSeed(seed);
+      expect(
+        report.violations,
+        `seed ${seed} (replay: npx tsx packages/federation/src/simulation/cli.ts --seed ${seed})`,
+      ).toEqual([]);
+    }
+  });
+
   it("replays a seed exactly (same network fingerprint)", () => {
     expect(run(7).fingerprint).toBe(run(7).fingerprint);
   });

@@ -61,6 +61,7 @@ export function leafDuties(context: HostContext, session: RoomSession): void {
   }
   const refreshDue = context.tick - attachment.attachSentTick >= context.timing.attachRefreshTicks;
   // Records held without a certificate ask again: the certificate that covers them may have been lost.
+  pruneHeldFeed(session);
   const held = session.uncertified.snapshot !== null || session.uncertified.records.length > 0;
   if (!attachment.acknowledged || refreshDue || held) requestFeed(context, session);
   resendSubmissions(context, session, attachment.sponsor);
@@ -151,6 +152,7 @@ export function handleControlFrame(
 ): void {
   if (session.isSponsor) return;
   if (peer === session.attachment.sponsor) session.attachment.acknowledged = true;
+  pruneHeldFeed(session);
   const snapshot = frame.snapshot;
   if (snapshot !== null && snapshot.index > feedEnd(session)) {
     session.uncertified = { snapshot, records: [] };
@@ -201,6 +203,21 @@ function refuseFeed(
 ): void {
   session.uncertified = { snapshot: null, records: [] };
   context.outbox.emit({ type: "peer-error", peer, error });
+}
+
+/**
+ * Drops what the held feed has that the replica already passed. The replica
+ * can move on without the feed: a leaf that was a sponsor for a while applied
+ * the log through Raft, and records it held from before would otherwise sit
+ * below the applied index for good, so every new record looked like a gap
+ * and the leaf asked for the feed again forever.
+ */
+function pruneHeldFeed(session: RoomSession): void {
+  const applied = session.replica.appliedIndex;
+  const { snapshot, records } = session.uncertified;
+  if (snapshot !== null && snapshot.index > applied) return;
+  if (snapshot === null && (records[0]?.index ?? applied + 1) > applied) return;
+  session.uncertified = { snapshot: null, records: records.filter((at) => at.index > applied) };
 }
 
 /** Records a leaf holds uncertified at most (a sponsor's certificate lags its log by a few rounds). */
