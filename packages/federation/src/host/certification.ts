@@ -243,6 +243,7 @@ function keepCertificate(
   certificate: ControlCertificate,
 ): void {
   session.certificate = certificate;
+  context.storage.saveCertificate(session.room, certificate);
   for (const gathered of [...session.gatheredSignatures.keys()]) {
     if (gathered <= certificate.index) session.gatheredSignatures.delete(gathered);
   }

@@ -152,6 +152,31 @@ export function describeFederationStorageContract(
       expect(restarted.leafLog(contractRoom(4))).toEqual({ snapshot: null, records: [] });
     });
 
+    it("keeps each room's newest certificate, replaced by the next one saved", async () => {
+      const storage = await harness.open();
+      const [room, other] = [contractRoom(6), contractRoom(7)];
+      expect(storage.certificate(room)).toBeNull();
+      const signature = (byte: number) => new Uint8Array(64).fill(byte);
+      storage.saveCertificate(room, {
+        index: 3,
+        chainHash: new Uint8Array(32).fill(3),
+        signatures: [[parseServerName("a.example"), signature(1)]],
+      });
+      const newer = {
+        index: 9,
+        chainHash: new Uint8Array(32).fill(9),
+        signatures: [
+          [parseServerName("a.example"), signature(2)],
+          [parseServerName("b.example"), signature(3)],
+        ] as const,
+      };
+      storage.saveCertificate(room, newer);
+      expect(storage.certificate(room)).toEqual(newer);
+      const restarted = await harness.restart(storage);
+      expect(restarted.certificate(room)).toEqual(newer);
+      expect(restarted.certificate(other)).toBeNull();
+    });
+
     it("stores a message once per id and answers the marks from what it holds", async () => {
       const storage = await harness.open();
       const room = contractRoom(5);

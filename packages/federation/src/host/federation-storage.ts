@@ -1,6 +1,7 @@
 import type { RoomId, ServerName } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { type GroupStorageProvider, MemoryGroupStorage } from "../consensus/group-storage.ts";
+import type { ControlCertificate } from "../control-lane/certificate.ts";
 import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import { controlRecordsRetainedPerRoomMax } from "../limits.ts";
 import { MemoryMessageStore, type RoomMessageStore } from "../message-lane/message-store.ts";
@@ -38,6 +39,10 @@ export interface FederationStorage {
   leafLog(room: RoomId): LeafControlLog;
   saveLeafSnapshot(room: RoomId, snapshot: ControlSnapshot): void;
   appendLeafRecord(room: RoomId, record: ControlRecordAt): void;
+  /** The room's newest control certificate this server holds (§12.6.1), if any. */
+  certificate(room: RoomId): ControlCertificate | null;
+  /** Replaces the room's certificate with a newer one. */
+  saveCertificate(room: RoomId, certificate: ControlCertificate): void;
 }
 
 /** The reference storage, in memory; it plays the disk in the simulator (it survives crashes). */
@@ -45,6 +50,7 @@ export class MemoryFederationStorage implements FederationStorage {
   readonly groups = new MemoryGroupStorage();
   readonly #messages = new Map<RoomId, MemoryMessageStore>();
   readonly #rooms = new Map<RoomId, RoomMembershipRecord>();
+  readonly #certificates = new Map<RoomId, ControlCertificate>();
   readonly #leafLogs = new Map<
     RoomId,
     { snapshot: ControlSnapshot | null; records: ControlRecordAt[] }
@@ -77,6 +83,14 @@ export class MemoryFederationStorage implements FederationStorage {
 
   saveLeafSnapshot(room: RoomId, snapshot: ControlSnapshot): void {
     this.#leafLogs.set(room, { snapshot, records: [] });
+  }
+
+  certificate(room: RoomId): ControlCertificate | null {
+    return this.#certificates.get(room) ?? null;
+  }
+
+  saveCertificate(room: RoomId, certificate: ControlCertificate): void {
+    this.#certificates.set(room, certificate);
   }
 
   appendLeafRecord(room: RoomId, record: ControlRecordAt): void {

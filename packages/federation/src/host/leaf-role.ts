@@ -301,7 +301,10 @@ function applyHeld(
     }
   }
   session.uncertified = { snapshot: null, records: rest };
-  if (certificate !== null) session.certificate = certificate;
+  if (certificate !== null) {
+    session.certificate = certificate;
+    context.storage.saveCertificate(session.room, certificate);
+  }
   session.newRecords = [];
 }
 

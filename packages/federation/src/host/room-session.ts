@@ -104,7 +104,7 @@ export class RoomSession implements ControlView {
    * asked to follow it, and must catch up before its state can say so).
    */
   awakeUntilTick = Number.NEGATIVE_INFINITY;
-  /** Both roles: the newest certificate this server verified or formed (§12.6.1); in memory only. */
+  /** Both roles: the newest certificate this server verified or formed (§12.6.1), kept in storage. */
   certificate: ControlCertificate | null = null;
   /** Sponsor side: signatures gathered per index above `certificate` (certification.ts). */
   readonly gatheredSignatures = new Map<number, GatheredSignatures>();

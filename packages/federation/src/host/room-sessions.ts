@@ -71,6 +71,7 @@ export function restoreSession(
   if (record === undefined) return;
   const session = openSession(context, sessions, room, record.contacts);
   session.retiredIncarnation = record.retiredIncarnation;
+  session.certificate = context.storage.certificate(room);
   if (record.node !== null) {
     context.raft.startGroup(room, record.node, sponsorApplier(context, session));
     return;

@@ -115,6 +115,12 @@ export class InProcessServers {
     }
   }
 
+  /** Stops a server (gracefully); its database stays for `start` to open again. */
+  async stop(name: ServerName): Promise<void> {
+    await this.get(name).close();
+    this.#servers.delete(name);
+  }
+
   get(name: ServerName): RunningHomeserver {
     const server = this.#servers.get(name);
     if (server === undefined) throw new Error(`${name} is not running`);

@@ -2,9 +2,10 @@
 // starts: the writes that arrive while the transaction runs belong to the
 // next batch and must not leak into this one.
 
-import type { LeafControlLog, RoomMembershipRecord } from "@parley/federation";
+import type { ControlCertificate, LeafControlLog, RoomMembershipRecord } from "@parley/federation";
 import type { RoomId } from "@parley/protocol";
 import type {
+  FederationCertificatesTable,
   FederationLeafRecordsTable,
   FederationLeafSnapshotsTable,
   FederationMessagesTable,
@@ -14,6 +15,7 @@ import type {
 } from "./federation-tables.ts";
 import type { PendingWrites } from "./pending-writes.ts";
 import {
+  encodeCertificate,
   encodeEntry,
   encodeGroupRow,
   encodeLeafRecord,
@@ -45,6 +47,7 @@ export interface BatchRows {
   readonly destroyedGroups: ReadonlyArray<{ readonly room: string; readonly node: string }>;
   readonly groups: readonly GroupRows[];
   readonly rooms: readonly FederationRoomsTable[];
+  readonly certificates: readonly FederationCertificatesTable[];
   readonly messages: readonly FederationMessagesTable[];
   readonly leafLogs: readonly LeafLogRows[];
 }
@@ -53,6 +56,7 @@ export interface BatchRows {
 export interface MirrorView {
   room(room: RoomId): RoomMembershipRecord | undefined;
   leafLog(room: RoomId): LeafControlLog;
+  certificate(room: RoomId): ControlCertificate | null;
 }
 
 export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
@@ -85,6 +89,11 @@ export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
       retired_incarnation: record.retiredIncarnation,
     });
   }
+  const certificates: FederationCertificatesTable[] = [];
+  for (const room of batch.certificates) {
+    const certificate = view.certificate(room);
+    if (certificate !== null) certificates.push(encodeCertificate(room, certificate));
+  }
   const leafLogs: LeafLogRows[] = [];
   for (const [room, pending] of batch.leafLogs) {
     const log = view.leafLog(room);
@@ -102,6 +111,7 @@ export function batchRows(batch: PendingWrites, view: MirrorView): BatchRows {
     destroyedGroups: [...batch.destroyedGroups.values()],
     groups,
     rooms,
+    certificates,
     messages: batch.messages.map(({ room, stored }) => encodeMessage(room, stored)),
     leafLogs,
   };

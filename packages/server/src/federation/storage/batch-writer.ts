@@ -146,6 +146,14 @@ export async function writeBatchRowsIn(
       .onConflict((conflict) => conflict.column("room_id").doUpdateSet(columns))
       .execute();
   }
+  for (const certificate of rows.certificates) {
+    const { room_id: _room, ...columns } = certificate;
+    await transaction
+      .insertInto("federation_certificates")
+      .values(certificate)
+      .onConflict((conflict) => conflict.column("room_id").doUpdateSet(columns))
+      .execute();
+  }
   for (const messages of chunks(rows.messages)) {
     await transaction
       .insertInto("federation_messages")

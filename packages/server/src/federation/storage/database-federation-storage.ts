@@ -17,6 +17,7 @@
 // nothing of a batch is visible until its commit.
 
 import type {
+  ControlCertificate,
   ControlRecordAt,
   ControlSnapshot,
   FederationStorage,
@@ -90,6 +91,7 @@ export class DatabaseFederationStorage implements FederationStorage {
   readonly #messages = new Map<RoomId, DatabaseMessageStore>();
   readonly #rooms: Map<RoomId, RoomMembershipRecord>;
   readonly #leafLogs: Map<RoomId, { snapshot: ControlSnapshot | null; records: ControlRecordAt[] }>;
+  readonly #certificates: Map<RoomId, ControlCertificate>;
   #pending: PendingWrites;
   /** The flush running now, if any. */
   #running: Promise<void> | null = null;
@@ -111,6 +113,7 @@ export class DatabaseFederationStorage implements FederationStorage {
         { snapshot: log.snapshot, records: [...log.records] },
       ]),
     );
+    this.#certificates = new Map(loaded.certificates);
     this.groups = new DatabaseGroupStorageProvider(loaded.groups, () => this.#pending);
   }
 
@@ -160,6 +163,15 @@ export class DatabaseFederationStorage implements FederationStorage {
   saveLeafSnapshot(room: RoomId, snapshot: ControlSnapshot): void {
     this.#leafLogs.set(room, { snapshot, records: [] });
     this.#pending.leafSnapshotSaved(room, snapshot.state.byteLength);
+  }
+
+  certificate(room: RoomId): ControlCertificate | null {
+    return this.#certificates.get(room) ?? null;
+  }
+
+  saveCertificate(room: RoomId, certificate: ControlCertificate): void {
+    this.#certificates.set(room, certificate);
+    this.#pending.certificateSaved(room);
   }
 
   appendLeafRecord(room: RoomId, record: ControlRecordAt): void {
@@ -226,6 +238,7 @@ export class DatabaseFederationStorage implements FederationStorage {
     const rows = batchRows(batch, {
       room: (room) => this.#rooms.get(room),
       leafLog: (room) => this.leafLog(room),
+      certificate: (room) => this.certificate(room),
     });
     try {
       await write(rows);

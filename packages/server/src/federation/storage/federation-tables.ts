@@ -65,6 +65,13 @@ export interface FederationLeafRecordsTable {
   record: Uint8Array;
 }
 
+export interface FederationCertificatesTable {
+  room_id: string;
+  control_index: number;
+  chain_hash: Uint8Array;
+  signatures: string;
+}
+
 // A type alias, not an interface: `withTables` needs an index signature.
 export type FederationTables = {
   federation_rooms: FederationRoomsTable;
@@ -73,6 +80,7 @@ export type FederationTables = {
   federation_messages: FederationMessagesTable;
   federation_leaf_snapshots: FederationLeafSnapshotsTable;
   federation_leaf_records: FederationLeafRecordsTable;
+  federation_certificates: FederationCertificatesTable;
 };
 
 export type FederationDatabase = Kysely<Database & FederationTables>;

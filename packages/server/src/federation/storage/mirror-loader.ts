@@ -3,6 +3,7 @@
 // become one result set in the driver.
 
 import type {
+  ControlCertificate,
   ControlRecordAt,
   ControlSnapshot,
   RoomMembershipRecord,
@@ -15,6 +16,7 @@ import { StorageError } from "../../storage/errors.ts";
 import type { FederationDatabase } from "./federation-tables.ts";
 import type { RaftGroupState } from "./raft-group-storage.ts";
 import {
+  decodeCertificate,
   decodeEntry,
   decodeGroupRow,
   decodeLeafRecord,
@@ -41,6 +43,7 @@ export interface LoadedMirror {
     RoomId,
     { snapshot: ControlSnapshot | null; records: ControlRecordAt[] }
   >;
+  readonly certificates: ReadonlyMap<RoomId, ControlCertificate>;
 }
 
 async function loadRooms(db: FederationDatabase): Promise<Map<RoomId, RoomMembershipRecord>> {
@@ -60,6 +63,11 @@ async function loadRooms(db: FederationDatabase): Promise<Map<RoomId, RoomMember
     });
   }
   return rooms;
+}
+
+async function loadCertificates(db: FederationDatabase): Promise<Map<RoomId, ControlCertificate>> {
+  const rows = await db.selectFrom("federation_certificates").selectAll().execute();
+  return new Map(rows.map((row) => [storedRoomId(row.room_id), decodeCertificate(row)]));
 }
 
 async function loadEntries(db: FederationDatabase): Promise<Map<string, Entry[]>> {
@@ -156,5 +164,6 @@ export async function loadMirror(db: FederationDatabase): Promise<LoadedMirror> 
     groups: await loadGroups(db),
     rooms: await loadRooms(db),
     leafLogs: await loadLeafLogs(db),
+    certificates: await loadCertificates(db),
   };
 }

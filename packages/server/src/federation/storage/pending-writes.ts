@@ -51,6 +51,8 @@ export class PendingWrites implements RaftWriteListener {
   readonly groups = new Map<string, PendingGroup>();
   readonly destroyedGroups = new Map<string, { readonly room: string; readonly node: string }>();
   readonly rooms = new Set<RoomId>();
+  /** Rooms whose certificate was replaced. */
+  readonly certificates = new Set<RoomId>();
   messages: PendingMessage[] = [];
   readonly leafLogs = new Map<RoomId, PendingLeafLog>();
   #bytes = 0;
@@ -70,6 +72,7 @@ export class PendingWrites implements RaftWriteListener {
       this.groups.size === 0 &&
       this.destroyedGroups.size === 0 &&
       this.rooms.size === 0 &&
+      this.certificates.size === 0 &&
       this.messages.length === 0 &&
       this.leafLogs.size === 0
     );
@@ -96,6 +99,11 @@ export class PendingWrites implements RaftWriteListener {
 
   roomSaved(room: RoomId): void {
     this.rooms.add(room);
+    this.#grow(rowOverheadBytes);
+  }
+
+  certificateSaved(room: RoomId): void {
+    this.certificates.add(room);
     this.#grow(rowOverheadBytes);
   }
 
@@ -134,6 +142,7 @@ export class PendingWrites implements RaftWriteListener {
       if (!this.destroyedGroups.has(key)) this.destroyedGroups.set(key, group);
     }
     for (const room of older.rooms) this.rooms.add(room);
+    for (const room of older.certificates) this.certificates.add(room);
     this.messages = [...older.messages, ...this.messages];
     for (const [room, log] of older.leafLogs) {
       const newer = this.leafLogs.get(room);

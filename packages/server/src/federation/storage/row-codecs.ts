@@ -1,10 +1,23 @@
-// Between the federation's values and the rows of migration 0002-federation.
+// Between the federation's values and the rows of migrations 0002-federation
+// and 0008-control-certificates.
 // The rows were written by this code, so decoding checks shapes only as far
 // as needed to fail loudly on a corrupt database rather than hand a core
 // something malformed.
 
-import type { ControlRecordAt, ControlSnapshot, StoredMessage } from "@parley/federation";
-import { parseRoomId, parseServerName, parseUserId, type RoomId } from "@parley/protocol";
+import type {
+  ControlCertificate,
+  ControlRecordAt,
+  ControlSnapshot,
+  StoredMessage,
+} from "@parley/federation";
+import {
+  decodeBase64url,
+  encodeBase64url,
+  parseRoomId,
+  parseServerName,
+  parseUserId,
+  type RoomId,
+} from "@parley/protocol";
 import {
   type ConfChange,
   type ConfChangeSingle,
@@ -18,6 +31,7 @@ import {
 import { fromStoredBytes, toStoredBytes } from "../../storage/bytes.ts";
 import { StorageError } from "../../storage/errors.ts";
 import type {
+  FederationCertificatesTable,
   FederationLeafRecordsTable,
   FederationLeafSnapshotsTable,
   FederationMessagesTable,
@@ -286,5 +300,37 @@ export function decodeLeafRecord(row: FederationLeafRecordsTable): ControlRecord
     index: row.control_index,
     chainHash: fromStoredBytes(row.chain_hash),
     record: fromStoredBytes(row.record),
+  };
+}
+
+export function encodeCertificate(
+  room: RoomId,
+  certificate: ControlCertificate,
+): FederationCertificatesTable {
+  return {
+    room_id: room,
+    control_index: certificate.index,
+    chain_hash: toStoredBytes(certificate.chainHash),
+    signatures: JSON.stringify(
+      certificate.signatures.map(([server, signature]) => [server, encodeBase64url(signature)]),
+    ),
+  };
+}
+
+export function decodeCertificate(row: FederationCertificatesTable): ControlCertificate {
+  const signatures = parseStoredJson(row.signatures, "certificate signature list");
+  if (!Array.isArray(signatures)) throw corrupt("certificate signature list");
+  return {
+    index: row.control_index,
+    chainHash: fromStoredBytes(row.chain_hash),
+    signatures: signatures.map((pair: unknown) => {
+      if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
+        throw corrupt("certificate signature list");
+      }
+      return [
+        storedIdentifier(parseServerName, pair[0], "server name"),
+        decodeBase64url(pair[1]),
+      ] as const;
+    }),
   };
 }

@@ -20,6 +20,7 @@ import { administrationMigration } from "./0004-administration.ts";
 import { keyPackagesMigration } from "./0005-key-packages.ts";
 import { historyOrderMigration } from "./0006-history-order.ts";
 import { originPositionsMigration } from "./0007-origin-positions.ts";
+import { controlCertificatesMigration } from "./0008-control-certificates.ts";
 
 const migrationTableName = "parley_migrations";
 const migrationLockTableName = "parley_migration_lock";
@@ -33,6 +34,7 @@ function migrationsFor(dialect: StorageDialect): Record<string, Migration> {
     "0005-key-packages": keyPackagesMigration(dialect),
     "0006-history-order": historyOrderMigration(dialect),
     "0007-origin-positions": originPositionsMigration(),
+    "0008-control-certificates": controlCertificatesMigration(dialect),
   };
 }
 
