@@ -1,6 +1,7 @@
 import {
   encryptMessage,
   type MlsCrypto,
+  membersOfGroup,
   prepareCommit,
   processMessage,
   readPrivateMessageHeader,
@@ -77,6 +78,14 @@ export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
       const violation = await device.process(encrypted.crypto, room, applied, encrypted.mlsNowMs);
       if (violation !== null) violations.push(violation);
       device.processedIndex = index;
+      const { action, actor } = applied.entry;
+      if (applied.accepted && action.type === "leave" && actor.type === "user") {
+        // A member that sees a leave commits the leaver's removal at once (§10.13);
+        // here the creator's device does, if it is still a member.
+        if (device.member !== null && device.user === world.workload.users[0]?.user) {
+          device.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
+        }
+      }
     }
     await commitNext(encrypted, device, server);
     await decryptHeld(encrypted, device, server, violations);
@@ -111,11 +120,23 @@ async function commitNext(
     wish.add === undefined
       ? []
       : [await wish.add.freshKeyPackage(encrypted.crypto, encrypted.mlsNowMs)];
-  const prepared = await prepareCommit(
-    member,
-    { add, remove: wish.remove === undefined ? [] : [wish.remove] },
-    { nowMs: encrypted.mlsNowMs },
-  );
+  // Every commit also removes the devices of users gone (neither joined nor
+  // invited, as after a leave): the sponsors refuse one that leaves them in.
+  const roomState = server.host?.session(room)?.replica.state;
+  const staying = wish.action.type === "invite" ? wish.action.target : null;
+  const gone = membersOfGroup(member)
+    .filter((leaf) => {
+      const membership = roomState?.members.get(leaf.user as UserId)?.membership;
+      return (
+        leaf.user !== staying &&
+        leaf.device !== device.device &&
+        membership !== "joined" &&
+        membership !== "invited"
+      );
+    })
+    .map((leaf) => leaf.device);
+  const remove = [...new Set([...(wish.remove === undefined ? [] : [wish.remove]), ...gone])];
+  const prepared = await prepareCommit(member, { add, remove }, { nowMs: encrypted.mlsNowMs });
   if (prepared.kind === "failed") return;
   const { pending } = prepared;
   const entry: ControlEntry = {

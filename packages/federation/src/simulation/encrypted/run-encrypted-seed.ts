@@ -6,7 +6,7 @@ import {
   readPrivateMessageHeader,
 } from "@parley/mls";
 import { nodePrimitives } from "@parley/mls/node";
-import { nobleSignatureProvider, type UserId } from "@parley/protocol";
+import { nobleSignatureProvider, type RoomId, type UserId } from "@parley/protocol";
 import { Nemesis } from "@parley/simulation";
 import type { StampedMessage } from "../../message-lane/stamped-message.ts";
 import { isConverged } from "../end-checks.ts";
@@ -50,8 +50,10 @@ const pastEpochWindow = 256;
  * user doing what the SDK does (packages/mls, real ts-mls). The room is
  * created encrypted; invites add the invitee's device by commit; during
  * chaos members send encrypted messages, commit updates (often at the same
- * time, so commits race for an epoch) and the creator kicks non-anchor
- * users (a removal commit). After the heal every device must have caught
+ * time, so commits race for an epoch), the creator kicks or bans non-anchor
+ * users (a removal commit), and non-anchor users leave (no commit: the next
+ * commit of any member must remove the leaver's device, and the creator
+ * makes one at once). After the heal every device must have caught
  * up: every member in the room's epoch, every message of its membership
  * decrypted, and removed devices unable to read what followed.
  */
@@ -222,11 +224,16 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
           });
         }
       } else {
+        // A member goes: kicked or banned (a removal commit by the creator),
+        // or leaving by itself (no commit; the creator then commits its removal).
         const targets = members.filter((candidate) => !candidate.anchor);
         const target = targets.length === 0 ? undefined : actions.pick(targets);
-        if (target !== undefined) {
+        const how = actions.pick(["kick", "ban", "leave"] as const);
+        if (target !== undefined && how === "leave") {
+          workload.propose(world.room as RoomId, target, { type: "leave" });
+        } else if (target !== undefined) {
           deviceOf(encrypted, creator.user).wishes.push({
-            action: { type: "kick", target: target.user, reason: "simulated" },
+            action: { type: how, target: target.user, reason: "simulated" },
             remove: deviceOf(encrypted, target.user).device,
             attempts: 0,
           });

@@ -102,6 +102,11 @@ export class SimulatedDevice {
     applied: AppliedEntry,
     nowMs: number,
   ): Promise<string | null> {
+    const { action, actor } = applied.entry;
+    if (applied.accepted && action.type === "leave" && actor.type === "user") {
+      if (actor.user === this.user) this.#left();
+      return null;
+    }
     const mls = applied.entry.mls;
     if (mls === undefined || mls.commit === null) return null;
     if (!applied.accepted) {
@@ -160,6 +165,17 @@ export class SimulatedDevice {
     }
     this.member = member;
     return null;
+  }
+
+  /**
+   * Its user left: the device forgets the group, as the SDK does. It cannot
+   * remove itself (§13.6); the next commit any member makes must remove it,
+   * so that commit, made in this epoch, starts the first epoch it must not read.
+   */
+  #left(): void {
+    const member = this.member;
+    if (member === null) return;
+    this.#settle(member, true, member);
   }
 
   async #tryWelcome(
