@@ -1,49 +1,21 @@
 import {
   encryptMessage,
-  type MlsCrypto,
   membersOfGroup,
   prepareCommit,
   processMessage,
   readPrivateMessageHeader,
 } from "@parley/mls";
-import type { ServerName, UserId } from "@parley/protocol";
+import type { UserId } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
-import { CommitChecker } from "../../encryption/commit-checker.ts";
 import { messageKey } from "../../message-lane/stamped-message.ts";
 import type { World } from "../run-seed.ts";
 import type { SimulatedServer } from "../simulated-server.ts";
+import { checkerOf, type EncryptedWorld, proposeCommit } from "./encrypted-world.ts";
+import { rejoinNext, settleRejoin } from "./rejoin.ts";
 import { commitAttemptsMax, type SimulatedDevice } from "./simulated-device.ts";
 
 /** A submitted commit not ordered within this long is made again (its entry may be lost). */
 const submissionTimeoutMs = 3_000;
-
-/** What the encrypted layer of one run holds besides the world. */
-export interface EncryptedWorld {
-  readonly world: World;
-  readonly crypto: MlsCrypto;
-  /** KeyPackage lifetimes are checked against the real clock by ts-mls, so this is real time, fixed per run. */
-  readonly mlsNowMs: number;
-  readonly devices: ReadonlyMap<UserId, SimulatedDevice>;
-  readonly checkers: Map<ServerName, CommitChecker>;
-  /** Plaintext of every message sent, by client message id. */
-  readonly plaintexts: Map<string, string>;
-  /** Per device: messages it has settled (decrypted, its own, or not meant for it). */
-  readonly settled: Map<UserId, Set<string>>;
-  /** Per device: the sends (sender and client id) it has decrypted, under whichever stamp. */
-  readonly decryptedSends: Map<UserId, Set<string>>;
-  /** Messages waiting to be encrypted and sent, by sender. */
-  readonly outbox: UserId[];
-  nextClientId: number;
-}
-
-function checkerOf(encrypted: EncryptedWorld, server: SimulatedServer): CommitChecker {
-  let checker = encrypted.checkers.get(server.name);
-  if (checker === undefined) {
-    checker = new CommitChecker(encrypted.crypto);
-    encrypted.checkers.set(server.name, checker);
-  }
-  return checker;
-}
 
 /**
  * One turn of the asynchronous side, run between steps of the simulated
@@ -75,8 +47,11 @@ export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
     for (let index = device.processedIndex + 1; index <= replica.appliedIndex; index += 1) {
       const applied = world.observer.applied.get(index);
       if (applied === undefined) break;
-      const violation = await device.process(encrypted.crypto, room, applied, encrypted.mlsNowMs);
-      if (violation !== null) violations.push(violation);
+      if (device.rejoin !== null) settleRejoin(encrypted, device, applied);
+      else {
+        const violation = await device.process(encrypted.crypto, room, applied, encrypted.mlsNowMs);
+        if (violation !== null) violations.push(violation);
+      }
       device.processedIndex = index;
       const { action, actor } = applied.entry;
       if (applied.accepted && action.type === "leave" && actor.type === "user") {
@@ -88,13 +63,14 @@ export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
       }
     }
     await commitNext(encrypted, device, server);
+    await rejoinNext(encrypted, device, server);
     await decryptHeld(encrypted, device, server, violations);
   }
   for (const sender of encrypted.outbox.splice(0)) await send(encrypted, sender);
   return violations;
 }
 
-function serverOf(world: World, user: UserId): SimulatedServer | undefined {
+export function serverOf(world: World, user: UserId): SimulatedServer | undefined {
   return world.workload.users.find((each) => each.user === user)?.server;
 }
 
@@ -158,19 +134,7 @@ async function commitNext(
     wish: { ...wish, attempts: wish.attempts + 1 },
     submittedAtMs: now,
   });
-  const requestId = world.workload.nextRequestId();
-  const state = server.host?.session(room)?.replica.state;
-  if (state !== undefined && server.host?.session(room)?.isSponsor === true) {
-    // A sponsor's homeserver checks its own user's commit before proposing it.
-    const verdict = await checkerOf(encrypted, server).check(state, entry, {
-      nowMs: encrypted.mlsNowMs,
-      fillAdded: false,
-    });
-    if (verdict.kind === "refused") return;
-    server.run((host) => host.proposeControl(room, verdict.entry, requestId));
-    return;
-  }
-  server.run((host) => host.proposeControl(room, entry, requestId));
+  await proposeCommit(encrypted, server, entry);
 }
 
 async function send(encrypted: EncryptedWorld, sender: UserId): Promise<void> {

@@ -20,7 +20,9 @@ import {
   type World,
 } from "../run-seed.ts";
 import type { ScenarioOverrides } from "../scenario.ts";
-import { deviceTurn, type EncryptedWorld } from "./device-turn.ts";
+import { deviceTurn } from "./device-turn.ts";
+import type { EncryptedWorld } from "./encrypted-world.ts";
+import { loseState } from "./rejoin.ts";
 import { SimulatedDevice } from "./simulated-device.ts";
 
 export interface EncryptedSeedReport {
@@ -53,7 +55,8 @@ const pastEpochWindow = 256;
  * time, so commits race for an epoch), the creator kicks or bans non-anchor
  * users (a removal commit), and non-anchor users leave (no commit: the next
  * commit of any member must remove the leaver's device, and the creator
- * makes one at once). After the heal every device must have caught
+ * makes one at once), and a member now and then loses its MLS state and
+ * rejoins by external commit (§13.9). After the heal every device must have caught
  * up: every member in the room's epoch, every message of its membership
  * decrypted, and removed devices unable to read what followed.
  */
@@ -213,7 +216,11 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
     if (members.length > 0 && actions.chance(turnMs / (turnMs + scenario.actionIntervalMs))) {
       const user = actions.pick(members);
       if (!actions.chance(scenario.controlShare)) encrypted.outbox.push(user.user);
-      else if (actions.chance(0.75) || creator === undefined) {
+      else if (actions.chance(0.1) && user !== creator) {
+        // A member loses its MLS state (a commit it cannot process, a client
+        // restored without it) and rejoins by external commit.
+        loseState(deviceOf(encrypted, user.user));
+      } else if (actions.chance(0.75) || creator === undefined) {
         deviceOf(encrypted, user.user).wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
         // A second member commits in the same epoch at the same moment: a race.
         const other = actions.pick(members);
@@ -255,6 +262,7 @@ async function settle(encrypted: EncryptedWorld, report: Report): Promise<boolea
       (device) =>
         device.submitted.length === 0 &&
         device.wishes.length === 0 &&
+        device.rejoin === null &&
         device.processedIndex ===
           (world.room === null
             ? 0

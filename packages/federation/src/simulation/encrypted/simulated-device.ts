@@ -9,6 +9,7 @@ import {
   type MlsCrypto,
   type MlsMember,
   type PendingCommit,
+  type PendingExternalJoin,
   processMessage,
 } from "@parley/mls";
 import {
@@ -67,6 +68,12 @@ export class SimulatedDevice {
   /** The member state just before the removal, kept to show it cannot read later messages. */
   removedMember: MlsMember | null = null;
   readonly submitted: Submitted[] = [];
+  /** A rejoin by external commit under way (rejoin.ts): its commit, if made, and attempts so far. */
+  rejoin: {
+    readonly pending: PendingExternalJoin | null;
+    readonly attempts: number;
+    readonly submittedAtMs: number;
+  } | null = null;
   /** Commits to make at the next turn: new wishes, lost races and timed-out submissions. */
   readonly wishes: CommitWish[] = [];
   commitsLost = 0;

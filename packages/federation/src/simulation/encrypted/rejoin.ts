@@ -1,0 +1,99 @@
+// The recovery of §13.9 in the simulation: a member device that lost its MLS
+// state (the stand-in for a commit it cannot process, or a client restored
+// without its state) rejoins by external commit from the GroupInfo and tree
+// its server's applied state holds, replacing its own old leaf. A rejoin
+// that loses the race for its epoch is made again from the newer GroupInfo.
+// Messages of the epochs it missed stay unreadable to it; from the rejoin
+// on it must read everything, and end in the room's epoch like the others.
+
+import { epochOf, externalJoinAccepted, prepareExternalJoin } from "@parley/mls";
+import { equalBytes, type UserId } from "@parley/protocol";
+import type { ControlEntry } from "@parley/room";
+import type { AppliedEntry } from "../observer.ts";
+import type { SimulatedServer } from "../simulated-server.ts";
+import { type EncryptedWorld, proposeCommit } from "./encrypted-world.ts";
+import { commitAttemptsMax, type SimulatedDevice } from "./simulated-device.ts";
+
+/** A rejoin not ordered within this long is made again. */
+const rejoinTimeoutMs = 3_000;
+
+/** The device forgets its group state and will rejoin. */
+export function loseState(device: SimulatedDevice): void {
+  if (device.member === null) return;
+  device.member = null;
+  device.submitted.splice(0, device.submitted.length);
+  device.wishes.splice(0, device.wishes.length);
+  device.rejoin = { pending: null, attempts: 0, submittedAtMs: 0 };
+}
+
+/** Makes (or makes again) the device's external commit, while its user is still joined. */
+export async function rejoinNext(
+  encrypted: EncryptedWorld,
+  device: SimulatedDevice,
+  server: SimulatedServer,
+): Promise<void> {
+  const rejoin = device.rejoin;
+  const room = encrypted.world.room;
+  if (rejoin === null || room === null) return;
+  const now = encrypted.world.scheduler.nowMs();
+  if (rejoin.pending !== null && now - rejoin.submittedAtMs < rejoinTimeoutMs) return;
+  const state = server.host?.session(room)?.replica.state;
+  if (state?.members.get(device.user)?.membership !== "joined") {
+    device.rejoin = null; // Removed meanwhile: nothing to rejoin.
+    return;
+  }
+  if (state.mls === undefined || rejoin.attempts >= commitAttemptsMax * 4) return;
+  const prepared = await prepareExternalJoin(encrypted.crypto, device.identity, {
+    roomId: room,
+    groupInfo: state.mls.groupInfo,
+    ratchetTree: state.mls.ratchetTree,
+    nowMs: encrypted.mlsNowMs,
+  });
+  if (prepared.kind === "failed") return;
+  const { pending } = prepared;
+  device.rejoin = { pending, attempts: rejoin.attempts + 1, submittedAtMs: now };
+  const entry: ControlEntry = {
+    ...encrypted.world.workload.entry(device.user, { type: "mls-commit" }),
+    mls: {
+      epoch: Number(pending.baseEpoch),
+      commit: pending.commit,
+      groupInfo: pending.groupInfo,
+      ratchetTree: pending.ratchetTree,
+      welcome: null,
+      added: pending.change.added.map((added) => ({
+        user: added.user as UserId,
+        device: added.device,
+      })),
+    },
+  };
+  await proposeCommit(encrypted, server, entry);
+}
+
+/**
+ * What an applied commit means for a device waiting on its rejoin: ordered,
+ * the device is a member again from that epoch (what it missed before is
+ * excused); beaten by another commit of its epoch, it makes the rejoin again.
+ */
+export function settleRejoin(
+  encrypted: EncryptedWorld,
+  device: SimulatedDevice,
+  applied: AppliedEntry,
+): void {
+  const pending = device.rejoin?.pending;
+  const mls = applied.entry.mls;
+  if (pending == null || mls === undefined || mls.commit === null) return;
+  if (!equalBytes(mls.commit, pending.commit)) {
+    if (applied.accepted && mls.epoch >= Number(pending.baseEpoch) && device.rejoin !== null) {
+      device.rejoin = { ...device.rejoin, pending: null };
+    }
+    return;
+  }
+  if (!applied.accepted) {
+    if (device.rejoin !== null) device.rejoin = { ...device.rejoin, pending: null };
+    return;
+  }
+  const member = externalJoinAccepted(encrypted.crypto, pending);
+  device.member = member;
+  device.joinedEpoch = Number(epochOf(member));
+  device.rejoin = null;
+}
