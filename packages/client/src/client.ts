@@ -28,6 +28,7 @@ import {
 } from "./client-wiring.ts";
 import { type MessageContent, MessageSender } from "./delivery/message-sender.ts";
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
+import { OwnDevices } from "./device/own-devices.ts";
 import type { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
 import { asParleyError } from "./errors.ts";
@@ -64,6 +65,8 @@ export class ParleyClient {
   readonly deviceId: DeviceId;
   readonly serverName: string;
   readonly baseUrl: string;
+  /** This user's devices: list them, revoke one (it leaves the encrypted rooms' groups too). */
+  readonly devices: OwnDevices;
   readonly #provider: SignatureProvider;
   readonly #keys: SignedIn["keys"];
   readonly #session: Session;
@@ -160,7 +163,20 @@ export class ParleyClient {
       deviceId: this.deviceId,
       encryption: parts.encryption,
     });
+    this.devices = new OwnDevices({
+      session: parts.session,
+      joinedRooms: () => this.#joinedRooms(),
+      removeFromGroups: (rooms, devices) => parts.encryption.removeOwnDevices(rooms, devices),
+    });
     this.on("room-change", (event) => this.#afterRoomChange(event));
+    this.on("device-revoked", (event) => {
+      this.devices.removeRevoked([event.deviceId]).catch((error) => this.#reportError(error));
+    });
+  }
+
+  async #joinedRooms(): Promise<RoomId[]> {
+    const rooms = await this.rooms();
+    return rooms.filter((room) => room.membership === "joined").map((room) => room.roomId);
   }
 
   #afterRoomChange(event: Extract<ClientEvent, { type: "room-change" }>): void {
@@ -203,13 +219,11 @@ export class ParleyClient {
     await this.#sync.load();
     await this.#outbox.resume();
     this.#stream.start();
-    // A device without state for an encrypted room its user joined enters the group by itself.
-    void this.rooms()
-      .then((rooms) =>
-        this.#encryption.joinMissing(
-          rooms.filter((room) => room.membership === "joined").map((room) => room.roomId),
-        ),
-      )
+    // A device without state for an encrypted room its user joined enters the
+    // group by itself, and revoked devices of its user are taken out.
+    void this.#joinedRooms()
+      .then((rooms) => this.#encryption.joinMissing(rooms))
+      .then(() => this.devices.removeRevoked())
       .catch((error: unknown) => this.#reportError(error));
   }
 

@@ -49,6 +49,7 @@ export {
   signDeviceRecordRequest,
   signSessionChallenge,
 } from "./device/device-keys.ts";
+export type { OwnDevice } from "./device/own-devices.ts";
 export type { KeyPackageCount, KeyPackageRefill } from "./encryption/key-packages.ts";
 export type { EncryptionOptions } from "./encryption/mls-context.ts";
 export { undecryptableReason } from "./encryption/undecryptable-reason.ts";
@@ -59,6 +60,7 @@ export type {
   ConnectionEvent,
   ConnectionState,
   DeliveryEvent,
+  DeviceRevokedEvent,
   ErrorEvent,
   HistoryEvent,
   InviteEvent,

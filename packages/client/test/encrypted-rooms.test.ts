@@ -330,6 +330,52 @@ describe("encrypted rooms through the SDK", () => {
     await secondDevice.stop();
   });
 
+  it("a revoked device is taken out of the user's encrypted rooms and cannot read what follows", async () => {
+    const alice = await member("alice");
+    const frank = await member("frank");
+    await alice.client.start();
+    const { roomId } = await alice.client.createRoom({
+      name: "lost phone",
+      kind: "encrypted",
+      joinRule: "open",
+    });
+    await frank.client.start();
+    await frank.client.join(roomId);
+    const phoneStore = new MemoryStore();
+    const phone = await Client.login(
+      { baseUrl: homeserver.url, userName: frank.client.userId.split("@")[0] ?? "", password },
+      nodeClientOptions({ store: phoneStore, encryption: small }),
+    );
+    await phone.start();
+    const before = await sameEpoch([alice.client, frank.client, phone], roomId);
+    await phone.stop();
+
+    // Frank revokes the phone from his first device, which hears of it and commits its removal.
+    const revoked: ClientEvent[] = [];
+    frank.client.onEvent((event) => {
+      if (event.type === "device-revoked") revoked.push(event);
+    });
+    await frank.client.devices.revoke(phone.deviceId);
+    const listed = await frank.client.devices.list();
+    expect(listed.find((device) => device.deviceId === phone.deviceId)?.revokedAtMs).not.toBeNull();
+    expect(await sameEpoch([alice.client, frank.client], roomId)).toBe(before + 1);
+    // The notice reaches frank's device too (the removal is already done: nothing more is committed).
+    await eventually(() => revoked.length === 1);
+    expect(await frank.client.encryptionEpoch(roomId)).toBe(before + 1);
+
+    await sendAccepted(alice.client, roomId, "not for the lost phone");
+    await eventually(() => texts(frank.events, roomId).includes("not for the lost phone"));
+    const stored = await rawMessages(frank.client, roomId);
+    const afterRevoke = stored.at(-1);
+    if (afterRevoke === undefined) throw new Error("no message after the revocation");
+    const crypto = await createMlsCrypto({ signatureProvider: nodeSignatureProvider });
+    const stateKey = decodeBase64url((await phoneStore.get("parley.mls.state-key")) ?? "");
+    const sealed = decodeBase64url((await phoneStore.get(`parley.mls.room.${roomId}`)) ?? "");
+    const opened = await openMemberState(crypto, sealed, stateKey, { roomId });
+    if (opened.kind === "failed") throw new Error(opened.detail);
+    expect((await processMessage(opened.member, afterRevoke)).kind).toBe("failed");
+  });
+
   it("a message whose key was already used surfaces as a typed undecryptable event", async () => {
     const alice = await member("alice");
     const bobStore = new FileStore(join(directory, "bob-replay.json"));

@@ -259,6 +259,36 @@ export class EncryptedRooms {
     }
   }
 
+  /**
+   * Removes devices of this user (revoked ones) from the groups of the
+   * given rooms where they still are, one `mls-commit` per room: a revoked
+   * device keeps its MLS state and could otherwise read what follows. The
+   * server cannot make that commit (§13.6). Each failure is reported and
+   * does not stop the others.
+   */
+  async removeOwnDevices(rooms: readonly RoomId[], devices: ReadonlySet<string>): Promise<void> {
+    const self = this.#dependencies.context.identity.user;
+    for (const roomId of rooms) {
+      try {
+        const member = await this.#dependencies.groups.member(roomId);
+        if (member === undefined || !isActive(member)) continue;
+        const present = (candidate: MlsMember) =>
+          membersOfGroup(candidate)
+            .filter((leaf) => leaf.user === self && devices.has(leaf.device))
+            .map((leaf) => leaf.device);
+        if (present(member).length === 0) continue;
+        // Checked again under the room's lock: another device may have removed them meanwhile.
+        await this.#commit(roomId, { type: "mls-commit" }, undefined, (current) => {
+          const remove = present(current);
+          return remove.length === 0 ? undefined : { remove };
+        });
+      } catch (error) {
+        const failure = asParleyError(error, `removing revoked devices from ${roomId} failed`);
+        this.#dependencies.emit({ type: "error", error: failure });
+      }
+    }
+  }
+
   /** A commit event from the stream (control order): applied to the member, catching up if needed. */
   commitEvent(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<void> {
     return this.#dependencies.groups.withRoom(roomId, async () => {

@@ -82,6 +82,16 @@ export interface InviteEvent {
 }
 
 /**
+ * One of this user's other devices was revoked (from the device's private
+ * queue). The SDK removes it from the groups of the user's encrypted rooms
+ * by itself (`ParleyClient.devices`); the event is for the application to show.
+ */
+export interface DeviceRevokedEvent {
+  readonly type: "device-revoked";
+  readonly deviceId: DeviceId;
+}
+
+/**
  * This user's membership of a room changed by someone's action while the
  * device may not read the room any more: left, kicked, banned, unbanned.
  */
@@ -154,6 +164,7 @@ export type ClientEvent =
   | UndecryptableEvent
   | InviteEvent
   | MembershipEvent
+  | DeviceRevokedEvent
   | ConnectionEvent
   | DeliveryEvent
   | MissedEvent

@@ -172,6 +172,25 @@ describe("decoding stream events", () => {
     expect(
       decodeQueueItem({ position: 3, id: "n", kind: "notice", body: {}, createdAtMs: 0 }),
     ).toBeUndefined();
+    const revokedDevice = other.deviceId;
+    expect(
+      decodeQueueItem({
+        position: 5,
+        id: `device-revoked:${revokedDevice}`,
+        kind: "notice",
+        body: { type: "device-revoked", deviceId: revokedDevice },
+        createdAtMs: 0,
+      }),
+    ).toEqual({ type: "device-revoked", deviceId: revokedDevice });
+    expect(() =>
+      decodeQueueItem({
+        position: 6,
+        id: "d",
+        kind: "notice",
+        body: { type: "device-revoked", deviceId: "not a device" },
+        createdAtMs: 0,
+      }),
+    ).toThrow(ParleyError);
     expect(() =>
       decodeQueueItem({
         position: 4,

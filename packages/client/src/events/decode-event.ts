@@ -9,6 +9,7 @@ import {
   type EventJson,
   type NoticeBodyJson,
   ParleyError,
+  parseDeviceId,
   parseRoomId,
   parseUserId,
   type QueueItemJson,
@@ -16,7 +17,12 @@ import {
   verifyStoredRoomMessage,
 } from "@parley/protocol";
 import { decodeControlEntry, type Membership, memberships } from "@parley/room";
-import type { InviteEvent, MembershipEvent, TimelineEvent } from "./client-events.ts";
+import type {
+  DeviceRevokedEvent,
+  InviteEvent,
+  MembershipEvent,
+  TimelineEvent,
+} from "./client-events.ts";
 
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
@@ -81,7 +87,9 @@ function isMembership(value: string): value is Membership | "none" {
 }
 
 /** A queue item as an event, or undefined for a kind this SDK does not know (newer servers). */
-export function decodeQueueItem(item: QueueItemJson): InviteEvent | MembershipEvent | undefined {
+export function decodeQueueItem(
+  item: QueueItemJson,
+): InviteEvent | MembershipEvent | DeviceRevokedEvent | undefined {
   const { body } = item;
   const logIndex = typeof body.logIndex === "number" ? body.logIndex : 0;
   if (item.kind === "invite") {
@@ -108,6 +116,9 @@ export function decodeQueueItem(item: QueueItemJson): InviteEvent | MembershipEv
       reason: typeof body.reason === "string" ? body.reason : undefined,
       logIndex,
     };
+  }
+  if (item.kind === "notice" && body.type === "device-revoked") {
+    return { type: "device-revoked", deviceId: parseDeviceId(stringField(body, "deviceId")) };
   }
   return undefined;
 }

@@ -9,10 +9,27 @@
 // handed to the driver only after every earlier frame of that peer was.
 
 import type { Frame } from "@parley/federation";
-import type { ServerName } from "@parley/protocol";
+import type { ServerName, VerifiedRoomMessage } from "@parley/protocol";
+import { verifyRoomMessageOnPool } from "../verification/preverified.ts";
+import type { SignaturePool } from "../verification/signature-pool.ts";
 
 /** Starts checking a frame's message bodies; resolves when done (never rejects). */
 export type RoutedMessageCheck = (bodies: readonly Uint8Array[]) => Promise<void>;
+
+/** Verifies each body on `pool` and tells `verified` of those that pass. */
+export function routedMessageCheck(
+  pool: SignaturePool,
+  verified: (body: Uint8Array, message: VerifiedRoomMessage) => void,
+): RoutedMessageCheck {
+  return async (bodies) => {
+    await Promise.all(
+      bodies.map(async (body) => {
+        const message = await verifyRoomMessageOnPool(body, pool);
+        if (message !== null) verified(body, message);
+      }),
+    );
+  };
+}
 
 /** The message bodies a frame carries from another server, which it will show. */
 export function messageBodiesOf(frame: Frame): readonly Uint8Array[] {

@@ -50,7 +50,8 @@ export interface SessionGrant {
 
 /** Told when credentials die, so open WebSockets die with them. */
 export interface CredentialListener {
-  deviceRevoked(deviceId: string): void;
+  /** `localName`'s device `deviceId` was revoked (its other devices are told, §10.8). */
+  deviceRevoked(deviceId: string, localName: string): void;
   sessionEnded(tokenHash: Uint8Array): void;
 }
 
@@ -221,7 +222,7 @@ export class Accounts {
     for (const [key, cached] of this.#sessions) {
       if (cached.session.deviceId === deviceId) this.#sessions.delete(key);
     }
-    credentials.deviceRevoked(deviceId);
+    credentials.deviceRevoked(deviceId, session.localName);
   }
 
   /**
@@ -254,7 +255,7 @@ export class Accounts {
     for (const [key, cached] of this.#sessions) {
       if (liveIds.has(cached.session.deviceId)) this.#sessions.delete(key);
     }
-    for (const deviceId of liveIds) credentials.deviceRevoked(deviceId);
+    for (const deviceId of liveIds) credentials.deviceRevoked(deviceId, localName);
     return {
       deactivatedAtMs: nowMs,
       devicesRevoked: changed ? liveIds.size : 0,

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { CommitChecker } from "@parley/federation";
 import { createMlsCrypto } from "@parley/mls";
 import { nodePrimitives } from "@parley/mls/node";
-import { ParleyError, type SignatureProvider } from "@parley/protocol";
+import { makeUserId, ParleyError, type SignatureProvider } from "@parley/protocol";
 import type {
   FastifyInstance,
   FastifyReply,
@@ -26,6 +26,7 @@ import { FederationRuntime } from "../federation/federation-runtime.ts";
 import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
 import { roomFederationStatus } from "../federation/room-status.ts";
+import { routedMessageCheck } from "../federation/routed-verification.ts";
 import { submittedMessageCheck } from "../federation/submitted-messages.ts";
 import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -37,11 +38,7 @@ import { DeviceNotices } from "../rooms/notices.ts";
 import { RoomService } from "../rooms/room-service.ts";
 import type { ServerSigningKey } from "../storage/records.ts";
 import type { Storage } from "../storage/storage.ts";
-import {
-  PreverifiedSignatures,
-  preverifyRoomMessage,
-  verifyRoomMessageOnPool,
-} from "../verification/preverified.ts";
+import { PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
 import { SignaturePool } from "../verification/signature-pool.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
@@ -198,8 +195,14 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     registrationMode: config.registration.mode,
     nowMs,
     credentials: {
-      deviceRevoked: (deviceId) =>
-        stream?.closeDevice(deviceId, "device_revoked", "device revoked"),
+      deviceRevoked: (deviceId, localName) => {
+        stream?.closeDevice(deviceId, "device_revoked", "device revoked");
+        notices
+          .deviceRevoked(makeUserId(localName, currentIdentity().name), deviceId)
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, "device-revoked notice not queued"),
+          );
+      },
       sessionEnded: (tokenHash) => stream?.closeSession(tokenHash),
     },
   });
@@ -391,14 +394,11 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
           verified: (body, message) => projection.noteVerified(body, message),
         }),
       );
-      federation.checkRoutedMessages(async (bodies) => {
-        await Promise.all(
-          bodies.map(async (body) => {
-            const message = await verifyRoomMessageOnPool(body, signaturePool);
-            if (message !== null) projection.noteVerified(body, message);
-          }),
-        );
-      });
+      federation.checkRoutedMessages(
+        routedMessageCheck(signaturePool, (body, message) =>
+          projection.noteVerified(body, message),
+        ),
+      );
       const driver = await federation.start(currentIdentity().name, projection);
       hub.delivery.connect(federation);
       driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));

@@ -37,6 +37,19 @@ export class DeviceNotices {
   }
 
   /**
+   * Tells the user's other devices that `deviceId` was revoked, so they
+   * remove it from the groups of their encrypted rooms (§10.8): the server
+   * cannot, and a revoked device left in a group could read what follows.
+   */
+  deviceRevoked(user: UserId, deviceId: string): Promise<void> {
+    return this.send([user], {
+      id: `device-revoked:${deviceId}`,
+      kind: "notice",
+      body: { type: "device-revoked", deviceId },
+    });
+  }
+
+  /**
    * A notice for some devices only (a Welcome is for the devices a commit
    * added): each named device of a local user that is not revoked.
    */
