@@ -30,6 +30,7 @@ import { type MessageContent, MessageSender } from "./delivery/message-sender.ts
 import type { Outbox, OutgoingMessage } from "./delivery/outbox.ts";
 import { OwnDevices } from "./device/own-devices.ts";
 import type { EncryptedRooms } from "./encryption/encrypted-rooms.ts";
+import { GroupUpkeep } from "./encryption/group-upkeep.ts";
 import type { KeyPackageRefill, KeyPackages } from "./encryption/key-packages.ts";
 import { asParleyError } from "./errors.ts";
 import type {
@@ -79,6 +80,7 @@ export class ParleyClient {
   readonly #actions: RoomActions;
   readonly #sender: MessageSender;
   readonly #reader: HistoryReader;
+  readonly #upkeep: GroupUpkeep;
   readonly #nowMs: () => number;
   readonly #events = new EventHub();
   #connection: ConnectionState = { status: "stopped", error: undefined };
@@ -163,26 +165,23 @@ export class ParleyClient {
       deviceId: this.deviceId,
       encryption: parts.encryption,
     });
+    const joinedRooms = async () =>
+      (await this.rooms())
+        .filter((room) => room.membership === "joined")
+        .map((room) => room.roomId);
     this.devices = new OwnDevices({
       session: parts.session,
-      joinedRooms: () => this.#joinedRooms(),
+      joinedRooms,
       removeFromGroups: (rooms, devices) => parts.encryption.removeOwnDevices(rooms, devices),
     });
-    this.on("room-change", (event) => this.#afterRoomChange(event));
-    this.on("device-revoked", (event) => {
-      this.devices.removeRevoked([event.deviceId]).catch((error) => this.#reportError(error));
+    this.#upkeep = new GroupUpkeep({
+      userId: this.userId,
+      events: this.#events,
+      encryption: parts.encryption,
+      devices: this.devices,
+      joinedRooms,
+      reportError: (error) => this.#reportError(error),
     });
-  }
-
-  async #joinedRooms(): Promise<RoomId[]> {
-    const rooms = await this.rooms();
-    return rooms.filter((room) => room.membership === "joined").map((room) => room.roomId);
-  }
-
-  #afterRoomChange(event: Extract<ClientEvent, { type: "room-change" }>): void {
-    this.#encryption
-      .followRoomChange(event, this.userId)
-      .catch((error: unknown) => this.#reportError(error));
   }
 
   #reportError(error: unknown): void {
@@ -219,12 +218,7 @@ export class ParleyClient {
     await this.#sync.load();
     await this.#outbox.resume();
     this.#stream.start();
-    // A device without state for an encrypted room its user joined enters the
-    // group by itself, and revoked devices of its user are taken out.
-    void this.#joinedRooms()
-      .then((rooms) => this.#encryption.joinMissing(rooms))
-      .then(() => this.devices.removeRevoked())
-      .catch((error: unknown) => this.#reportError(error));
+    this.#upkeep.afterStart();
   }
 
   /** Stops live delivery after acknowledging what was processed. Sending still works. */
