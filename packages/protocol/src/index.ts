@@ -79,6 +79,15 @@ export {
   type DeviceRecordFields,
   signDeviceRecord,
 } from "./device-record/create.ts";
+export {
+  type DeviceBinding,
+  type DeviceListFields,
+  deviceBinding,
+  deviceListBytesMax,
+  encodeDeviceList,
+  type VerifiedDeviceList,
+  verifyDeviceList,
+} from "./device-record/device-list.ts";
 export { areMutuallyLinked, isRecordCurrent } from "./device-record/links.ts";
 export {
   DeviceRegistry,

@@ -238,6 +238,8 @@ export const refusalCodes = [
   "unavailable",
   "capacity_exceeded",
   "signature_invalid",
+  "device_revoked",
+  "user_mismatch",
 ] as const;
 
 const outcomeSchema = z.discriminatedUnion("kind", [

@@ -228,7 +228,11 @@ export type RefusalCode =
   | "capacity_exceeded"
   | "forbidden"
   /** A receiving server found the message's body signature invalid (receipts, §12.13). */
-  | "signature_invalid";
+  | "signature_invalid"
+  /** The message's device was revoked by its user's homeserver (§12.14). */
+  | "device_revoked"
+  /** The message's device is not bound to its sender by the sender's homeserver (§12.14). */
+  | "user_mismatch";
 
 export type SubmissionOutcome =
   | { readonly kind: "accepted"; readonly origin: NodeId; readonly sequence: number }
