@@ -269,7 +269,7 @@ export class FederationRuntime {
   async #refusalOfMessage(frame: SubmitFrame): Promise<SubmitResultFrame | null> {
     const check = this.#submittedMessageCheck;
     if (check === null || frame.submission.kind !== "message") return null;
-    const refusal = await check(frame.room, frame.submission.body);
+    const refusal = await check(frame.room, frame.submission.body, frame.submission.sender);
     if (refusal === null) return null;
     return {
       type: "submit-result",

@@ -5,18 +5,21 @@
 // every server of the room (each of which would refuse it again on receipt,
 // §12.13); the submitting server checked its own user's message already, so
 // a body that fails here is that server's fault. Which user a device belongs
-// to is its device identity record's to say, which sponsors do not hold.
+// to is its homeserver's to say: the sender's device list (§12.14) must bind
+// the signing device to the sender and not have revoked it.
 
 import type { RefusalCode } from "@parley/federation";
 import {
   isParleyError,
   type RoomId,
   type SignatureProvider,
+  type UserId,
   type VerifiedRoomMessage,
   verifyRoomMessage,
 } from "@parley/protocol";
 import { type PreverifiedSignatures, preverifyRoomMessage } from "../verification/preverified.ts";
 import type { SignaturePool } from "../verification/signature-pool.ts";
+import type { DeviceDirectory } from "./device-directory.ts";
 
 export interface SubmittedMessageRefusal {
   readonly code: RefusalCode;
@@ -27,6 +30,7 @@ export interface SubmittedMessageRefusal {
 export type SubmittedMessageCheck = (
   room: RoomId,
   body: Uint8Array,
+  sender: UserId,
 ) => Promise<SubmittedMessageRefusal | null>;
 
 export interface SubmittedMessageDependencies {
@@ -35,12 +39,15 @@ export interface SubmittedMessageDependencies {
   readonly preverified: PreverifiedSignatures;
   /** Told of each body that passed, so projecting it later does not verify it again. */
   readonly verified: (body: Uint8Array, message: VerifiedRoomMessage) => void;
+  /** Whose devices are whose; without it, the device is not checked against the sender. */
+  readonly devices?: DeviceDirectory;
+  readonly nowMs: () => number;
 }
 
 export function submittedMessageCheck(
   dependencies: SubmittedMessageDependencies,
 ): SubmittedMessageCheck {
-  return async (room, body) => {
+  return async (room, body, sender) => {
     let message: VerifiedRoomMessage;
     try {
       await preverifyRoomMessage(body, dependencies.pool, dependencies.preverified);
@@ -61,7 +68,28 @@ export function submittedMessageCheck(
     if (message.roomId !== room) {
       return { code: "signature_invalid", reason: "the body is signed for another room" };
     }
+    const refusal = await deviceRefusal(dependencies, sender, message);
+    if (refusal !== null) return refusal;
     dependencies.verified(body, message);
     return null;
   };
+}
+
+/** Null when the sender's homeserver binds the device to the sender and has not revoked it. */
+async function deviceRefusal(
+  dependencies: SubmittedMessageDependencies,
+  sender: UserId,
+  message: VerifiedRoomMessage,
+): Promise<SubmittedMessageRefusal | null> {
+  if (dependencies.devices === undefined) return null;
+  const verdict = await dependencies.devices.check(sender, message.deviceId, dependencies.nowMs());
+  if (verdict.kind === "bound") return null;
+  if (verdict.kind === "unknown") {
+    return { code: "unavailable", reason: `the device list of ${sender} cannot be had now; retry` };
+  }
+  const reason =
+    verdict.code === "device_revoked"
+      ? `the device ${message.deviceId} was revoked`
+      : `${sender}'s homeserver does not vouch for the device ${message.deviceId}`;
+  return { code: verdict.code, reason };
 }

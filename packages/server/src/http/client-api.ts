@@ -22,6 +22,7 @@ import { Histogram } from "prom-client";
 import type { AdminCredential } from "../administration/admin-token.ts";
 import type { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
+import type { DeviceDirectory } from "../federation/device-directory.ts";
 import { FederationRuntime } from "../federation/federation-runtime.ts";
 import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
@@ -110,6 +111,8 @@ export interface ClientApiDependencies {
   };
   /** Rooms run through it; without one, a runtime with in-memory storage and no links. */
   readonly federation?: FederationRuntime;
+  /** Whose devices are whose across servers (§12.14); without it, not checked. */
+  readonly devices?: DeviceDirectory;
 }
 
 export interface ClientApi {
@@ -224,6 +227,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     stateOf: (room) => federation.driver.view((host) => host.session(room)?.replica.state),
     refused: (room, stored, code) => hub.delivery.refused(room, stored, code),
     logger,
+    ...(dependencies.devices === undefined ? {} : { devices: dependencies.devices }),
   });
   const rooms = new RoomService({
     storage,
@@ -392,6 +396,8 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
           pool: signaturePool,
           preverified,
           verified: (body, message) => projection.noteVerified(body, message),
+          nowMs,
+          ...(dependencies.devices === undefined ? {} : { devices: dependencies.devices }),
         }),
       );
       federation.checkRoutedMessages(

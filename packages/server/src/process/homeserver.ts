@@ -14,6 +14,12 @@ import { type AdminCredential, loadOrCreateAdminToken } from "../administration/
 import { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import { ServerCertificateKeys } from "../federation/certificate-keys.ts";
+import { DeviceDirectory, type DeviceDirectoryOptions } from "../federation/device-directory.ts";
+import {
+  fetchDeviceList,
+  localDeviceList,
+  registerDeviceListRoute,
+} from "../federation/discovery/device-list-route.ts";
 import { fetchDocumentBytes } from "../federation/discovery/document-fetch.ts";
 import {
   type PeerAddresses,
@@ -23,6 +29,7 @@ import {
 import {
   keyDocumentBytesMax,
   PeerDirectory,
+  type PeerKeys,
   peerDirectoryDefaults,
 } from "../federation/discovery/peer-directory.ts";
 import { registerKeyDocumentRoute } from "../federation/discovery/well-known-route.ts";
@@ -76,6 +83,10 @@ export interface HomeserverEnvironment {
   readonly nowMs: () => number;
   /** Overrides of the federation's storage and links (tests run several servers in one process). */
   readonly federation?: Pick<FederationRuntimeOptions, "storage" | "transport" | "certificateKeys">;
+  /** How long other servers' device lists are believed (§12.14.2); tests shorten it. */
+  readonly deviceListLifetimeMs?: number;
+  /** Where other servers' device lists and keys come from, when not from discovery (tests). */
+  readonly deviceLists?: Pick<DeviceDirectoryOptions, "keys" | "fetchList">;
 }
 
 /** Closes the HTTP server; connections still busy after the grace period are cut. */
@@ -122,24 +133,12 @@ function federationParts(
     key: ServerSigningKey;
     metrics: HomeserverMetrics;
     server: () => Server;
-    peerAddresses: PeerAddresses;
+    directory: PeerKeys;
     blockList: ServerBlockList;
   },
 ): Pick<FederationRuntimeOptions, "storage" | "transport" | "certificateKeys"> {
-  const { peerAddresses } = links;
+  const { directory } = links;
   const keyPair = keyPairFromSeed(nodeSignatureProvider, links.key.secretSeed);
-  // One discovery cache for the links' handshakes and the control certificates' signers.
-  const directory = redirectingPeerKeys(
-    new PeerDirectory({
-      provider: nodeSignatureProvider,
-      nowMs: environment.nowMs,
-      fetchDocument: redirectingFetcher(
-        (url) => fetchDocumentBytes(url, keyDocumentBytesMax, peerDirectoryDefaults.fetchTimeoutMs),
-        peerAddresses,
-      ),
-    }),
-    peerAddresses,
-  );
   return {
     storage: () => DatabaseFederationStorage.open(storage.database),
     // WebSocket links with a signed handshake, accepted on the HTTP server.
@@ -173,6 +172,24 @@ function federationParts(
   };
 }
 
+/**
+ * One discovery cache for the links' handshakes, the control certificates'
+ * signers and the device lists' attestations.
+ */
+function peerDirectoryOf(environment: HomeserverEnvironment, peerAddresses: PeerAddresses) {
+  return redirectingPeerKeys(
+    new PeerDirectory({
+      provider: nodeSignatureProvider,
+      nowMs: environment.nowMs,
+      fetchDocument: redirectingFetcher(
+        (url) => fetchDocumentBytes(url, keyDocumentBytesMax, peerDirectoryDefaults.fetchTimeoutMs),
+        peerAddresses,
+      ),
+    }),
+    peerAddresses,
+  );
+}
+
 async function listen(
   config: HomeserverConfig,
   environment: HomeserverEnvironment,
@@ -188,12 +205,27 @@ async function listen(
   // Loaded before federation starts: links consult it from their first handshake.
   const blockList = new ServerBlockList(storage);
   await blockList.start((error) => logger.warn({ err: error }, "refreshing the block list failed"));
+  const peerAddresses = config.federation.peerAddresses ?? new Map();
+  const directory = peerDirectoryOf(environment, peerAddresses);
   const parts = federationParts(environment, storage, {
     key,
     metrics,
     server: () => app.server,
-    peerAddresses: config.federation.peerAddresses ?? new Map(),
+    directory,
     blockList,
+  });
+  const devices = new DeviceDirectory({
+    provider: nodeSignatureProvider,
+    nowMs: environment.nowMs,
+    self: () => clientApi.identity()?.name ?? null,
+    keys: directory,
+    fetchList: fetchDeviceList(peerAddresses),
+    ...environment.deviceLists,
+    localList: (user) => localDeviceList(storage, user),
+    logger: logger.child({ component: "device-directory" }),
+    ...(environment.deviceListLifetimeMs === undefined
+      ? {}
+      : { listLifetimeMs: environment.deviceListLifetimeMs }),
   });
   const federation = new FederationRuntime({
     logger,
@@ -230,9 +262,17 @@ async function listen(
     allKeys: await storage.serverKeys.list(),
     administration: { credential, blockList },
     federation,
+    devices,
   });
   // Peers find this server's keys and federation endpoint here (§12.10.1).
   registerKeyDocumentRoute(app, () => clientApi.identity()?.keyDocument.bytes ?? null);
+  // And its users' device lists (§12.14.1).
+  registerDeviceListRoute(app, {
+    storage,
+    provider: nodeSignatureProvider,
+    nowMs: environment.nowMs,
+    identity: () => clientApi.identity(),
+  });
   // The browser client at `/`; the routes above take precedence over its fallback.
   await registerWebClient(app, { directory: bundledWebClientDirectory, logger });
   await app.listen({ host: config.listen.host, port: config.listen.port });

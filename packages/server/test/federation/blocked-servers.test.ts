@@ -11,15 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ParleyClient } from "@parley/cli/client";
-import {
-  decodeFrame,
-  encodeFrame,
-  type Frame,
-  type ReceiptsFrame,
-  type SubmitFrame,
-  type SubmitResultFrame,
-  sponsorNodeId,
-} from "@parley/federation";
+import { encodeFrame, type ReceiptsFrame, sponsorNodeId } from "@parley/federation";
 import {
   encodeBase64url,
   makeUserId,
@@ -32,7 +24,6 @@ import {
 import { type ControlEntry, encodeControlEntry } from "@parley/room";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
-import type { LinkHandlers } from "../../src/federation/links/link-api.ts";
 import type { RunningHomeserver } from "../../src/process/homeserver.ts";
 import {
   eventually,
@@ -40,6 +31,8 @@ import {
   registerUser,
   startInProcessHomeserver,
 } from "./in-process-servers.ts";
+import { PublishingServer } from "./published-devices.ts";
+import { RawServer } from "./raw-server.ts";
 
 const network = new InProcessNetwork();
 const a = parseServerName("a.test");
@@ -48,52 +41,6 @@ const m = parseServerName("m.test");
 const c = parseServerName("c.test");
 let directory: string;
 const servers = new Map<ServerName, RunningHomeserver>();
-
-/** A server that speaks frames by hand and keeps every frame it is sent. */
-class RawServer implements LinkHandlers {
-  readonly received: Array<{ peer: ServerName; frame: Frame }> = [];
-  readonly links;
-  #requestId = 1;
-
-  constructor(readonly name: ServerName) {
-    this.links = network.join(name, this);
-  }
-
-  linkUp(): void {}
-  linkDown(): void {}
-  async receive(peer: ServerName, bytes: Uint8Array): Promise<void> {
-    this.received.push({ peer, frame: decodeFrame(bytes) });
-  }
-
-  from(peer: ServerName): Frame[] {
-    return this.received.filter((one) => one.peer === peer).map((one) => one.frame);
-  }
-
-  /** Submits to `sponsor`; answers the request id to look for. */
-  async submit(
-    sponsor: ServerName,
-    frame: Omit<SubmitFrame, "type" | "requestId">,
-  ): Promise<number> {
-    const requestId = this.#requestId;
-    this.#requestId += 1;
-    this.links.connect(sponsor);
-    await this.links.send(sponsor, encodeFrame({ type: "submit", requestId, ...frame }), "durable");
-    return requestId;
-  }
-
-  /** The first answer to request `requestId` from `sponsor`, once it arrives. */
-  async answer(sponsor: ServerName, requestId: number): Promise<SubmitResultFrame["outcome"]> {
-    let found: SubmitResultFrame["outcome"] | undefined;
-    await eventually(async () => {
-      found = this.from(sponsor)
-        .filter((frame): frame is SubmitResultFrame => frame.type === "submit-result")
-        .find((frame) => frame.requestId === requestId)?.outcome;
-      return found !== undefined;
-    });
-    if (found === undefined) throw new Error("no answer");
-    return found;
-  }
-}
 
 async function start(name: ServerName): Promise<RunningHomeserver> {
   const server = await startInProcessHomeserver(inProcessConfig(directory, name), network);
@@ -164,8 +111,11 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "parley-blocked-"));
   await start(a);
   await start(b);
-  mallory = new RawServer(m);
-  carol = new RawServer(c);
+  mallory = new RawServer(network, m);
+  carol = new RawServer(network, c);
+  // C vouches for carol's device, as a real homeserver would (§12.14).
+  const publications = new PublishingServer(c);
+  publications.publish("carol@c.test", [publications.record("carol@c.test", carolDevice)]);
   alice = await user("alice", a);
   const bob = await user("bob", b);
   ({ roomId } = await alice.createRoom({ clientId: "room", name: "open", joinRule: "open" }));

@@ -1,6 +1,6 @@
 // What the federation tests that run several homeservers in one process share:
 // starting a homeserver joined to an in-process network with its logs
-// discarded, signing up a user on it, and polling until a condition holds.
+// discarded (and found by the others for device lists, published-devices.ts), signing up a user on it, and polling until a condition holds.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
+import { inProcessDeviceLists, noteListening } from "./published-devices.ts";
 
 export const testPassword = "correct horse battery staple";
 
@@ -33,15 +34,23 @@ function testCertificateSecret(server: ServerName): Uint8Array {
  * A homeserver on `network`, logging nowhere. `onFrame` sees the bytes of
  * every frame it receives from a peer (to search them for what must not be there).
  */
-export function startInProcessHomeserver(
+export async function startInProcessHomeserver(
   config: HomeserverConfig,
   network: InProcessNetwork,
-  options: { readonly onFrame?: (bytes: Uint8Array) => void } = {},
+  options: {
+    readonly onFrame?: (bytes: Uint8Array) => void;
+    /** How long other servers' device lists are believed (§12.14.2). */
+    readonly deviceListLifetimeMs?: number;
+  } = {},
 ): Promise<RunningHomeserver> {
   const { onFrame } = options;
-  return startHomeserver(config, {
+  const server = await startHomeserver(config, {
     logger: silentLogger(),
     nowMs: () => Date.now(),
+    deviceLists: inProcessDeviceLists(),
+    ...(options.deviceListLifetimeMs === undefined
+      ? {}
+      : { deviceListLifetimeMs: options.deviceListLifetimeMs }),
     federation: {
       transport: (self, handlers) =>
         network.join(
@@ -62,6 +71,8 @@ export function startInProcessHomeserver(
       certificateKeys: (self) => ({ ...sharedSecretKeys(self, testCertificateSecret), want() {} }),
     },
   });
+  noteListening(server.serverName as ServerName, server.url);
+  return server;
 }
 
 /** A newly registered user with a new device on the server at `baseUrl`. */

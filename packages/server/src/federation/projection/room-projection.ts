@@ -59,6 +59,7 @@ import type { EventAppender, ReaderListener } from "../../rooms/room-service.ts"
 import type { AppendOutcome, MembershipChange, NewEvent } from "../../storage/records.ts";
 import type { Storage, TransactionWrite } from "../../storage/storage.ts";
 import { VerifiedMessages } from "../../verification/verified-messages.ts";
+import type { DeviceDirectory } from "../device-directory.ts";
 import { MessageArrivals } from "./message-arrivals.ts";
 
 export interface RoomProjectionDependencies {
@@ -73,6 +74,8 @@ export interface RoomProjectionDependencies {
   /** A message stored here that this server will not show, and why (for receipts). */
   readonly refused: (room: RoomId, stored: StoredMessage, code: RefusalCode) => void;
   readonly logger: Logger;
+  /** Whose devices are whose (§12.14.3); without it, devices are not checked against senders. */
+  readonly devices?: DeviceDirectory;
 }
 
 type ControlApplied = Extract<FederationEvent, { type: "control-applied" }>;
@@ -83,6 +86,8 @@ export class RoomProjection {
   readonly #dependencies: RoomProjectionDependencies;
   /** Messages verified at this server's edge, so projecting them does not verify twice. */
   readonly #verified = new VerifiedMessages();
+  /** Bodies verified while placing their devices (this round), so showing them does not verify again. */
+  readonly #placed = new WeakMap<Uint8Array, VerifiedRoomMessage>();
   readonly arrivals = new MessageArrivals();
 
   constructor(dependencies: RoomProjectionDependencies) {
@@ -95,13 +100,15 @@ export class RoomProjection {
   }
 
   async handle(events: readonly FederationEvent[]): Promise<void> {
+    const listSinceMs = Date.now();
+    await this.#dependencies.devices?.settle(this.#unknownDevices(shown(events)), listSinceMs);
     const appends: Promise<void>[] = [];
     for (const event of events) {
       if (event.type === "control-applied") await this.#controlApplied(event);
       else if (event.type === "state-restored") await this.#stateRestored(event);
       else if (event.type === "message-stored" && event.stored.verdict === "allowed") {
         // Not awaited one by one: the group committer stores a round's messages together, in order.
-        appends.push(this.#messageStored(event.room, event.stored).then(() => {}));
+        appends.push(this.#messageStored(event.room, event.stored, listSinceMs).then(() => {}));
       } else if (event.type === "message-stored" && event.refusal !== undefined) {
         this.#dependencies.refused(event.room, event.stored, event.refusal);
       }
@@ -116,7 +123,9 @@ export class RoomProjection {
    */
   async project(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
     if (stored.verdict !== "allowed") return null;
-    return this.#messageStored(room, stored);
+    const listSinceMs = Date.now();
+    await this.#dependencies.devices?.settle(this.#unknownDevices([stored]), listSinceMs);
+    return this.#messageStored(room, stored, listSinceMs);
   }
 
   /**
@@ -168,6 +177,8 @@ export class RoomProjection {
   ): Promise<void> | null {
     const staged: NewEvent[] = [];
     const refusals: Array<Extract<FederationEvent, { type: "message-stored" }>> = [];
+    // A device the cached lists cannot place: `handle` fetches them first.
+    if (this.#unknownDevices(shown(events)).length > 0) return null;
     for (const event of events) {
       if (event.type === "control-applied" || event.type === "state-restored") return null;
       if (event.type !== "message-stored") continue;
@@ -193,18 +204,62 @@ export class RoomProjection {
     });
   }
 
-  async #messageStored(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
-    const event = this.#streamEvent(room, stored);
+  async #messageStored(
+    room: RoomId,
+    stored: StoredMessage,
+    listSinceMs: number,
+  ): Promise<AppendOutcome | null> {
+    const event = this.#streamEvent(room, stored, listSinceMs);
     if (event === null) return null;
     const outcome: AppendOutcome = await this.#dependencies.events.append(event);
     this.arrivals.arrived(room, event.senderDeviceId, event.clientEventId, outcome);
     return outcome;
   }
 
-  /** The stream event of a stored message, or null when it is not to be shown. */
-  #streamEvent(room: RoomId, stored: StoredMessage): NewEvent | null {
+  /**
+   * The senders of the round's shown messages whose device the cached lists
+   * cannot place (§12.14.3); their bodies are verified here, once.
+   */
+  #unknownDevices(messages: Iterable<StoredMessage>): UserId[] {
+    const devices = this.#dependencies.devices;
+    const users: UserId[] = [];
+    if (devices === undefined) return users;
+    for (const stored of messages) {
+      if (stored.verdict !== "allowed") continue;
+      const stamped = stored.message;
+      const message = this.#verifiedOrNull(stamped.body);
+      if (message === null) continue;
+      const verdict = devices.verdict(stamped.sender, message.deviceId, stamped.acceptedAtMs);
+      if (verdict.kind === "unknown") users.push(stamped.sender);
+    }
+    return users;
+  }
+
+  #verifiedOrNull(body: Uint8Array): VerifiedRoomMessage | null {
+    const placed = this.#placed.get(body);
+    if (placed !== undefined) return placed;
+    try {
+      const message =
+        this.#verified.take(body) ?? verifyRoomMessage(this.#dependencies.provider, body);
+      this.#placed.set(body, message);
+      return message;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The stream event of a stored message, or null when it is not to be shown.
+   * A device no list places is shown on its sponsor's word; a list fetched
+   * from `listSinceMs` on is believed when it does not name the device.
+   */
+  #streamEvent(
+    room: RoomId,
+    stored: StoredMessage,
+    listSinceMs = Number.POSITIVE_INFINITY,
+  ): NewEvent | null {
     const stamped = stored.message;
-    let message = this.#verified.take(stamped.body);
+    let message = this.#placed.get(stamped.body) ?? this.#verified.take(stamped.body);
     if (message === undefined) {
       try {
         message = verifyRoomMessage(this.#dependencies.provider, stamped.body);
@@ -221,6 +276,16 @@ export class RoomProjection {
     if (message.roomId !== room) {
       // Signed for another room: its signature does not cover this one.
       this.#dependencies.refused(room, stored, "signature_invalid");
+      return null;
+    }
+    const verdict = this.#dependencies.devices?.verdict(
+      stamped.sender,
+      message.deviceId,
+      stamped.acceptedAtMs,
+      listSinceMs,
+    );
+    if (verdict?.kind === "refused") {
+      this.#dependencies.refused(room, stored, verdict.code);
       return null;
     }
     return {
@@ -389,4 +454,9 @@ export class RoomProjection {
       body,
     });
   }
+}
+
+/** The stored messages of a round. */
+function* shown(events: readonly FederationEvent[]): Iterable<StoredMessage> {
+  for (const event of events) if (event.type === "message-stored") yield event.stored;
 }
