@@ -141,6 +141,25 @@ async function rawMessages(client: ParleyClient, roomId: RoomId): Promise<Uint8A
   );
 }
 
+/** Alice's open encrypted room, which frank joins by external commit. */
+async function openRoomWithFrank(name: string) {
+  const alice = await member("alice");
+  const frank = await member("frank");
+  await alice.client.start();
+  const { roomId } = await alice.client.createRoom({ name, kind: "encrypted", joinRule: "open" });
+  await frank.client.start();
+  await frank.client.join(roomId);
+  return { alice, frank, roomId };
+}
+
+/** Another device of the same user, signed in with the password, holding no MLS state. */
+function anotherDevice(client: ParleyClient, store = new MemoryStore()): Promise<ParleyClient> {
+  return Client.login(
+    { baseUrl: homeserver.url, userName: client.userId.split("@")[0] ?? "", password },
+    nodeClientOptions({ store, encryption: small }),
+  );
+}
+
 describe("encrypted rooms through the SDK", () => {
   it("three users chat, one is kicked and cannot read what follows, and the server sees only ciphertext", async () => {
     const alice = await member("alice");
@@ -301,25 +320,13 @@ describe("encrypted rooms through the SDK", () => {
   });
 
   it("an open room takes external joins, and a user's new device enters the group by itself", async () => {
-    const alice = await member("alice");
-    const frank = await member("frank");
-    await alice.client.start();
-    const { roomId } = await alice.client.createRoom({
-      name: "open",
-      kind: "encrypted",
-      joinRule: "open",
-    });
-    await frank.client.start();
-    await frank.client.join(roomId);
+    const { alice, frank, roomId } = await openRoomWithFrank("open");
     expect(await sameEpoch([alice.client, frank.client], roomId)).toBe(1);
     await sendAccepted(alice.client, roomId, "welcome frank");
     await eventually(() => texts(frank.events, roomId).includes("welcome frank"));
 
     // Frank logs in on a second device: it has no MLS state and rejoins by external commit.
-    const secondDevice = await Client.login(
-      { baseUrl: homeserver.url, userName: frank.client.userId.split("@")[0] ?? "", password },
-      nodeClientOptions({ store: new MemoryStore(), encryption: small }),
-    );
+    const secondDevice = await anotherDevice(frank.client);
     const seen: ClientEvent[] = [];
     secondDevice.onEvent((event) => seen.push(event));
     await secondDevice.start();
@@ -331,21 +338,9 @@ describe("encrypted rooms through the SDK", () => {
   });
 
   it("a revoked device is taken out of the user's encrypted rooms and cannot read what follows", async () => {
-    const alice = await member("alice");
-    const frank = await member("frank");
-    await alice.client.start();
-    const { roomId } = await alice.client.createRoom({
-      name: "lost phone",
-      kind: "encrypted",
-      joinRule: "open",
-    });
-    await frank.client.start();
-    await frank.client.join(roomId);
+    const { alice, frank, roomId } = await openRoomWithFrank("lost phone");
     const phoneStore = new MemoryStore();
-    const phone = await Client.login(
-      { baseUrl: homeserver.url, userName: frank.client.userId.split("@")[0] ?? "", password },
-      nodeClientOptions({ store: phoneStore, encryption: small }),
-    );
+    const phone = await anotherDevice(frank.client, phoneStore);
     await phone.start();
     const before = await sameEpoch([alice.client, frank.client, phone], roomId);
     await phone.stop();
