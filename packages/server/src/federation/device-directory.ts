@@ -82,6 +82,11 @@ export class DeviceDirectory {
     this.#lifetimeMs = options.listLifetimeMs ?? deviceDirectoryDefaults.listLifetimeMs;
   }
 
+  /** The directory's clock, against which `listSinceMs` is compared. */
+  nowMs(): number {
+    return this.#options.nowMs();
+  }
+
   /**
    * From the cache alone. "Not bound" only from a list fetched from
    * `listSinceMs` on (see above); an old list still answers while a fresh one

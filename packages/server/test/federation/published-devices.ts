@@ -65,10 +65,11 @@ export function inProcessDeviceLists(): NonNullable<HomeserverEnvironment["devic
 /** A raw server's publications: its key document, and device lists it makes up as it likes. */
 export class PublishingServer {
   readonly keyPair: KeyPair = provider.generateKeyPair();
+  readonly keyDocument: Uint8Array;
   readonly #paths = new Map<string, Uint8Array>();
 
   constructor(readonly name: ServerName) {
-    const keyDocument = createServerKeyDocument(
+    this.keyDocument = createServerKeyDocument(
       provider,
       {
         server: name,
@@ -85,7 +86,7 @@ export class PublishingServer {
       },
       [this.keyPair],
     );
-    this.#paths.set(wellKnownDocumentPath, keyDocument);
+    this.#paths.set(wellKnownDocumentPath, this.keyDocument);
     published.set(name, this.#paths);
   }
 
@@ -115,5 +116,13 @@ export class PublishingServer {
   publish(user: string, records: Uint8Array[], revocations: Uint8Array[] = []): void {
     const id: UserId = parseUserId(user);
     this.#paths.set(deviceListPath(id), encodeDeviceList({ user: id, records, revocations }));
+  }
+
+  /** The bytes published for `user`'s list (an empty list if none was). */
+  listOf(user: UserId): Uint8Array {
+    return (
+      this.#paths.get(deviceListPath(user)) ??
+      encodeDeviceList({ user, records: [], revocations: [] })
+    );
   }
 }

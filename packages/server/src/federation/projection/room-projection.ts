@@ -61,6 +61,7 @@ import type { Storage, TransactionWrite } from "../../storage/storage.ts";
 import { VerifiedMessages } from "../../verification/verified-messages.ts";
 import type { DeviceDirectory } from "../device-directory.ts";
 import { MessageArrivals } from "./message-arrivals.ts";
+import { beforeSettling, MessageDevices } from "./message-devices.ts";
 
 export interface RoomProjectionDependencies {
   readonly storage: Storage;
@@ -86,12 +87,12 @@ export class RoomProjection {
   readonly #dependencies: RoomProjectionDependencies;
   /** Messages verified at this server's edge, so projecting them does not verify twice. */
   readonly #verified = new VerifiedMessages();
-  /** Bodies verified while placing their devices (this round), so showing them does not verify again. */
-  readonly #placed = new WeakMap<Uint8Array, VerifiedRoomMessage>();
+  readonly #devices: MessageDevices;
   readonly arrivals = new MessageArrivals();
 
   constructor(dependencies: RoomProjectionDependencies) {
     this.#dependencies = dependencies;
+    this.#devices = new MessageDevices(dependencies.devices, dependencies.provider, this.#verified);
   }
 
   /** Remembers that these bytes were verified, so projecting them finds the result. */
@@ -100,8 +101,7 @@ export class RoomProjection {
   }
 
   async handle(events: readonly FederationEvent[]): Promise<void> {
-    const listSinceMs = Date.now();
-    await this.#dependencies.devices?.settle(this.#unknownDevices(shown(events)), listSinceMs);
+    const listSinceMs = await this.#devices.settle(shown(events));
     const appends: Promise<void>[] = [];
     for (const event of events) {
       if (event.type === "control-applied") await this.#controlApplied(event);
@@ -123,8 +123,7 @@ export class RoomProjection {
    */
   async project(room: RoomId, stored: StoredMessage): Promise<AppendOutcome | null> {
     if (stored.verdict !== "allowed") return null;
-    const listSinceMs = Date.now();
-    await this.#dependencies.devices?.settle(this.#unknownDevices([stored]), listSinceMs);
+    const listSinceMs = await this.#devices.settle([stored]);
     return this.#messageStored(room, stored, listSinceMs);
   }
 
@@ -178,7 +177,7 @@ export class RoomProjection {
     const staged: NewEvent[] = [];
     const refusals: Array<Extract<FederationEvent, { type: "message-stored" }>> = [];
     // A device the cached lists cannot place: `handle` fetches them first.
-    if (this.#unknownDevices(shown(events)).length > 0) return null;
+    if (this.#devices.needsSettling(shown(events))) return null;
     for (const event of events) {
       if (event.type === "control-applied" || event.type === "state-restored") return null;
       if (event.type !== "message-stored") continue;
@@ -217,49 +216,13 @@ export class RoomProjection {
   }
 
   /**
-   * The senders of the round's shown messages whose device the cached lists
-   * cannot place (§12.14.3); their bodies are verified here, once.
-   */
-  #unknownDevices(messages: Iterable<StoredMessage>): UserId[] {
-    const devices = this.#dependencies.devices;
-    const users: UserId[] = [];
-    if (devices === undefined) return users;
-    for (const stored of messages) {
-      if (stored.verdict !== "allowed") continue;
-      const stamped = stored.message;
-      const message = this.#verifiedOrNull(stamped.body);
-      if (message === null) continue;
-      const verdict = devices.verdict(stamped.sender, message.deviceId, stamped.acceptedAtMs);
-      if (verdict.kind === "unknown") users.push(stamped.sender);
-    }
-    return users;
-  }
-
-  #verifiedOrNull(body: Uint8Array): VerifiedRoomMessage | null {
-    const placed = this.#placed.get(body);
-    if (placed !== undefined) return placed;
-    try {
-      const message =
-        this.#verified.take(body) ?? verifyRoomMessage(this.#dependencies.provider, body);
-      this.#placed.set(body, message);
-      return message;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
    * The stream event of a stored message, or null when it is not to be shown.
    * A device no list places is shown on its sponsor's word; a list fetched
    * from `listSinceMs` on is believed when it does not name the device.
    */
-  #streamEvent(
-    room: RoomId,
-    stored: StoredMessage,
-    listSinceMs = Number.POSITIVE_INFINITY,
-  ): NewEvent | null {
+  #streamEvent(room: RoomId, stored: StoredMessage, listSinceMs = beforeSettling): NewEvent | null {
     const stamped = stored.message;
-    let message = this.#placed.get(stamped.body) ?? this.#verified.take(stamped.body);
+    let message = this.#devices.takeVerified(stamped.body);
     if (message === undefined) {
       try {
         message = verifyRoomMessage(this.#dependencies.provider, stamped.body);
@@ -278,14 +241,9 @@ export class RoomProjection {
       this.#dependencies.refused(room, stored, "signature_invalid");
       return null;
     }
-    const verdict = this.#dependencies.devices?.verdict(
-      stamped.sender,
-      message.deviceId,
-      stamped.acceptedAtMs,
-      listSinceMs,
-    );
-    if (verdict?.kind === "refused") {
-      this.#dependencies.refused(room, stored, verdict.code);
+    const refusal = this.#devices.refusal(stored, message, listSinceMs);
+    if (refusal !== null) {
+      this.#dependencies.refused(room, stored, refusal);
       return null;
     }
     return {
