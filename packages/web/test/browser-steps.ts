@@ -1,5 +1,5 @@
 // What a person does in the browser client, as steps the browser stories
-// share: sign up, send (Enter sends, Shift+Enter is a new line), create a
+// share: sign up, sign in on another device, send (Enter sends, Shift+Enter is a new line), create a
 // room through the dialog, find a message in the timeline.
 
 import type { Page } from "playwright-core";
@@ -10,6 +10,17 @@ export async function signUp(page: Page, url: string, userName: string): Promise
   await page.getByLabel("User name").fill(userName);
   await page.getByLabel("Password").fill(`${userName}'s long password`);
   await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "New room" }).waitFor();
+  await page.locator('[data-connection="connected"]').waitFor();
+}
+
+/** Signs in as an existing user: a new device of theirs (each browser context is one). */
+export async function signIn(page: Page, url: string, userName: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole("tab", { name: "Sign in" }).click();
+  await page.getByLabel("User name").fill(userName);
+  await page.getByLabel("Password").fill(`${userName}'s long password`);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "New room" }).waitFor();
   await page.locator('[data-connection="connected"]').waitFor();
 }

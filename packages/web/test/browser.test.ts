@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { ensureWebClientBuilt } from "../scripts/ensure-built.ts";
-import { createRoom, message, send, signUp } from "./browser-steps.ts";
+import { createRoom, message, send, signIn, signUp } from "./browser-steps.ts";
 import { HomeserverProcess } from "./homeserver-process.ts";
 
 const chromiumPath = "/usr/bin/chromium";
@@ -148,6 +148,36 @@ describe.skipIf(!haveChromium && !inCi)("web client in Chromium", () => {
   }, async () => {
     await run("encrypted", encryptedStory);
   });
+
+  it("a person signed in on two devices revokes one from the other", {
+    timeout: 600_000,
+  }, async () => {
+    await run("devices", devicesStory);
+  });
+
+  async function devicesStory(): Promise<void> {
+    if (server === undefined) throw new Error("the homeserver did not start");
+    const laptop = await person();
+    const phone = await person();
+    await signUp(laptop, server.url, "dana");
+    await signIn(phone, server.url, "dana");
+    // The phone is lost: it goes away before its revocation.
+    await phone.close();
+
+    await laptop.getByRole("button", { name: "Devices" }).click();
+    const dialog = laptop.getByRole("dialog", { name: "Your devices" });
+    await dialog.getByText("This device").waitFor();
+    const devices = dialog.locator("[data-device]");
+    await devices.nth(1).waitFor();
+    if ((await devices.count()) !== 2) throw new Error("dana should have two devices");
+    await dialog.getByRole("button", { name: "Revoke" }).click();
+    await dialog.getByText(/^Revoked /).waitFor();
+    if ((await dialog.getByRole("button", { name: "Revoke" }).count()) !== 0) {
+      throw new Error("a revoked device offered for revocation again");
+    }
+    await laptop.screenshot({ path: `${screenshots}devices.png` });
+    await dialog.getByRole("button", { name: "Close" }).click();
+  }
 
   async function story(): Promise<void> {
     if (server === undefined) throw new Error("the homeserver did not start");

@@ -3,6 +3,7 @@
 // of the address (/rooms/<id>), so reload and the back button keep it.
 
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { DevicesDialog } from "../account/DevicesDialog.tsx";
 import { CreateRoomDialog } from "../rooms/CreateRoomDialog.tsx";
 import { JoinRoomDialog } from "../rooms/JoinRoomDialog.tsx";
 import { RoomList } from "../rooms/RoomList.tsx";
@@ -27,7 +28,7 @@ interface ChatScreenProps {
 
 export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
   const state = useSyncExternalStore(model.subscribe, model.snapshot);
-  const [dialog, setDialog] = useState<"create" | "join" | undefined>();
+  const [dialog, setDialog] = useState<"create" | "join" | "devices" | undefined>();
 
   const open = useCallback(
     (roomId: string | undefined, how: "push" | "replace" | "none" = "push") => {
@@ -77,6 +78,9 @@ export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
               {state.userId}
             </span>
           </div>
+          <button type="button" className="quiet" onClick={() => setDialog("devices")}>
+            Devices
+          </button>
           <button type="button" className="quiet" onClick={signOut}>
             Sign out
           </button>
@@ -125,6 +129,9 @@ export function ChatScreen({ model, onSignedOut }: ChatScreenProps) {
           />
         )}
       </main>
+      {dialog === "devices" && (
+        <DevicesDialog client={model.client} onClose={() => setDialog(undefined)} />
+      )}
       {dialog === "create" && (
         <CreateRoomDialog
           model={model}
