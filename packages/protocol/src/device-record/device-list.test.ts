@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { errorCodeOf } from "../../test/error-code-of.ts";
 import {
@@ -11,6 +12,7 @@ import {
 } from "../../test/fixtures.ts";
 import { encodeCanonical } from "../codec/encode.ts";
 import { nodeSignatureProvider as provider } from "../crypto/node-provider.ts";
+import { ParleyError } from "../errors/parley-error.ts";
 import { deviceIdFromPublicKey } from "../identifiers/device-id.ts";
 import { parseUserId } from "../identifiers/user-id.ts";
 import { deviceBinding, encodeDeviceList, verifyDeviceList } from "./device-list.ts";
@@ -103,5 +105,66 @@ describe("a user's device list", () => {
     });
     expect(errorCodeOf(() => verify(extra))).toBe("bad_structure");
     expect(errorCodeOf(() => verify(new Uint8Array([0xff])))).toBe("bad_encoding");
+  });
+});
+
+describe("a user's device list, property", () => {
+  const devices = [phone, laptop, stolen];
+  const records = [phoneRecord, laptopRecord, stolenRecord];
+  const listArbitrary = fc
+    .record({
+      recorded: fc.subarray([0, 1, 2]),
+      revoked: fc.subarray([0, 1, 2]),
+    })
+    .map(({ recorded, revoked }) => ({
+      recorded,
+      revoked,
+      bytes: list(
+        recorded.map((index) => records[index] ?? phoneRecord),
+        revoked.map((index) =>
+          issueRevocation(provider, home.keyPair, gina, devices[index] ?? phone, revokedAtMs),
+        ),
+      ),
+    }));
+
+  test("binds exactly the recorded devices that are not revoked", () => {
+    fc.assert(
+      fc.property(listArbitrary, ({ recorded, revoked, bytes }) => {
+        const verified = verify(bytes);
+        const expected = recorded.filter((index) => !revoked.includes(index));
+        const id = (index: number) => deviceIdFromPublicKey((devices[index] ?? phone).publicKey);
+        expect([...verified.bound].sort()).toEqual(expected.map(id).sort());
+        expect([...verified.revokedAtMs.keys()].sort()).toEqual(revoked.map(id).sort());
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test("changing any one byte never binds a device more, nor loses a revocation silently", () => {
+    fc.assert(
+      fc.property(
+        listArbitrary,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        ({ bytes }, position, delta) => {
+          const original = verify(bytes);
+          const changed = Uint8Array.from(bytes);
+          const at = position % changed.length;
+          changed[at] = ((changed[at] ?? 0) + delta) % 256;
+          let result: ReturnType<typeof verify>;
+          try {
+            result = verify(changed);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ParleyError);
+            return;
+          }
+          for (const device of result.bound) expect(original.bound.has(device)).toBe(true);
+          for (const [device, atMs] of original.revokedAtMs) {
+            expect(result.revokedAtMs.get(device)).toBe(atMs);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

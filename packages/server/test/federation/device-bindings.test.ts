@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ParleyClient } from "@parley/cli/client";
+import { newDevice, ParleyClient } from "@parley/cli/client";
 import type { ReceiptsFrame } from "@parley/federation";
 import {
   type KeyPair,
@@ -34,6 +34,7 @@ import {
   inProcessConfig,
   registerUser,
   startInProcessHomeserver,
+  testPassword,
 } from "./in-process-servers.ts";
 import { PublishingServer } from "./published-devices.ts";
 import { RawServer } from "./raw-server.ts";
@@ -153,7 +154,7 @@ afterAll(async () => {
 });
 
 describe("a homeserver's device list", () => {
-  it("is served over HTTP and verifies against the server's key document", async () => {
+  it("is served over HTTP, verifies against the server's key document, and lists revocations", async () => {
     const documentBytes = new Uint8Array(
       await (await fetch(`${serverA.url}/.well-known/parley/server`)).arrayBuffer(),
     );
@@ -174,6 +175,18 @@ describe("a homeserver's device list", () => {
     expect([...list.bound]).toEqual([alice.device.deviceId]);
     const unknown = await fetch(url.replace("alice", "nobody"));
     expect(unknown.status).toBe(404);
+    // Alice's second device, revoked by her first: the list says so, signed by A.
+    const second = new ParleyClient({ baseUrl: serverA.url, serverName: a, device: newDevice() });
+    await second.login("alice", testPassword);
+    await alice.request("DELETE", `/devices/${second.device.deviceId}`);
+    const after = verifyDeviceList(new Uint8Array(await (await fetch(url)).arrayBuffer()), {
+      user: aliceId,
+      provider,
+      serverKeys,
+      nowMs: Date.now(),
+    });
+    expect([...after.bound]).toEqual([alice.device.deviceId]);
+    expect([...after.revokedAtMs.keys()]).toEqual([second.device.deviceId]);
   });
 });
 
