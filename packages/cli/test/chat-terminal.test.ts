@@ -128,6 +128,19 @@ describe("parley chat in a terminal", () => {
       await chat.waitFor(/signed in as alice@localhost:\d+/);
       await chat.waitFor(/\*1 #lunch/);
       expect(chat.screen).not.toContain("password");
+
+      // Alice signs in on another device, then revokes it from here by the start of its id.
+      const other = await ParleyClient.login(
+        { baseUrl: server.url, userName: "alice", password },
+        nodeClientOptions(),
+      );
+      chat.type("/devices");
+      await chat.waitFor(/2 devices:[\s\S]* \(this one\)/);
+      expect(chat.screen).toContain(other.deviceId);
+      chat.type(`/revoke ${other.deviceId.slice(0, 8)}`);
+      await chat.waitFor(new RegExp(`revoked ${other.deviceId.replace(/[-]/g, "\\-")}`));
+      chat.type("/devices");
+      await chat.waitFor(/\[revoked \d{4}-\d\d-\d\d\]/);
       chat.type("/quit");
       expect(await chat.exited).toBe(0);
     } finally {

@@ -38,6 +38,10 @@ describe("chat lines", () => {
     expect(parseChatLine("/leave")).toEqual({ type: "leave", room: undefined });
     expect(parseChatLine("/members lunch")).toEqual({ type: "members", room: "lunch" });
     expect(parseChatLine("/history")).toEqual({ type: "history", count: 20 });
+    expect(parseChatLine("/devices")).toEqual({ type: "devices" });
+    expect(parseChatLine("/revoke 5xyGRi0")).toEqual({ type: "revoke", device: "5xyGRi0" });
+    expect(parseChatLine("/revoke")).toMatchObject({ type: "invalid" });
+    expect(parseChatLine("/revoke a b")).toMatchObject({ type: "invalid" });
     expect(parseChatLine("/history 100")).toEqual({ type: "history", count: 100 });
     expect(parseChatLine("/QUIT")).toEqual({ type: "quit" });
     expect(parseChatLine("   ")).toEqual({ type: "nothing" });

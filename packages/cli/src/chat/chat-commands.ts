@@ -20,6 +20,8 @@ export type ChatCommand =
   | { readonly type: "history"; readonly count: number }
   | { readonly type: "topic"; readonly topic: string }
   | { readonly type: "retry" }
+  | { readonly type: "devices" }
+  | { readonly type: "revoke"; readonly device: string }
   | { readonly type: "help" }
   | { readonly type: "quit" }
   | { readonly type: "nothing" }
@@ -39,6 +41,9 @@ export const chatHelp = `commands:
   /history [N]               show N earlier messages of this room (default 20); again for more
   /topic TEXT                set this room's topic
   /retry                     send again every message marked ! (failed)
+  /devices                   list your devices
+  /revoke DEVICE             revoke one of your other devices (its id, or the start of it);
+                             it also leaves your encrypted rooms
   /help                      this list
   /quit                      leave parley chat
 ROOM is a room's name, its number in /rooms, or its id (!…).
@@ -113,6 +118,12 @@ export function parseChatLine(line: string): ChatCommand {
       return { type: "topic", topic: argumentText };
     case "retry":
       return { type: "retry" };
+    case "devices":
+      return { type: "devices" };
+    case "revoke":
+      return rest[0] === undefined || rest.length > 1
+        ? { type: "invalid", problem: "usage: /revoke DEVICE" }
+        : { type: "revoke", device: rest[0] };
     case "help":
     case "?":
       return { type: "help" };

@@ -150,6 +150,10 @@ export class ChatSession {
         await this.#client.setTopic(room.roomId, command.topic);
         return;
       }
+      case "devices":
+        return this.#listDevices();
+      case "revoke":
+        return this.#revoke(command.device);
       case "retry": {
         const failed = this.#client
           .unacceptedMessages()
@@ -169,6 +173,34 @@ export class ChatSession {
       { roomId: room.roomId, text, timeMs: message.createdAtMs },
       message.state,
     );
+  }
+
+  async #listDevices(): Promise<void> {
+    const devices = await this.#client.devices.list();
+    this.#notice(`${devices.length} devices:`);
+    for (const device of devices) {
+      const state = device.current
+        ? " (this one)"
+        : device.revokedAtMs === null
+          ? ""
+          : ` [revoked ${new Date(device.revokedAtMs).toISOString().slice(0, 10)}]`;
+      this.#terminal.print(`    ${device.deviceId}${state}`);
+    }
+  }
+
+  /** Revokes the one other live device whose id starts with `prefix`. */
+  async #revoke(prefix: string): Promise<void> {
+    const matches = (await this.#client.devices.list()).filter(
+      (device) =>
+        device.deviceId.startsWith(prefix) && !device.current && device.revokedAtMs === null,
+    );
+    const [device, ...others] = matches;
+    if (device === undefined)
+      return this.#notice(`none of your other devices starts with ${prefix}; see /devices`);
+    if (others.length > 0)
+      return this.#notice(`${prefix} matches several devices; give more of the id`);
+    await this.#client.devices.revoke(device.deviceId);
+    this.#notice(`revoked ${device.deviceId}; it is taken out of your encrypted rooms`);
   }
 
   async #members(room: KnownRoom): Promise<void> {
