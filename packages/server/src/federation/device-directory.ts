@@ -131,6 +131,11 @@ export class DeviceDirectory {
     return this.verdict(user, device, acceptedAtMs, sinceMs);
   }
 
+  /** Forgets a user's list: one of this server's users lost a device, and the table says so now. */
+  forget(user: UserId): void {
+    this.#entries.delete(user);
+  }
+
   #expired(entry: Entry): boolean {
     const nowMs = this.#options.nowMs();
     if (

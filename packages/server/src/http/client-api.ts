@@ -200,6 +200,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     credentials: {
       deviceRevoked: (deviceId, localName) => {
         stream?.closeDevice(deviceId, "device_revoked", "device revoked");
+        dependencies.devices?.forget(makeUserId(localName, currentIdentity().name));
         notices
           .deviceRevoked(makeUserId(localName, currentIdentity().name), deviceId)
           .catch((error: unknown) =>

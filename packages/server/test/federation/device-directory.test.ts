@@ -136,3 +136,34 @@ describe("the device directory", () => {
     });
   });
 });
+
+describe("the device directory, for this server's own users", () => {
+  it("answers from the device table, and forgets a user whose device was revoked here", async () => {
+    const self = parseServerName("self.test");
+    const ivy = parseUserId("ivy@self.test");
+    const revoked = new Map<ReturnType<typeof deviceIdFromPublicKey>, number>();
+    const nowMs = Date.now();
+    const directory = new DeviceDirectory({
+      provider,
+      nowMs: () => nowMs,
+      self: () => self,
+      keys: { lookup: () => Promise.reject(new Error("own users need no key document")) },
+      fetchList: () => Promise.reject(new Error("own users are not fetched")),
+      localList: async (user) => ({
+        user,
+        bound: new Set(revoked.has(phoneId) ? [] : [phoneId]),
+        revokedAtMs: new Map(revoked),
+      }),
+      logger: silentLogger(),
+    });
+    expect(await directory.check(ivy, phoneId, nowMs)).toEqual({ kind: "bound" });
+    revoked.set(phoneId, nowMs - 1);
+    // Cached for its lifetime, until told.
+    expect(directory.verdict(ivy, phoneId, nowMs)).toEqual({ kind: "bound" });
+    directory.forget(ivy);
+    expect(await directory.check(ivy, phoneId, nowMs)).toEqual({
+      kind: "refused",
+      code: "device_revoked",
+    });
+  });
+});
