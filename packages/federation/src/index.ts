@@ -47,14 +47,6 @@ export { type GroupApplier, type GroupRaftSettings, RaftGroup } from "./consensu
 export { type MembershipStep, nextMembershipStep } from "./consensus/sponsor-membership.ts";
 export { AuthorizationHistory } from "./control-lane/authorization-history.ts";
 export {
-  type CertificateCheck,
-  type CertificateKeys,
-  type ControlCertificate,
-  certificateStatement,
-  checkCertificate,
-  majorityOf,
-} from "./control-lane/certificate.ts";
-export {
   type ControlRecord,
   decodeControlRecord,
   encodeControlRecord,

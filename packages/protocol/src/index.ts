@@ -56,6 +56,21 @@ export { encodeCanonical } from "./codec/encode.ts";
 export { type CborMap, type CborValue, isWellFormedText } from "./codec/value.ts";
 export { fromJsonValue, type JsonValue, toJsonValue } from "./codec/vector-notation.ts";
 export {
+  type CertificateCheck,
+  type CertificateKeys,
+  type ControlCertificate,
+  certificateStatement,
+  checkCertificate,
+  majorityOf,
+} from "./control-certificates/certificate.ts";
+export {
+  type CertifiedRecords,
+  checkCertifiedRecords,
+  listedCertificateKeys,
+  verifyCertificateSignature,
+} from "./control-certificates/certified-records.ts";
+export { genesisChainHash, nextChainHash } from "./control-certificates/chain.ts";
+export {
   type SignatureContext,
   signatureContexts,
   signedMessage,

@@ -1,13 +1,10 @@
 import {
   type CborMap,
-  concatBytes,
   decodeCanonical,
   encodeCanonical,
   isServerName,
   ParleyError,
-  type RoomId,
   type ServerName,
-  sha256,
 } from "@parley/protocol";
 import { type ControlEntry, parseControlEntry } from "@parley/room";
 import { z } from "zod";
@@ -61,23 +58,5 @@ export function decodeControlRecord(bytes: Uint8Array): ControlRecord {
   };
 }
 
-const chainLabel = new TextEncoder().encode("parley control chain v1");
-const encoder = new TextEncoder();
-
-/**
- * The chain hash before the first record: SHA-256("parley control chain v1"
- * 0x00 room). Binding the room in keeps two rooms' chains apart.
- */
-export function genesisChainHash(room: RoomId): Uint8Array {
-  return sha256(concatBytes(chainLabel, new Uint8Array([0]), encoder.encode(room)));
-}
-
-/**
- * The chain hash after a record: SHA-256(previous chain hash || record
- * bytes). Each record thereby names the whole prefix before it, so one
- * certificate over (room, index, chain hash) vouches for the whole log up to
- * that index (certificates are future work; see docs/protocol.md, chapter 12).
- */
-export function nextChainHash(previous: Uint8Array, recordBytes: Uint8Array): Uint8Array {
-  return sha256(concatBytes(previous, recordBytes));
-}
+// The chain hash lives in @parley/protocol so clients recompute it too (§12.6).
+export { genesisChainHash, nextChainHash } from "@parley/protocol";

@@ -1,5 +1,12 @@
-import { concatBytes, equalBytes, type RoomId, type ServerName, sha256 } from "@parley/protocol";
-import { type CertificateKeys, certificateStatement } from "./certificate.ts";
+import {
+  type CertificateKeys,
+  certificateStatement,
+  concatBytes,
+  equalBytes,
+  type RoomId,
+  type ServerName,
+  sha256,
+} from "@parley/protocol";
 
 /**
  * Certificate keys for simulations and tests, not for deployment: a

@@ -6,10 +6,9 @@ import type { MlsFailureCode } from "@parley/mls";
  * (frame-codec.ts), validated with limits when decoded. docs/protocol.md, chapter 12, is the
  * specification; this file is its TypeScript mirror.
  */
-import type { DeviceId, RoomId, ServerName, UserId } from "@parley/protocol";
+import type { ControlCertificate, DeviceId, RoomId, ServerName, UserId } from "@parley/protocol";
 import type { Message, NodeId } from "@parley/raft";
 import type { RoomRejectionCode } from "@parley/room";
-import type { ControlCertificate } from "../control-lane/certificate.ts";
 import type { StampedMessage } from "../message-lane/stamped-message.ts";
 
 /** One Raft message of one room's group. */

@@ -1,9 +1,5 @@
 import type { ServerName } from "@parley/protocol";
-import {
-  type ControlCertificate,
-  checkCertificate,
-  majorityOf,
-} from "../control-lane/certificate.ts";
+import { type ControlCertificate, checkCertificate, majorityOf } from "@parley/protocol";
 import type { ControlSignatureFrame } from "../frames/frame.ts";
 import type { HostContext } from "./host-context.ts";
 import type { GatheredSignature, RoomSession } from "./room-session.ts";

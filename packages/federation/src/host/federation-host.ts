@@ -1,3 +1,4 @@
+import type { CertificateKeys } from "@parley/protocol";
 import {
   isParleyError,
   ParleyError,
@@ -10,7 +11,6 @@ import { EMPTY_CONF_STATE, type RandomSource } from "@parley/raft";
 import type { ControlEntry } from "@parley/room";
 import { MultiRaftHost } from "../consensus/multi-raft-host.ts";
 import type { GroupRaftSettings } from "../consensus/raft-group.ts";
-import type { CertificateKeys } from "../control-lane/certificate.ts";
 import { encodeControlRecord } from "../control-lane/control-record.ts";
 import { encodeControlSnapshot, RoomReplica } from "../control-lane/room-replica.ts";
 import type { Frame, RefusalCode, SubmissionOutcome } from "../frames/frame.ts";

@@ -1,7 +1,6 @@
-import type { RoomId, ServerName } from "@parley/protocol";
+import type { ControlCertificate, RoomId, ServerName } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { type GroupStorageProvider, MemoryGroupStorage } from "../consensus/group-storage.ts";
-import type { ControlCertificate } from "../control-lane/certificate.ts";
 import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import { controlRecordsRetainedPerRoomMax } from "../limits.ts";
 import { MemoryMessageStore, type RoomMessageStore } from "../message-lane/message-store.ts";

@@ -1,6 +1,5 @@
-import type { ServerName } from "@parley/protocol";
+import type { CertificateKeys, ServerName } from "@parley/protocol";
 import type { MultiRaftHost } from "../consensus/multi-raft-host.ts";
-import type { CertificateKeys } from "../control-lane/certificate.ts";
 import type { AntiEntropyTiming } from "../message-lane/anti-entropy.ts";
 import { defaultAntiEntropyTiming } from "../message-lane/anti-entropy.ts";
 import type { Clock } from "../message-lane/message-lane.ts";

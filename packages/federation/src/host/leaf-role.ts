@@ -1,10 +1,13 @@
-import { equalBytes, ParleyError, type ServerName, serverOfUser } from "@parley/protocol";
-import { decodeRoomSnapshot, RoomStateMachine } from "@parley/room";
 import {
   type CertificateCheck,
   type ControlCertificate,
   checkCertificate,
-} from "../control-lane/certificate.ts";
+  equalBytes,
+  ParleyError,
+  type ServerName,
+  serverOfUser,
+} from "@parley/protocol";
+import { decodeRoomSnapshot, RoomStateMachine } from "@parley/room";
 import { decodeControlRecord, nextChainHash } from "../control-lane/control-record.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
 import type { ControlFrame, ControlRecordAt, SubmitResultFrame } from "../frames/frame.ts";

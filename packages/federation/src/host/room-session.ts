@@ -1,7 +1,6 @@
-import type { RoomId, ServerName, UserId } from "@parley/protocol";
+import type { ControlCertificate, RoomId, ServerName, UserId } from "@parley/protocol";
 import type { MessageVerdict as RoomMessageVerdict } from "@parley/room";
 import type { RaftGroup } from "../consensus/raft-group.ts";
-import type { ControlCertificate } from "../control-lane/certificate.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
 import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import type { ControlView, RoomMessageLane } from "../message-lane/message-lane.ts";

@@ -1,7 +1,6 @@
-import { encodeHex, sha256 } from "@parley/protocol";
+import { checkCertificate, encodeHex, sha256 } from "@parley/protocol";
 import type { NodeId } from "@parley/raft";
 import { encodeRoomSnapshot } from "@parley/room";
-import { checkCertificate } from "../control-lane/certificate.ts";
 import { RoomReplica } from "../control-lane/room-replica.ts";
 import { sharedSecretKeys } from "../control-lane/shared-secret-keys.ts";
 import { serverOfNode, sponsorNodeId } from "../identity/sponsor-node-id.ts";

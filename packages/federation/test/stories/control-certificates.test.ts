@@ -8,9 +8,8 @@
  * under a true majority certificate applies, which shows the forgeries fail
  * for the reason claimed.
  */
-import type { ServerName } from "@parley/protocol";
+import type { ControlCertificate, ServerName } from "@parley/protocol";
 import { describe, expect, it } from "vitest";
-import type { ControlCertificate } from "../../src/control-lane/certificate.ts";
 import { encodeControlRecord, nextChainHash } from "../../src/control-lane/control-record.ts";
 import { sharedSecretKeys } from "../../src/control-lane/shared-secret-keys.ts";
 import type { ControlFrame } from "../../src/frames/frame.ts";

@@ -8,8 +8,9 @@
 // documents, and the signature or feed is sent again by its sender. Nothing
 // is ever believed on an unverified document.
 
-import { type CertificateKeys, certificateStatement } from "@parley/federation";
 import {
+  type CertificateKeys,
+  certificateStatement,
   type KeyPair,
   type RoomId,
   type ServerName,
@@ -17,7 +18,7 @@ import {
   signatureContexts,
   signInContext,
   type VerifiedServerKeyDocument,
-  verifyInContext,
+  verifyCertificateSignature,
 } from "@parley/protocol";
 import type { Logger } from "../observability/logger.ts";
 import type { PeerKeys } from "./discovery/peer-directory.ts";
@@ -73,10 +74,9 @@ export class ServerCertificateKeys implements FetchingCertificateKeys {
     signature: Uint8Array,
   ): "valid" | "invalid" | "unknown-key" {
     const { provider, self, keyPair } = this.#options;
-    const statement = certificateStatement(room, index, chainHash);
-    const context = signatureContexts.controlCertificate;
+    const statement = { room, index, chainHash };
     if (server === self) {
-      return verifyInContext(provider, keyPair.publicKey, context, statement, signature)
+      return verifyCertificateSignature(provider, [keyPair.publicKey], statement, signature)
         ? "valid"
         : "invalid";
     }
@@ -90,10 +90,8 @@ export class ServerCertificateKeys implements FetchingCertificateKeys {
     // An old document still answers while a fresh one is fetched: a rotation shows up then.
     if (nowMs - known.atMs >= this.#lifetimeMs) this.want([server]);
     // Any listed key counts (§12.6.1): a certificate carries no time, and a rotated-out key stays listed.
-    for (const key of known.document.keys) {
-      if (verifyInContext(provider, key.publicKey, context, statement, signature)) return "valid";
-    }
-    return "invalid";
+    const listed = known.document.keys.map((key) => key.publicKey);
+    return verifyCertificateSignature(provider, listed, statement, signature) ? "valid" : "invalid";
   }
 
   want(servers: readonly ServerName[]): void {

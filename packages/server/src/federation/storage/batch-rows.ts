@@ -2,8 +2,8 @@
 // starts: the writes that arrive while the transaction runs belong to the
 // next batch and must not leak into this one.
 
-import type { ControlCertificate, LeafControlLog, RoomMembershipRecord } from "@parley/federation";
-import type { RoomId } from "@parley/protocol";
+import type { LeafControlLog, RoomMembershipRecord } from "@parley/federation";
+import type { ControlCertificate, RoomId } from "@parley/protocol";
 import type {
   FederationCertificatesTable,
   FederationLeafRecordsTable,

@@ -17,7 +17,6 @@
 // nothing of a batch is visible until its commit.
 
 import type {
-  ControlCertificate,
   ControlRecordAt,
   ControlSnapshot,
   FederationStorage,
@@ -27,7 +26,7 @@ import type {
   RoomMessageStore,
 } from "@parley/federation";
 import { federationLimits } from "@parley/federation";
-import type { RoomId } from "@parley/protocol";
+import type { ControlCertificate, RoomId } from "@parley/protocol";
 import type { NodeId, WritableStorage } from "@parley/raft";
 import type { Kysely } from "kysely";
 import { federationPendingBytesFlushAt, federationPendingBytesMax } from "../../limits.ts";

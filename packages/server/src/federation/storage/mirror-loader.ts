@@ -3,12 +3,12 @@
 // become one result set in the driver.
 
 import type {
-  ControlCertificate,
   ControlRecordAt,
   ControlSnapshot,
   RoomMembershipRecord,
   StoredMessage,
 } from "@parley/federation";
+import type { ControlCertificate } from "@parley/protocol";
 import { parseServerName, type RoomId } from "@parley/protocol";
 import { type Entry, nodeId } from "@parley/raft";
 import { sql } from "kysely";

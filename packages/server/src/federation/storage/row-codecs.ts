@@ -4,12 +4,8 @@
 // as needed to fail loudly on a corrupt database rather than hand a core
 // something malformed.
 
-import type {
-  ControlCertificate,
-  ControlRecordAt,
-  ControlSnapshot,
-  StoredMessage,
-} from "@parley/federation";
+import type { ControlRecordAt, ControlSnapshot, StoredMessage } from "@parley/federation";
+import type { ControlCertificate } from "@parley/protocol";
 import {
   decodeBase64url,
   encodeBase64url,

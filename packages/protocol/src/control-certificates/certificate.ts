@@ -1,10 +1,8 @@
-import {
-  encodeCanonical,
-  equalBytes,
-  ParleyError,
-  type RoomId,
-  type ServerName,
-} from "@parley/protocol";
+import { equalBytes } from "../codec/bytes.ts";
+import { encodeCanonical } from "../codec/encode.ts";
+import { ParleyError } from "../errors/parley-error.ts";
+import type { RoomId } from "../identifiers/room-id.ts";
+import type { ServerName } from "../identifiers/server-name.ts";
 
 /**
  * A certificate of a room's control log (docs/protocol.md §12.6.1): sponsor
@@ -66,7 +64,7 @@ export function checkCertificate(
   certificate: ControlCertificate | null,
   at: { readonly index: number; readonly chainHash: Uint8Array },
   sponsors: readonly ServerName[],
-  keys: CertificateKeys,
+  keys: Pick<CertificateKeys, "verify">,
 ): CertificateCheck {
   const refuse = (message: string): CertificateCheck => ({
     kind: "refused",
