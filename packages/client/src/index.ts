@@ -57,6 +57,7 @@ export { isTransient, NetworkError, ServerError } from "./errors.ts";
 export type {
   ClientEvent,
   ClientEventType,
+  CommitRefusedEvent,
   ConnectionEvent,
   ConnectionState,
   DeliveryEvent,

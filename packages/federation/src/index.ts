@@ -102,6 +102,10 @@ export type {
 } from "./frames/frame.ts";
 export { frameTypes } from "./frames/frame.ts";
 export { decodeFrame, encodeFrame, frameValue } from "./frames/frame-codec.ts";
+export {
+  type CertifiedRecordsGap,
+  certifiedRecordsFrom,
+} from "./host/certified-view.ts";
 export type {
   FederationEffects,
   FederationEvent,

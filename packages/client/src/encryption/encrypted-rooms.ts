@@ -290,10 +290,15 @@ export class EncryptedRooms {
   }
 
   /** A commit event from the stream (control order): applied to the member, catching up if needed. */
-  commitEvent(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<void> {
+  commitEvent(
+    roomId: RoomId,
+    epoch: number,
+    controlIndex: number,
+    commit: Uint8Array,
+  ): Promise<void> {
     return this.#dependencies.groups.withRoom(roomId, async () => {
       this.#kinds.set(roomId, "encrypted");
-      const result = await this.#sync.apply(roomId, epoch, commit);
+      const result = await this.#sync.apply(roomId, epoch, controlIndex, commit);
       if (result === "gap") await this.#sync.catchUp(roomId);
     });
   }

@@ -20,6 +20,7 @@ import {
 } from "@parley/mls";
 import { decodeBase64url, encodeBase64url, ParleyError, type RoomId } from "@parley/protocol";
 import type { ClientEvent } from "../events/client-events.ts";
+import { checkCommitCertified } from "./commit-certificates.ts";
 import type { MlsContext } from "./mls-context.ts";
 import type { CommitAction, MlsRequests } from "./mls-requests.ts";
 import type { RoomGroups } from "./room-groups.ts";
@@ -29,7 +30,8 @@ const commitAttemptsMax = 8;
 /** Rejoins tried in a row (each loss means the epoch moved on while rejoining). */
 const rejoinAttemptsMax = 4;
 
-export type ApplyResult = "applied" | "already" | "gap" | "removed" | "rejoined";
+/** `refused`: no valid certificate covers the commit; it was reported (`commit-refused`) and not processed. */
+export type ApplyResult = "applied" | "already" | "gap" | "removed" | "rejoined" | "refused";
 
 export interface GroupSyncDependencies {
   readonly context: MlsContext;
@@ -49,16 +51,37 @@ export class GroupSync {
   /**
    * Applies one ordered commit made in `epoch`. Commits of earlier epochs
    * were applied already (or predate this device); one of a later epoch
-   * means some are missing (`gap`: catch up first). A commit that cannot be
-   * processed makes the device rejoin.
+   * means some are missing (`gap`: catch up first). A commit is processed
+   * only once a valid certificate covers its control index; one that cannot
+   * be processed makes the device rejoin.
    */
-  async apply(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<ApplyResult> {
-    const { groups } = this.#dependencies;
+  async apply(
+    roomId: RoomId,
+    epoch: number,
+    controlIndex: number,
+    commit: Uint8Array,
+  ): Promise<ApplyResult> {
+    const { groups, requests, context, emit } = this.#dependencies;
     const member = await groups.member(roomId);
     if (member === undefined || !isActive(member)) return "already";
     const current = Number(epochOf(member));
     if (epoch < current) return "already";
     if (epoch > current) return "gap";
+    try {
+      const certificate = (room: RoomId, from: number) => requests.certificate(room, from);
+      const checking = {
+        certificate,
+        provider: context.signatureProvider,
+        ...(context.options.certificateWaitMs === undefined
+          ? {}
+          : { waitMsMax: context.options.certificateWaitMs }),
+      };
+      await checkCommitCertified(checking, roomId, controlIndex, commit);
+    } catch (error) {
+      if (!(error instanceof ParleyError) || error.code !== "certificate_invalid") throw error;
+      emit({ type: "commit-refused", roomId, epoch, controlIndex, error });
+      return "refused";
+    }
     const outcome = await processMessage(member, commit);
     switch (outcome.kind) {
       case "commit":
@@ -91,8 +114,9 @@ export class GroupSync {
     if (member === undefined || !isActive(member)) return;
     const commits = await this.#dependencies.requests.commitsFrom(roomId, Number(epochOf(member)));
     for (const applied of commits) {
-      const result = await this.apply(roomId, applied.epoch, decodeBase64url(applied.commit));
-      if (result === "removed" || result === "rejoined" || result === "gap") return;
+      const commit = decodeBase64url(applied.commit);
+      const result = await this.apply(roomId, applied.epoch, applied.controlIndex, commit);
+      if (result !== "applied" && result !== "already") return;
     }
   }
 

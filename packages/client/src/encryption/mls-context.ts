@@ -30,6 +30,11 @@ export interface EncryptionOptions {
   readonly keyPackagesTarget?: number;
   /** Refill when the server holds fewer one-time KeyPackages than this. Default 20. */
   readonly keyPackagesRefillBelow?: number;
+  /**
+   * How long a commit waits for a certificate covering it before it is
+   * refused (`commit-refused`). Default 10 s.
+   */
+  readonly certificateWaitMs?: number;
 }
 
 export class MlsContext {
@@ -38,7 +43,8 @@ export class MlsContext {
   readonly records: MlsRecords;
   readonly options: EncryptionOptions;
   readonly nowMs: () => number;
-  readonly #signatureProvider: SignatureProvider;
+  /** Also checks the sponsors' certificates (commit-certificates.ts). */
+  readonly signatureProvider: SignatureProvider;
   #crypto: Promise<MlsCrypto> | undefined;
   #stateKey: Promise<Uint8Array> | undefined;
 
@@ -55,12 +61,12 @@ export class MlsContext {
     this.records = dependencies.records;
     this.options = dependencies.options;
     this.nowMs = dependencies.nowMs;
-    this.#signatureProvider = dependencies.signatureProvider;
+    this.signatureProvider = dependencies.signatureProvider;
   }
 
   crypto(): Promise<MlsCrypto> {
     this.#crypto ??= createMlsCrypto({
-      signatureProvider: this.#signatureProvider,
+      signatureProvider: this.signatureProvider,
       ...(this.options.primitives === undefined ? {} : { primitives: this.options.primitives }),
     });
     return this.#crypto;

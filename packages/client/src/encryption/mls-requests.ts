@@ -5,6 +5,7 @@ import type { RoomId, UserId } from "@parley/protocol";
 import type { JoinRule, RoomAction } from "@parley/room";
 import type { RoomApi } from "../rooms/room-api.ts";
 import type { Session } from "../session.ts";
+import type { CertificateJson } from "./commit-certificates.ts";
 
 const roomPath = (roomId: string) => `/rooms/${encodeURIComponent(roomId)}`;
 
@@ -111,6 +112,14 @@ export class MlsRequests {
       next = last.epoch + 1;
     }
     return commits;
+  }
+
+  /** The newest certificate with the control records from `from` (§10.3); `unavailable` until one covers it. */
+  certificate(roomId: RoomId, from: number): Promise<CertificateJson> {
+    return this.#session.request<CertificateJson>(
+      "GET",
+      `${roomPath(roomId)}/certificate?from=${from}`,
+    );
   }
 
   groupInfo(roomId: RoomId, via: readonly string[] = []): Promise<GroupInfoJson> {

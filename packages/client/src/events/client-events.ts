@@ -159,8 +159,22 @@ export interface ErrorEvent {
   readonly error: ParleyError;
 }
 
+/**
+ * An MLS commit of an encrypted room that no valid sponsors' certificate
+ * covers (forged, certified by a minority, or none in time): it was not
+ * processed (§10.13). A later commit makes the device catch up and check it again.
+ */
+export interface CommitRefusedEvent {
+  readonly type: "commit-refused";
+  readonly roomId: RoomId;
+  readonly epoch: number;
+  readonly controlIndex: number;
+  readonly error: ParleyError;
+}
+
 export type ClientEvent =
   | TimelineEvent
+  | CommitRefusedEvent
   | UndecryptableEvent
   | InviteEvent
   | MembershipEvent

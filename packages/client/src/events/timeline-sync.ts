@@ -44,7 +44,12 @@ export interface TimelineEncryption {
   /** A message event as the application sees it: decrypted, or `undecryptable`. */
   decrypt(event: Extract<ClientEvent, { type: "message" }>): Promise<ClientEvent>;
   /** An ordered commit of a room, applied to the device's member. */
-  commitEvent(roomId: RoomId, epoch: number, commit: Uint8Array): Promise<void>;
+  commitEvent(
+    roomId: RoomId,
+    epoch: number,
+    controlIndex: number,
+    commit: Uint8Array,
+  ): Promise<void>;
   welcome(body: QueueItemJson["body"]): Promise<void>;
   /** Store changes (sealed MLS state) to write with the cursor. */
   takeChanges(): Promise<Map<string, string | undefined>>;
@@ -132,6 +137,7 @@ export class TimelineSync implements Omit<StreamHandlers, "connection" | "delive
         await this.#dependencies.encryption.commitEvent(
           decoded.roomId,
           event.mls.epoch,
+          decoded.controlIndex,
           decodeBase64url(event.mls.commit),
         );
       }

@@ -30,7 +30,7 @@ export function trackSponsorSet(session: RoomSession): void {
 }
 
 /** The sponsor set in the state at `index` (at most the applied index), or undefined if forgotten. */
-function sponsorsAt(session: RoomSession, index: number): readonly ServerName[] | undefined {
+export function sponsorsAt(session: RoomSession, index: number): readonly ServerName[] | undefined {
   if (index === session.replica.appliedIndex) return session.replica.sponsors;
   let found: readonly ServerName[] | undefined;
   for (const change of session.sponsorChanges) {

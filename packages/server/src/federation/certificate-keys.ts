@@ -45,6 +45,8 @@ interface KnownDocument {
 export interface FetchingCertificateKeys extends CertificateKeys {
   /** Fetches (and verifies) the key documents of `servers`; answers later `verify` calls. */
   want(servers: readonly ServerName[]): void;
+  /** The public keys a signature by `server` is checked against; undefined while its document is not at hand. */
+  publicKeysOf(server: ServerName): readonly Uint8Array[] | undefined;
 }
 
 export class ServerCertificateKeys implements FetchingCertificateKeys {
@@ -92,6 +94,11 @@ export class ServerCertificateKeys implements FetchingCertificateKeys {
     // Any listed key counts (§12.6.1): a certificate carries no time, and a rotated-out key stays listed.
     const listed = known.document.keys.map((key) => key.publicKey);
     return verifyCertificateSignature(provider, listed, statement, signature) ? "valid" : "invalid";
+  }
+
+  publicKeysOf(server: ServerName): readonly Uint8Array[] | undefined {
+    if (server === this.#options.self) return [this.#options.keyPair.publicKey];
+    return this.#documents.get(server)?.document.keys.map((key) => key.publicKey);
   }
 
   want(servers: readonly ServerName[]): void {

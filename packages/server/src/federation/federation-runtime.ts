@@ -81,6 +81,7 @@ export class FederationRuntime {
   #transport: ClosableTransport | null = null;
   #storage: FlushableFederationStorage | null = null;
   #durable = false;
+  #certificateKeys: FetchingCertificateKeys | null = null;
   #closing: Promise<void> | null = null;
   #linkTransport: FederationTransport | null = null;
   #receiptHandler: ((peer: ServerName, frame: ReceiptsFrame) => void) | null = null;
@@ -164,6 +165,11 @@ export class FederationRuntime {
     return storage.rooms().map((room) => ({ room, messages: storage.messages(room).all() }));
   }
 
+  /** The keys control certificates are signed and checked with; null without (§12.6.1). */
+  get certificateKeys(): FetchingCertificateKeys | null {
+    return this.#certificateKeys;
+  }
+
   /** Null while healthy (or not started); the error that stopped federation otherwise. */
   get failure(): Error | null {
     return this.#driver?.failure ?? null;
@@ -176,6 +182,7 @@ export class FederationRuntime {
     this.#storage = storage;
     this.#durable = durable !== undefined;
     const keys = this.#options.certificateKeys?.(self);
+    this.#certificateKeys = keys ?? null;
     const host = new FederationHost({
       self,
       clock: { nowMs },

@@ -44,6 +44,7 @@ import { SignaturePool } from "../verification/signature-pool.ts";
 import { registerAccountRoutes } from "./account-routes.ts";
 import { Accounts, type AuthenticatedSession } from "./accounts.ts";
 import { registerAdminApi } from "./admin-routes.ts";
+import { registerCertificateRoutes } from "./certificate-routes.ts";
 import { registerEncryptedRoomRoutes } from "./encrypted-room-routes.ts";
 import { base64urlBytes, parseBody, roomIdField } from "./json-fields.ts";
 import { registerKeyPackageRoutes } from "./key-package-routes.ts";
@@ -328,6 +329,7 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       registerAccountRoutes(scope, context);
       registerRoomRoutes(scope, context);
       registerEncryptedRoomRoutes(scope, context, encryptedRooms);
+      registerCertificateRoutes(scope, context, federation);
       registerKeyPackageRoutes(scope, context, {
         nowMs,
         federation,

@@ -6,10 +6,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newDevice, ParleyClient } from "@parley/cli/client";
-import { sharedSecretKeys } from "@parley/federation";
-import { type ServerName, sha256 } from "@parley/protocol";
+import {
+  certificateStatement,
+  type KeyPair,
+  keyPairFromSeed,
+  type ServerName,
+  sha256,
+  signatureContexts,
+  signInContext,
+  verifyCertificateSignature,
+} from "@parley/protocol";
+import { nodeSignatureProvider } from "@parley/protocol/node";
 import { silentLogger, testHomeserverConfig } from "@parley/server/testing";
 import type { HomeserverConfig } from "../../src/config/load.ts";
+import type { FetchingCertificateKeys } from "../../src/federation/certificate-keys.ts";
 import { InProcessNetwork } from "../../src/federation/links/in-process-links.ts";
 import { type RunningHomeserver, startHomeserver } from "../../src/process/homeserver.ts";
 import { inProcessDeviceLists, noteListening } from "./published-devices.ts";
@@ -25,9 +35,46 @@ export function inProcessConfig(directory: string, name: ServerName): Homeserver
   });
 }
 
-/** Every in-process server's certificate secret, known to all of them (never a deployment's keys). */
-function testCertificateSecret(server: ServerName): Uint8Array {
-  return sha256(new TextEncoder().encode(`certificate secret of ${server}`));
+const testKeyPairs = new Map<ServerName, KeyPair>();
+
+/** Every in-process server's certificate key, derived from its name (never a deployment's keys). */
+function testCertificateKeyPair(server: ServerName): KeyPair {
+  let keyPair = testKeyPairs.get(server);
+  if (keyPair === undefined) {
+    const seed = sha256(new TextEncoder().encode(`certificate key of ${server}`));
+    keyPair = keyPairFromSeed(nodeSignatureProvider, seed);
+    testKeyPairs.set(server, keyPair);
+  }
+  return keyPair;
+}
+
+/**
+ * Real Ed25519 certificate keys every in-process server knows for every
+ * other one (there is no discovery to fetch key documents from), so clients
+ * check what these servers serve as they would a deployment's.
+ */
+export function testCertificateKeys(self: ServerName): FetchingCertificateKeys {
+  const publicKeysOf = (server: ServerName) => [testCertificateKeyPair(server).publicKey];
+  return {
+    sign: (room, index, chainHash) =>
+      signInContext(
+        nodeSignatureProvider,
+        testCertificateKeyPair(self),
+        signatureContexts.controlCertificate,
+        certificateStatement(room, index, chainHash),
+      ),
+    verify: (server, room, index, chainHash, signature) =>
+      verifyCertificateSignature(
+        nodeSignatureProvider,
+        publicKeysOf(server),
+        { room, index, chainHash },
+        signature,
+      )
+        ? "valid"
+        : "invalid",
+    want() {},
+    publicKeysOf,
+  };
 }
 
 /**
@@ -68,7 +115,7 @@ export async function startInProcessHomeserver(
         ),
       // The in-process network has no discovery to fetch key documents from:
       // certificates are signed and checked with the test keys every server here knows.
-      certificateKeys: (self) => ({ ...sharedSecretKeys(self, testCertificateSecret), want() {} }),
+      certificateKeys: testCertificateKeys,
     },
   });
   noteListening(server.serverName as ServerName, server.url);

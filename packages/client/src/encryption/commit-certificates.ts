@@ -1,0 +1,141 @@
+// Clients refuse uncertified commits (docs/protocol.md §10.13, §12.6.1):
+// before an MLS commit is processed, the client asks its homeserver for a
+// certificate covering the commit's control index (`GET
+// /rooms/{roomId}/certificate?from=`), checks with checkCertifiedRecords
+// (@parley/protocol, the check leaves make) that a majority of the sponsors
+// signed a chain hash the served records reach, and that the record at that
+// index carries this very commit.
+
+import {
+  type CertifiedRecords,
+  checkCertifiedRecords,
+  decodeBase64url,
+  decodeCanonical,
+  equalBytes,
+  listedCertificateKeys,
+  ParleyError,
+  parseServerName,
+  type RoomId,
+  type ServerName,
+  type SignatureProvider,
+} from "@parley/protocol";
+import { parseControlEntry } from "@parley/room";
+
+/** The answer of `GET /rooms/{roomId}/certificate` (§10.3). */
+export interface CertificateJson {
+  readonly roomId: string;
+  readonly certificate: {
+    readonly index: number;
+    readonly chainHash: string;
+    readonly signatures: ReadonlyArray<{ readonly server: string; readonly signature: string }>;
+  };
+  readonly sponsors: readonly string[];
+  readonly signers: ReadonlyArray<{ readonly server: string; readonly publicKeys: string[] }>;
+  readonly from: number;
+  readonly previousChainHash: string;
+  readonly records: readonly string[];
+}
+
+export interface CommitCertificatesDependencies {
+  readonly certificate: (roomId: RoomId, from: number) => Promise<CertificateJson>;
+  readonly provider: SignatureProvider;
+  /** Waits between asks while no certificate covers the index yet. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** How long a commit waits for its certificate in all (default 10 s: sponsors certify within a few rounds). */
+  readonly waitMsMax?: number;
+}
+
+const askIntervalMs = 200;
+
+function refuse(message: string): ParleyError {
+  return new ParleyError("certificate_invalid", message);
+}
+
+/** Reads the served JSON; anything malformed is a refusal, never a crash. */
+function certifiedRecordsOf(answer: CertificateJson): {
+  served: CertifiedRecords;
+  keys: Map<ServerName, Uint8Array[]>;
+} {
+  try {
+    const keys = new Map<ServerName, Uint8Array[]>();
+    for (const signer of answer.signers) {
+      keys.set(parseServerName(signer.server), signer.publicKeys.map(decodeBase64url));
+    }
+    const { certificate } = answer;
+    return {
+      served: {
+        certificate: {
+          index: certificate.index,
+          chainHash: decodeBase64url(certificate.chainHash),
+          signatures: certificate.signatures.map(
+            (one) => [parseServerName(one.server), decodeBase64url(one.signature)] as const,
+          ),
+        },
+        sponsors: answer.sponsors.map(parseServerName),
+        from: answer.from,
+        previousChainHash: decodeBase64url(answer.previousChainHash),
+        records: answer.records.map(decodeBase64url),
+      },
+      keys,
+    };
+  } catch (error) {
+    throw refuse(`a malformed certificate answer: ${String(error)}`);
+  }
+}
+
+/** The commit carried by an encoded control record (§12.6: `{entry, proposer, proposalId}`). */
+function commitOfRecord(record: Uint8Array): Uint8Array | null {
+  try {
+    const decoded = decodeCanonical(record);
+    if (typeof decoded !== "object" || decoded === null || !("entry" in decoded)) return null;
+    return parseControlEntry(decoded["entry"]).mls?.commit ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves once a valid certificate covers the commit at `controlIndex`;
+ * throws `certificate_invalid` if the certificate does not verify, does not
+ * carry this commit at that index, or none arrives in time.
+ */
+export async function checkCommitCertified(
+  dependencies: CommitCertificatesDependencies,
+  roomId: RoomId,
+  controlIndex: number,
+  commit: Uint8Array,
+): Promise<void> {
+  const sleep =
+    dependencies.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const asksMax = Math.max(1, Math.ceil((dependencies.waitMsMax ?? 10_000) / askIntervalMs));
+  let answer: CertificateJson | undefined;
+  for (let ask = 0; ask < asksMax && answer === undefined; ask += 1) {
+    try {
+      answer = await dependencies.certificate(roomId, controlIndex);
+    } catch (error) {
+      if (!(error instanceof ParleyError) || error.code !== "unavailable") throw error;
+      await sleep(askIntervalMs);
+    }
+  }
+  if (answer === undefined) {
+    throw refuse(`no certificate covers control index ${controlIndex} of room ${roomId}`);
+  }
+  const { served, keys } = certifiedRecordsOf(answer);
+  if (answer.roomId !== roomId || served.from !== controlIndex) {
+    throw refuse(`the certificate served is not for index ${controlIndex} of room ${roomId}`);
+  }
+  const check = checkCertifiedRecords(
+    roomId,
+    served,
+    listedCertificateKeys(dependencies.provider, keys),
+  );
+  if (check.kind === "refused") throw check.error;
+  if (check.kind === "keys-missing") {
+    throw refuse(`the keys of ${check.servers.join(", ")} were not served`);
+  }
+  const first = served.records[0];
+  const certified = first === undefined ? null : commitOfRecord(first);
+  if (certified === null || !equalBytes(certified, commit)) {
+    throw refuse(`the certified entry at ${controlIndex} carries another commit`);
+  }
+}
