@@ -53,6 +53,8 @@ export class RoomReplica implements ControlView {
   readonly #incarnations = new Map<ServerName, number>();
   /** The most recent records, oldest first, consecutive up to the applied index. */
   #recent: ControlRecordAt[] = [];
+  /** The chain hash just before `#recent[0]` (at the snapshot or the last record dropped). */
+  #beforeRecent: { readonly index: number; readonly chainHash: Uint8Array };
 
   private constructor(
     room: RoomId,
@@ -68,6 +70,7 @@ export class RoomReplica implements ControlView {
       authorizationChangesMax,
     );
     this.#chainHash = chainHash;
+    this.#beforeRecent = { index: state?.appliedIndex ?? 0, chainHash };
   }
 
   /**
@@ -144,9 +147,21 @@ export class RoomReplica implements ControlView {
     const at: ControlRecordAt = { index, chainHash: this.#chainHash, record: recordBytes };
     this.#recent.push(at);
     if (this.#recent.length > controlRecordsRetainedPerRoomMax) {
-      this.#recent = this.#recent.slice(-controlRecordsRetainedPerRoomMax);
+      const dropped = this.#recent.length - controlRecordsRetainedPerRoomMax;
+      const last = this.#recent[dropped - 1];
+      if (last !== undefined) this.#beforeRecent = last;
+      this.#recent = this.#recent.slice(dropped);
     }
     return { index, record, outcome, at };
+  }
+
+  /** `chain(index)` while this replica still knows it (the retained records and the one before), else undefined. */
+  chainHashAt(index: number): Uint8Array | undefined {
+    if (index === this.appliedIndex) return this.#chainHash;
+    if (index === this.#beforeRecent.index) return this.#beforeRecent.chainHash;
+    const first = this.#recent[0];
+    if (first === undefined || index < first.index || index > this.appliedIndex) return undefined;
+    return this.#recent[index - first.index]?.chainHash;
   }
 
   /** The records after `index`, or null when they are no longer retained (send a snapshot). */

@@ -201,8 +201,7 @@ function signedBy(session: RoomSession, server: ServerName, index: number): bool
 }
 
 function chainHashAt(session: RoomSession, index: number): Uint8Array | undefined {
-  if (index === session.replica.appliedIndex) return session.replica.chainHash;
-  return session.replica.recordsAfter(index - 1, 1)?.[0]?.chainHash;
+  return session.replica.chainHashAt(index);
 }
 
 /** Forms a certificate at `index` when a majority of the sponsors there signed our chain hash. */

@@ -30,9 +30,7 @@ export function certifiedRecordsFrom(
   if (sponsors === undefined || records === null) return "not-held";
   if (records.length !== certificate.index - from + 1) return "not-held";
   const previousChainHash =
-    from === 1
-      ? genesisChainHash(session.room)
-      : session.replica.recordsAfter(from - 2, 1)?.[0]?.chainHash;
+    from === 1 ? genesisChainHash(session.room) : session.replica.chainHashAt(from - 1);
   if (previousChainHash === undefined) return "not-held";
   return {
     certificate,
