@@ -10,7 +10,7 @@
 import type { ClientEvent, FetchFunction } from "@parley/client";
 import type { RoomId } from "@parley/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestHomeserver, type TestHomeserver } from "./homeserver-fixture.ts";
+import { eventuallyAsync, startTestHomeserver, type TestHomeserver } from "./homeserver-fixture.ts";
 
 let homeserver: TestHomeserver;
 
@@ -61,15 +61,6 @@ function tamperingFetch(mode: { now: Tampering; served: number }): FetchFunction
     const body = JSON.stringify(answer);
     return { ok: true, status: 200, text: async () => body };
   };
-}
-
-async function eventuallyAsync(condition: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 0; round < 10_000; round += 1) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function refusals(events: readonly ClientEvent[]) {

@@ -21,6 +21,7 @@ import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
+  eventuallyAsync,
   password,
   startTestHomeserver,
   type TestHomeserver,
@@ -113,15 +114,6 @@ async function bringIn(
   await invitee.start();
   await eventuallyAsync(async () => (await invitee.encryptionEpoch(roomId)) !== undefined);
   await invitee.join(roomId);
-}
-
-async function eventuallyAsync(condition: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 0; round < 10_000; round += 1) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function sameEpoch(clients: readonly ParleyClient[], roomId: RoomId): Promise<number> {

@@ -70,3 +70,16 @@ export async function eventually(condition: () => boolean, timeoutMs = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Resolves when the asynchronous `condition` holds, checked every 25 ms; rejects after `timeoutMs`. */
+export async function eventuallyAsync(
+  condition: () => Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 0; round < 10_000; round += 1) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -36,6 +36,12 @@
 
 export const protocolVersion = 1;
 
+export {
+  type CertificateAnswer,
+  type CertificateAnswerJson,
+  certificateAnswerJson,
+  parseCertificateAnswer,
+} from "./client-api/certificate-wire.ts";
 export type {
   AcceptedMessageJson,
   ControlJson,

@@ -7,37 +7,20 @@
 // index carries this very commit.
 
 import {
-  type CertifiedRecords,
+  type CertificateAnswerJson,
   checkCertifiedRecords,
-  decodeBase64url,
   decodeCanonical,
   equalBytes,
   listedCertificateKeys,
   ParleyError,
-  parseServerName,
+  parseCertificateAnswer,
   type RoomId,
-  type ServerName,
   type SignatureProvider,
 } from "@parley/protocol";
 import { parseControlEntry } from "@parley/room";
 
-/** The answer of `GET /rooms/{roomId}/certificate` (§10.3). */
-export interface CertificateJson {
-  readonly roomId: string;
-  readonly certificate: {
-    readonly index: number;
-    readonly chainHash: string;
-    readonly signatures: ReadonlyArray<{ readonly server: string; readonly signature: string }>;
-  };
-  readonly sponsors: readonly string[];
-  readonly signers: ReadonlyArray<{ readonly server: string; readonly publicKeys: string[] }>;
-  readonly from: number;
-  readonly previousChainHash: string;
-  readonly records: readonly string[];
-}
-
 export interface CommitCertificatesDependencies {
-  readonly certificate: (roomId: RoomId, from: number) => Promise<CertificateJson>;
+  readonly certificate: (roomId: RoomId, from: number) => Promise<CertificateAnswerJson>;
   readonly provider: SignatureProvider;
   /** Waits between asks while no certificate covers the index yet. */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -49,38 +32,6 @@ const askIntervalMs = 200;
 
 function refuse(message: string): ParleyError {
   return new ParleyError("certificate_invalid", message);
-}
-
-/** Reads the served JSON; anything malformed is a refusal, never a crash. */
-function certifiedRecordsOf(answer: CertificateJson): {
-  served: CertifiedRecords;
-  keys: Map<ServerName, Uint8Array[]>;
-} {
-  try {
-    const keys = new Map<ServerName, Uint8Array[]>();
-    for (const signer of answer.signers) {
-      keys.set(parseServerName(signer.server), signer.publicKeys.map(decodeBase64url));
-    }
-    const { certificate } = answer;
-    return {
-      served: {
-        certificate: {
-          index: certificate.index,
-          chainHash: decodeBase64url(certificate.chainHash),
-          signatures: certificate.signatures.map(
-            (one) => [parseServerName(one.server), decodeBase64url(one.signature)] as const,
-          ),
-        },
-        sponsors: answer.sponsors.map(parseServerName),
-        from: answer.from,
-        previousChainHash: decodeBase64url(answer.previousChainHash),
-        records: answer.records.map(decodeBase64url),
-      },
-      keys,
-    };
-  } catch (error) {
-    throw refuse(`a malformed certificate answer: ${String(error)}`);
-  }
 }
 
 /** The commit carried by an encoded control record (§12.6: `{entry, proposer, proposalId}`). */
@@ -108,7 +59,7 @@ export async function checkCommitCertified(
   const sleep =
     dependencies.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const asksMax = Math.max(1, Math.ceil((dependencies.waitMsMax ?? 10_000) / askIntervalMs));
-  let answer: CertificateJson | undefined;
+  let answer: CertificateAnswerJson | undefined;
   for (let ask = 0; ask < asksMax && answer === undefined; ask += 1) {
     try {
       answer = await dependencies.certificate(roomId, controlIndex);
@@ -120,14 +71,14 @@ export async function checkCommitCertified(
   if (answer === undefined) {
     throw refuse(`no certificate covers control index ${controlIndex} of room ${roomId}`);
   }
-  const { served, keys } = certifiedRecordsOf(answer);
+  const { served, publicKeys } = parseCertificateAnswer(answer);
   if (answer.roomId !== roomId || served.from !== controlIndex) {
     throw refuse(`the certificate served is not for index ${controlIndex} of room ${roomId}`);
   }
   const check = checkCertifiedRecords(
     roomId,
     served,
-    listedCertificateKeys(dependencies.provider, keys),
+    listedCertificateKeys(dependencies.provider, publicKeys),
   );
   if (check.kind === "refused") throw check.error;
   if (check.kind === "keys-missing") {

@@ -1,11 +1,10 @@
 // The client API routes of encrypted rooms (docs/protocol.md §10.13) and
 // KeyPackage claims (§10.12), as typed calls. Bytes travel as base64url.
 
-import type { RoomId, UserId } from "@parley/protocol";
+import type { CertificateAnswerJson, RoomId, UserId } from "@parley/protocol";
 import type { JoinRule, RoomAction } from "@parley/room";
 import type { RoomApi } from "../rooms/room-api.ts";
 import type { Session } from "../session.ts";
-import type { CertificateJson } from "./commit-certificates.ts";
 
 const roomPath = (roomId: string) => `/rooms/${encodeURIComponent(roomId)}`;
 
@@ -115,8 +114,8 @@ export class MlsRequests {
   }
 
   /** The newest certificate with the control records from `from` (§10.3); `unavailable` until one covers it. */
-  certificate(roomId: RoomId, from: number): Promise<CertificateJson> {
-    return this.#session.request<CertificateJson>(
+  certificate(roomId: RoomId, from: number): Promise<CertificateAnswerJson> {
+    return this.#session.request<CertificateAnswerJson>(
       "GET",
       `${roomPath(roomId)}/certificate?from=${from}`,
     );

@@ -5,7 +5,7 @@
 // entry it received is certified before believing it.
 
 import { certifiedRecordsFrom } from "@parley/federation";
-import { encodeBase64url, ParleyError, type ServerName } from "@parley/protocol";
+import { certificateAnswerJson, ParleyError, type ServerName } from "@parley/protocol";
 import { z } from "zod";
 import type { FederationRuntime } from "../federation/federation-runtime.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
@@ -38,28 +38,12 @@ export function registerCertificateRoutes(
       throw new ParleyError("unavailable", "this server no longer holds those control records");
     }
     const keys = federation.certificateKeys;
-    const signers: Array<{ server: ServerName; publicKeys: string[] }> = [];
+    const publicKeys = new Map<ServerName, readonly Uint8Array[]>();
     for (const [server] of served.certificate.signatures) {
-      const publicKeys = keys?.publicKeysOf(server);
-      if (publicKeys === undefined) keys?.want([server]);
-      else signers.push({ server, publicKeys: publicKeys.map(encodeBase64url) });
+      const listed = keys?.publicKeysOf(server);
+      if (listed === undefined) keys?.want([server]);
+      else publicKeys.set(server, listed);
     }
-    const { certificate } = served;
-    return {
-      roomId,
-      certificate: {
-        index: certificate.index,
-        chainHash: encodeBase64url(certificate.chainHash),
-        signatures: certificate.signatures.map(([server, signature]) => ({
-          server,
-          signature: encodeBase64url(signature),
-        })),
-      },
-      sponsors: served.sponsors,
-      signers,
-      from: served.from,
-      previousChainHash: encodeBase64url(served.previousChainHash),
-      records: served.records.map(encodeBase64url),
-    };
+    return certificateAnswerJson({ roomId, served, publicKeys });
   });
 }

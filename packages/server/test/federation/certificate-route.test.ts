@@ -7,14 +7,14 @@
 
 import { newDevice, ParleyClient } from "@parley/cli/client";
 import {
-  type CertifiedRecords,
+  type CertificateAnswerJson,
   checkCertifiedRecords,
   decodeBase64url,
   encodeBase64url,
   listedCertificateKeys,
+  parseCertificateAnswer,
   parseServerName,
   type RoomId,
-  type ServerName,
 } from "@parley/protocol";
 import { nodeSignatureProvider } from "@parley/protocol/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,41 +24,13 @@ const servers = new InProcessServers();
 const a = parseServerName("a.test");
 const c = parseServerName("c.test");
 
-interface CertificateJson {
-  roomId: string;
-  certificate: {
-    index: number;
-    chainHash: string;
-    signatures: Array<{ server: string; signature: string }>;
-  };
-  sponsors: string[];
-  signers: Array<{ server: string; publicKeys: string[] }>;
-  from: number;
-  previousChainHash: string;
-  records: string[];
-}
-
-function check(room: RoomId, answer: CertificateJson) {
-  const served: CertifiedRecords = {
-    certificate: {
-      index: answer.certificate.index,
-      chainHash: decodeBase64url(answer.certificate.chainHash),
-      signatures: answer.certificate.signatures.map(
-        (one) => [parseServerName(one.server), decodeBase64url(one.signature)] as const,
-      ),
-    },
-    sponsors: answer.sponsors.map(parseServerName),
-    from: answer.from,
-    previousChainHash: decodeBase64url(answer.previousChainHash),
-    records: answer.records.map(decodeBase64url),
-  };
-  const keys = new Map<ServerName, Uint8Array[]>(
-    answer.signers.map((signer) => [
-      parseServerName(signer.server),
-      signer.publicKeys.map(decodeBase64url),
-    ]),
+function check(room: RoomId, answer: CertificateAnswerJson) {
+  const { served, publicKeys } = parseCertificateAnswer(answer);
+  return checkCertifiedRecords(
+    room,
+    served,
+    listedCertificateKeys(nodeSignatureProvider, publicKeys),
   );
-  return checkCertifiedRecords(room, served, listedCertificateKeys(nodeSignatureProvider, keys));
 }
 
 beforeAll(() => servers.start(a, c));
@@ -78,9 +50,9 @@ describe("the certificate route", () => {
     await carol.request("POST", `/rooms/${roomId}/actions`, { action: { type: "join" }, via: [a] });
     const { logIndex } = await alice.act(roomId, { type: "set-topic", topic: "certified" });
     const path = `/rooms/${roomId}/certificate`;
-    let answer: CertificateJson | undefined;
+    let answer: CertificateAnswerJson | undefined;
     await eventually(async () => {
-      answer = await carol.request<CertificateJson>("GET", `${path}?from=${logIndex}`);
+      answer = await carol.request<CertificateAnswerJson>("GET", `${path}?from=${logIndex}`);
       return answer.certificate.index >= logIndex;
     });
     if (answer === undefined) throw new Error("no certificate");
@@ -111,7 +83,7 @@ describe("the certificate route", () => {
       device: newDevice(),
     });
     await carolAgain.login("carol", testPassword);
-    const restarted = await carolAgain.request<CertificateJson>("GET", path);
+    const restarted = await carolAgain.request<CertificateAnswerJson>("GET", path);
     expect(restarted.certificate).toEqual(answer.certificate);
     expect(check(roomId as RoomId, restarted).kind).toBe("certified");
   });
