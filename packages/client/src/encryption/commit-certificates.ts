@@ -28,7 +28,12 @@ export interface CommitCertificatesDependencies {
   readonly waitMsMax?: number;
 }
 
-const askIntervalMs = 200;
+/**
+ * Waits between asks start short, since a lone sponsor certifies in the
+ * round it applies and several within a round trip, and double up to a cap.
+ */
+const askIntervalMsFirst = 25;
+const askIntervalMsMax = 400;
 
 function refuse(message: string): ParleyError {
   return new ParleyError("certificate_invalid", message);
@@ -58,14 +63,21 @@ export async function checkCommitCertified(
 ): Promise<void> {
   const sleep =
     dependencies.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  const asksMax = Math.max(1, Math.ceil((dependencies.waitMsMax ?? 10_000) / askIntervalMs));
+  const waitMsMax = dependencies.waitMsMax ?? 10_000;
+  let waitedMs = 0;
+  let intervalMs = askIntervalMsFirst;
   let answer: CertificateAnswerJson | undefined;
-  for (let ask = 0; ask < asksMax && answer === undefined; ask += 1) {
+  // Bounded: every round without an answer adds at least askIntervalMsFirst to waitedMs.
+  while (answer === undefined) {
     try {
       answer = await dependencies.certificate(roomId, controlIndex);
     } catch (error) {
       if (!(error instanceof ParleyError) || error.code !== "unavailable") throw error;
-      await sleep(askIntervalMs);
+      if (waitedMs >= waitMsMax) break;
+      const pauseMs = Math.min(intervalMs, waitMsMax - waitedMs);
+      await sleep(pauseMs);
+      waitedMs += Math.max(pauseMs, askIntervalMsFirst);
+      intervalMs = Math.min(intervalMs * 2, askIntervalMsMax);
     }
   }
   if (answer === undefined) {
