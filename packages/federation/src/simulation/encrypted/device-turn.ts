@@ -10,7 +10,7 @@ import type { ControlEntry } from "@parley/room";
 import { messageKey } from "../../message-lane/stamped-message.ts";
 import type { World } from "../run-seed.ts";
 import type { SimulatedServer } from "../simulated-server.ts";
-import { checkerOf, type EncryptedWorld, proposeCommit } from "./encrypted-world.ts";
+import { checkerOf, type EncryptedWorld, firstDeviceOf, proposeCommit } from "./encrypted-world.ts";
 import { rejoinNext, settleRejoin } from "./rejoin.ts";
 import { commitAttemptsMax, type SimulatedDevice } from "./simulated-device.ts";
 
@@ -40,7 +40,7 @@ export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
     const { proposer, requestId } = request.event;
     request.server.run((host) => host.resolveCommitCheck(room, proposer, requestId, verdict));
   }
-  for (const device of encrypted.devices.values()) {
+  for (const device of encrypted.devices) {
     const server = serverOf(world, device.user);
     const replica = server?.host?.session(room)?.replica;
     if (server === undefined || replica === undefined) continue;
@@ -56,12 +56,18 @@ export async function deviceTurn(encrypted: EncryptedWorld): Promise<string[]> {
       const { action, actor } = applied.entry;
       if (applied.accepted && action.type === "leave" && actor.type === "user") {
         // A member that sees a leave commits the leaver's removal at once (§10.13);
-        // here the creator's device does, if it is still a member.
-        if (device.member !== null && device.user === world.workload.users[0]?.user) {
+        // here the creator's first device does, if it is still a member.
+        const creator = world.workload.users[0]?.user;
+        if (
+          device.member !== null &&
+          creator !== undefined &&
+          device === firstDeviceOf(encrypted, creator)
+        ) {
           device.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
         }
       }
     }
+    if (device.revoked) continue; // Its user revoked it: it only follows the log.
     await commitNext(encrypted, device, server);
     await rejoinNext(encrypted, device, server);
     await decryptHeld(encrypted, device, server, violations);
@@ -92,17 +98,25 @@ async function commitNext(
   }
   const wish = device.wishes.shift();
   if (wish === undefined || wish.attempts >= commitAttemptsMax) return;
-  const add =
-    wish.add === undefined
-      ? []
-      : [await wish.add.freshKeyPackage(encrypted.crypto, encrypted.mlsNowMs)];
+  const add = [];
+  for (const added of wish.add ?? []) {
+    add.push(await added.freshKeyPackage(encrypted.crypto, encrypted.mlsNowMs));
+  }
   // Every commit also removes the devices of users gone (neither joined nor
   // invited, as after a leave): the sponsors refuse one that leaves them in.
   const roomState = server.host?.session(room)?.replica.state;
   const staying = wish.action.type === "invite" ? wish.action.target : null;
+  // And the revoked devices of its own user, as the SDK does (the user's
+  // other devices take them out, §10.2).
+  const revoked = new Set<string>(
+    encrypted.devices
+      .filter((each) => each.revoked && each.user === device.user)
+      .map((each) => each.device),
+  );
   const gone = membersOfGroup(member)
     .filter((leaf) => {
       const membership = roomState?.members.get(leaf.user as UserId)?.membership;
+      if (revoked.has(leaf.device)) return true;
       return (
         leaf.user !== staying &&
         leaf.device !== device.device &&
@@ -111,7 +125,7 @@ async function commitNext(
       );
     })
     .map((leaf) => leaf.device);
-  const remove = [...new Set([...(wish.remove === undefined ? [] : [wish.remove]), ...gone])];
+  const remove = [...new Set([...(wish.remove ?? []), ...gone])];
   const prepared = await prepareCommit(member, { add, remove }, { nowMs: encrypted.mlsNowMs });
   if (prepared.kind === "failed") return;
   const { pending } = prepared;
@@ -137,12 +151,12 @@ async function commitNext(
   await proposeCommit(encrypted, server, entry);
 }
 
-async function send(encrypted: EncryptedWorld, sender: UserId): Promise<void> {
+async function send(encrypted: EncryptedWorld, device: SimulatedDevice): Promise<void> {
   const { world } = encrypted;
-  const device = encrypted.devices.get(sender);
+  const sender = device.user;
   const server = serverOf(world, sender);
   const room = world.room;
-  if (device?.member == null || server === undefined || room === null) return;
+  if (device.member === null || device.revoked || server === undefined || room === null) return;
   encrypted.nextClientId += 1;
   const clientId = `e${encrypted.nextClientId}`;
   const plaintext = `${sender} says ${encrypted.nextClientId}`;
@@ -150,6 +164,7 @@ async function send(encrypted: EncryptedWorld, sender: UserId): Promise<void> {
   if (outcome.kind === "failed") return;
   device.member = outcome.member;
   encrypted.plaintexts.set(clientId, plaintext);
+  encrypted.sentBy.set(clientId, device.device);
   const requestId = world.workload.nextRequestId();
   server.run((host) => host.sendMessage(room, sender, clientId, outcome.message, requestId));
 }
@@ -165,16 +180,7 @@ async function decryptHeld(
   const member = device.member;
   const joined = device.joinedEpoch;
   if (room === null || member === null || joined === null) return;
-  let settled = encrypted.settled.get(device.user);
-  if (settled === undefined) {
-    settled = new Set();
-    encrypted.settled.set(device.user, settled);
-  }
-  let decryptedSends = encrypted.decryptedSends.get(device.user);
-  if (decryptedSends === undefined) {
-    decryptedSends = new Set();
-    encrypted.decryptedSends.set(device.user, decryptedSends);
-  }
+  const { settled, decryptedSends } = device;
   for (const { message } of server.storage.messages(room).all()) {
     const key = messageKey(message);
     if (settled.has(key)) continue;
@@ -190,7 +196,8 @@ async function decryptHeld(
     const epoch = header.kind === "header" ? Number(header.header.epoch) : -1;
     const current = device.epoch ?? -1;
     if (epoch > current) continue; // The device has not reached that epoch yet.
-    if (epoch < joined || message.sender === device.user) {
+    // Its own messages it cannot decrypt (MLS); its user's other devices' it must.
+    if (epoch < joined || encrypted.sentBy.get(message.clientMessageId) === device.device) {
       settled.add(key);
       continue;
     }

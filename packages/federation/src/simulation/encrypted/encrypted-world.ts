@@ -3,7 +3,7 @@
 // through its homeserver (a sponsor checks its own user's commit first).
 
 import type { MlsCrypto } from "@parley/mls";
-import type { ServerName, UserId } from "@parley/protocol";
+import type { DeviceId, ServerName, UserId } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
 import { CommitChecker } from "../../encryption/commit-checker.ts";
 import type { World } from "../run-seed.ts";
@@ -16,17 +16,28 @@ export interface EncryptedWorld {
   readonly crypto: MlsCrypto;
   /** KeyPackage lifetimes are checked against the real clock by ts-mls, so this is real time, fixed per run. */
   readonly mlsNowMs: number;
-  readonly devices: ReadonlyMap<UserId, SimulatedDevice>;
+  /** Every device of every user; a user's first device comes first. */
+  readonly devices: readonly SimulatedDevice[];
   readonly checkers: Map<ServerName, CommitChecker>;
   /** Plaintext of every message sent, by client message id. */
   readonly plaintexts: Map<string, string>;
-  /** Per device: messages it has settled (decrypted, its own, or not meant for it). */
-  readonly settled: Map<UserId, Set<string>>;
-  /** Per device: the sends (sender and client id) it has decrypted, under whichever stamp. */
-  readonly decryptedSends: Map<UserId, Set<string>>;
-  /** Messages waiting to be encrypted and sent, by sender. */
-  readonly outbox: UserId[];
+  /** The device that sent each message, by client message id. */
+  readonly sentBy: Map<string, DeviceId>;
+  /** Messages waiting to be encrypted and sent, by sending device. */
+  readonly outbox: SimulatedDevice[];
   nextClientId: number;
+}
+
+/** The user's devices, first device first. */
+export function devicesOf(encrypted: EncryptedWorld, user: UserId): SimulatedDevice[] {
+  return encrypted.devices.filter((device) => device.user === user);
+}
+
+/** The user's first device (the creator's makes the room's removals). */
+export function firstDeviceOf(encrypted: EncryptedWorld, user: UserId): SimulatedDevice {
+  const device = encrypted.devices.find((each) => each.user === user);
+  if (device === undefined) throw new Error(`no device for ${user}`);
+  return device;
 }
 
 export function checkerOf(encrypted: EncryptedWorld, server: SimulatedServer): CommitChecker {

@@ -38,11 +38,15 @@ export async function rejoinNext(
   const now = encrypted.world.scheduler.nowMs();
   if (rejoin.pending !== null && now - rejoin.submittedAtMs < rejoinTimeoutMs) return;
   const state = server.host?.session(room)?.replica.state;
-  if (state?.members.get(device.user)?.membership !== "joined") {
+  // Its server down or not yet caught up: try again next turn.
+  if (state?.mls === undefined || rejoin.attempts >= commitAttemptsMax * 4) return;
+  const membership = state.members.get(device.user)?.membership;
+  // A server replaying its log after a restart may not know the user yet.
+  if (membership === undefined) return;
+  if (membership !== "joined") {
     device.rejoin = null; // Removed meanwhile: nothing to rejoin.
     return;
   }
-  if (state.mls === undefined || rejoin.attempts >= commitAttemptsMax * 4) return;
   const prepared = await prepareExternalJoin(encrypted.crypto, device.identity, {
     roomId: room,
     groupInfo: state.mls.groupInfo,

@@ -21,9 +21,9 @@ import {
 } from "../run-seed.ts";
 import type { ScenarioOverrides } from "../scenario.ts";
 import { deviceTurn } from "./device-turn.ts";
-import type { EncryptedWorld } from "./encrypted-world.ts";
+import { devicesOf, type EncryptedWorld, firstDeviceOf } from "./encrypted-world.ts";
 import { loseState } from "./rejoin.ts";
-import { SimulatedDevice } from "./simulated-device.ts";
+import { commitAttemptsMax, SimulatedDevice } from "./simulated-device.ts";
 
 export interface EncryptedSeedReport {
   readonly seed: number;
@@ -74,9 +74,15 @@ export async function runEncryptedSeed(
     pastEpochWindow,
     randomBytes: (length) => Uint8Array.from({ length }, () => bytes.integerBelow(256)),
   });
-  const devices = new Map<UserId, SimulatedDevice>();
-  for (const user of world.workload.users) {
-    devices.set(user.user, new SimulatedDevice(user.user, String(seed)));
+  // Every user has a device; about half of the others have a second one,
+  // which the invite adds too, and which its user may revoke during chaos.
+  const devices: SimulatedDevice[] = [];
+  const seconds = world.random.fork("devices");
+  for (const [index, user] of world.workload.users.entries()) {
+    devices.push(new SimulatedDevice(user.user, String(seed)));
+    if (index > 0 && seconds.chance(0.5)) {
+      devices.push(new SimulatedDevice(user.user, String(seed), 1));
+    }
   }
   const encrypted: EncryptedWorld = {
     world,
@@ -85,8 +91,7 @@ export async function runEncryptedSeed(
     devices,
     checkers: new Map(),
     plaintexts: new Map(),
-    settled: new Map(),
-    decryptedSends: new Map(),
+    sentBy: new Map(),
     outbox: [],
     nextClientId: 0,
   };
@@ -108,9 +113,9 @@ export async function runEncryptedSeed(
     violations: world.observer.violations,
     fingerprint: world.network.fingerprint(),
     epoch: state?.mls?.epoch ?? -1,
-    commitsLost: [...devices.values()].reduce((sum, device) => sum + device.commitsLost, 0),
-    messagesDecrypted: [...encrypted.settled.values()].reduce((sum, keys) => sum + keys.size, 0),
-    removedDevices: [...devices.values()].filter((device) => device.removedMember !== null).length,
+    commitsLost: devices.reduce((sum, device) => sum + device.commitsLost, 0),
+    messagesDecrypted: devices.reduce((sum, device) => sum + device.settled.size, 0),
+    removedDevices: devices.filter((device) => device.removedMember !== null).length,
   };
 }
 
@@ -126,10 +131,45 @@ async function step(encrypted: EncryptedWorld, report: Report, untilMs: number):
   return true;
 }
 
-function deviceOf(encrypted: EncryptedWorld, user: UserId): SimulatedDevice {
-  const device = encrypted.devices.get(user);
-  if (device === undefined) throw new Error(`no device for ${user}`);
-  return device;
+/** Whether some device of the user is in the group. */
+function isMember(encrypted: EncryptedWorld, user: UserId): boolean {
+  return devicesOf(encrypted, user).some((device) => device.member !== null);
+}
+
+/** One of the user's devices in the group, not revoked; undefined if none. */
+function liveDeviceOf(
+  encrypted: EncryptedWorld,
+  user: UserId,
+  pick: <Item>(items: readonly Item[]) => Item,
+): SimulatedDevice | undefined {
+  const live = devicesOf(encrypted, user).filter(
+    (device) => device.member !== null && !device.revoked,
+  );
+  return live.length === 0 ? undefined : pick(live);
+}
+
+/**
+ * The user revokes one of its live devices while keeping another: the
+ * revoked one stops acting, and the kept one commits its removal (every
+ * commit of the user's devices removes revoked ones too, as the SDK does).
+ */
+function revokeOne(
+  encrypted: EncryptedWorld,
+  user: UserId,
+  pick: <Item>(items: readonly Item[]) => Item,
+): void {
+  const live = devicesOf(encrypted, user).filter(
+    (device) => device.member !== null && !device.revoked,
+  );
+  if (live.length < 2) return;
+  const revoked = pick(live);
+  revoked.revoked = true;
+  // A commit it already submitted may still be ordered; it settles that one
+  // as usual (it keeps following the log), but makes no new ones.
+  revoked.wishes.splice(0, revoked.wishes.length);
+  revoked.rejoin = null;
+  const keeper = live.find((device) => device !== revoked);
+  keeper?.wishes.push({ action: { type: "mls-commit" }, remove: [revoked.device], attempts: 0 });
 }
 
 async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean> {
@@ -139,7 +179,7 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
   const first = sponsors[0];
   if (creator === undefined || first === undefined) return false;
   const room = startServers(world);
-  const creatorDevice = deviceOf(encrypted, creator.user);
+  const creatorDevice = firstDeviceOf(encrypted, creator.user);
   const group = await createRoomGroup(encrypted.crypto, creatorDevice.identity, {
     roomId: room,
     nowMs: encrypted.mlsNowMs,
@@ -178,7 +218,7 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
   for (const user of workload.users.slice(1)) {
     creatorDevice.wishes.push({
       action: { type: "invite", target: user.user },
-      add: deviceOf(encrypted, user.user),
+      add: devicesOf(encrypted, user.user),
       attempts: 0,
     });
   }
@@ -187,7 +227,7 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
   const deadline = scheduler.nowMs() + 30_000;
   while (scheduler.nowMs() < deadline) {
     for (const user of workload.users) {
-      if (membership(user.user) === "invited" && deviceOf(encrypted, user.user).member !== null) {
+      if (membership(user.user) === "invited" && isMember(encrypted, user.user)) {
         workload.propose(room, user, { type: "join" });
       }
     }
@@ -211,37 +251,45 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
   const crashes = random.fork("crashes");
   const creator = workload.users[0];
   while (scheduler.nowMs() < end) {
-    // About one action per interval: a message, an update commit, or a kick.
-    const members = workload.users.filter((user) => deviceOf(encrypted, user.user).member !== null);
+    // About one action per interval: a message, an update commit, a member
+    // going, or a device revoked.
+    const members = workload.users.filter((user) => isMember(encrypted, user.user));
+    const pick = <Item>(items: readonly Item[]): Item => actions.pick(items);
     if (members.length > 0 && actions.chance(turnMs / (turnMs + scenario.actionIntervalMs))) {
       const user = actions.pick(members);
-      if (!actions.chance(scenario.controlShare)) encrypted.outbox.push(user.user);
+      const device = liveDeviceOf(encrypted, user.user, pick);
+      if (device === undefined) {
+        // Its only live device is revoked or lost: nothing to do this turn.
+      } else if (!actions.chance(scenario.controlShare)) encrypted.outbox.push(device);
       else if (actions.chance(0.1) && user !== creator) {
-        // A member loses its MLS state (a commit it cannot process, a client
+        // A device loses its MLS state (a commit it cannot process, a client
         // restored without it) and rejoins by external commit.
-        loseState(deviceOf(encrypted, user.user));
+        loseState(device);
       } else if (actions.chance(0.75) || creator === undefined) {
-        deviceOf(encrypted, user.user).wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
+        device.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
         // A second member commits in the same epoch at the same moment: a race.
-        const other = actions.pick(members);
-        if (other !== user) {
-          deviceOf(encrypted, other.user).wishes.push({
-            action: { type: "mls-commit" },
-            attempts: 0,
-          });
+        const other = liveDeviceOf(encrypted, actions.pick(members).user, pick);
+        if (other !== undefined && other !== device) {
+          other.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
         }
       } else {
         // A member goes: kicked or banned (a removal commit by the creator),
-        // or leaving by itself (no commit; the creator then commits its removal).
+        // or leaving by itself (no commit; the creator then commits its
+        // removal); or a user revokes one of its two devices, which the
+        // other then takes out of the group.
         const targets = members.filter((candidate) => !candidate.anchor);
         const target = targets.length === 0 ? undefined : actions.pick(targets);
-        const how = actions.pick(["kick", "ban", "leave"] as const);
-        if (target !== undefined && how === "leave") {
+        const how = actions.pick(["kick", "ban", "leave", "revoke", "revoke"] as const);
+        if (target === undefined) {
+          // Only anchors are left.
+        } else if (how === "leave") {
           workload.propose(world.room as RoomId, target, { type: "leave" });
-        } else if (target !== undefined) {
-          deviceOf(encrypted, creator.user).wishes.push({
+        } else if (how === "revoke") {
+          revokeOne(encrypted, target.user, pick);
+        } else {
+          firstDeviceOf(encrypted, creator.user).wishes.push({
             action: { type: how, target: target.user, reason: "simulated" },
-            remove: deviceOf(encrypted, target.user).device,
+            remove: devicesOf(encrypted, target.user).map((each) => each.device),
             attempts: 0,
           });
         }
@@ -254,24 +302,49 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
   return true;
 }
 
+/**
+ * A revoked device still in the group whose removal was lost (the keeping
+ * device lost its state, or its commit its race too often) is taken out by
+ * the next commit of one of its user's live devices: make one, as the SDK
+ * does at every start.
+ */
+function remindKeepers(encrypted: EncryptedWorld): void {
+  for (const revoked of encrypted.devices.filter(
+    (device) => device.revoked && device.member !== null,
+  )) {
+    const keeper = devicesOf(encrypted, revoked.user).find(
+      (device) => device.member !== null && !device.revoked,
+    );
+    if (keeper !== undefined && keeper.wishes.length === 0 && keeper.submitted.length === 0) {
+      keeper.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
+    }
+  }
+}
+
 /** After the heal: turns until no device has work left, then a last round of messages. */
 async function settle(encrypted: EncryptedWorld, report: Report): Promise<boolean> {
   const { world } = encrypted;
   const quiet = () =>
-    [...encrypted.devices.values()].every(
+    encrypted.devices.every(
       (device) =>
-        device.submitted.length === 0 &&
-        device.wishes.length === 0 &&
-        device.rejoin === null &&
+        // A revoked device makes no more commits: what it still holds is moot.
+        // Nor does one that gave a commit up after its last attempt (lost in
+        // the faults; the SDK reports it): that one may still land, and is
+        // then settled as its own.
+        (device.revoked ||
+          (device.submitted.every((each) => each.wish.attempts >= commitAttemptsMax) &&
+            device.wishes.length === 0 &&
+            device.rejoin === null)) &&
         device.processedIndex ===
           (world.room === null
             ? 0
             : world.servers[0]?.host?.session(world.room)?.replica.appliedIndex),
     ) && isConverged(world);
   for (let turn = 0; turn < settleTurnsMax && !quiet(); turn += 1) {
+    remindKeepers(encrypted);
     if (!(await step(encrypted, report, world.scheduler.nowMs() + turnMs))) return false;
   }
-  for (const user of world.workload.users) encrypted.outbox.push(user.user);
+  for (const device of encrypted.devices) encrypted.outbox.push(device);
   for (let turn = 0; turn < 30; turn += 1) {
     if (!(await step(encrypted, report, world.scheduler.nowMs() + turnMs))) return false;
   }
@@ -288,16 +361,20 @@ async function checkEnd(encrypted: EncryptedWorld): Promise<void> {
   const held = [...(world.servers[0]?.storage.messages(room).all() ?? [])].map(
     (stored) => stored.message,
   );
-  for (const device of encrypted.devices.values()) {
+  for (const device of encrypted.devices) {
+    const name = device.number === 0 ? device.user : `${device.user}'s device ${device.number}`;
     const joined = state?.members.get(device.user)?.membership === "joined";
-    if (joined && device.epoch !== epoch) {
-      world.observer.violate(`${device.user} is at epoch ${device.epoch}, the room at ${epoch}`);
-    }
-    if (!joined && device.member !== null)
-      world.observer.violate(`${device.user} left but is in the group`);
-    const settled = encrypted.settled.get(device.user) ?? new Set();
-    if (joined && settled.size !== held.length) {
-      world.observer.violate(`${device.user} settled ${settled.size} of ${held.length} messages`);
+    if (device.revoked) {
+      if (device.member !== null) world.observer.violate(`${name} was revoked but is in the group`);
+    } else {
+      if (joined && device.epoch !== epoch) {
+        world.observer.violate(`${name} is at epoch ${device.epoch}, the room at ${epoch}`);
+      }
+      if (!joined && device.member !== null)
+        world.observer.violate(`${name} left but is in the group`);
+      if (joined && device.settled.size !== held.length) {
+        world.observer.violate(`${name} settled ${device.settled.size} of ${held.length} messages`);
+      }
     }
     await checkRemoved(world, device, held);
   }

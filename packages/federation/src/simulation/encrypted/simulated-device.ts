@@ -28,9 +28,9 @@ import type { AppliedEntry } from "../observer.ts";
 /** A commit a device wants made: the room action it claims and the MLS change. */
 export interface CommitWish {
   readonly action: RoomAction;
-  /** The user whose device to add (with a fresh KeyPackage), or the device to remove. */
-  readonly add?: SimulatedDevice;
-  readonly remove?: DeviceId;
+  /** Devices to add (each with a fresh KeyPackage), and devices to remove. */
+  readonly add?: readonly SimulatedDevice[];
+  readonly remove?: readonly DeviceId[];
   /** How many times it was made; a wish is dropped after `commitAttemptsMax`. */
   readonly attempts: number;
 }
@@ -45,7 +45,7 @@ export interface Submitted {
 }
 
 /**
- * One user's only device in the encrypted-room simulation: its MLS member
+ * One device of a user in the encrypted-room simulation: its MLS member
  * (null before it joined and after it was removed), its KeyPackage, and how
  * far it has processed its own server's control log. It does what the SDK
  * does: processes applied commits in log order, settles its own commits as
@@ -77,14 +77,23 @@ export class SimulatedDevice {
   /** Commits to make at the next turn: new wishes, lost races and timed-out submissions. */
   readonly wishes: CommitWish[] = [];
   commitsLost = 0;
+  /** Its user revoked it: it does nothing more, and one of the user's other devices removes it. */
+  revoked = false;
+  /** Messages it has settled (decrypted, its own, or not meant for it), by stamp. */
+  readonly settled = new Set<string>();
+  /** Sends (sender and client id) it has decrypted, under whichever stamp. */
+  readonly decryptedSends = new Set<string>();
 
   constructor(
     readonly user: UserId,
     readonly seedLabel: string,
+    /** 0 for the user's first device. */
+    readonly number = 0,
   ) {
+    const label = number === 0 ? user : `${user} device ${number}`;
     const keyPair = keyPairFromSeed(
       nobleSignatureProvider,
-      sha256(new TextEncoder().encode(`encrypted simulation ${seedLabel} ${user}`)),
+      sha256(new TextEncoder().encode(`encrypted simulation ${seedLabel} ${label}`)),
     );
     this.identity = { user, keyPair };
     this.device = deviceIdFromPublicKey(keyPair.publicKey);
