@@ -1,26 +1,12 @@
-import {
-  createMlsCrypto,
-  createRoomGroup,
-  epochOf,
-  processMessage,
-  readPrivateMessageHeader,
-} from "@parley/mls";
+import { createMlsCrypto, createRoomGroup } from "@parley/mls";
 import { nodePrimitives } from "@parley/mls/node";
 import { nobleSignatureProvider, type RoomId, type UserId } from "@parley/protocol";
 import { Nemesis } from "@parley/simulation";
-import type { StampedMessage } from "../../message-lane/stamped-message.ts";
 import { isConverged } from "../end-checks.ts";
-import {
-  createWorld,
-  heal,
-  isVoter,
-  maybeCrashOne,
-  runUntil,
-  startServers,
-  type World,
-} from "../run-seed.ts";
+import { createWorld, heal, isVoter, maybeCrashOne, runUntil, startServers } from "../run-seed.ts";
 import type { ScenarioOverrides } from "../scenario.ts";
 import { deviceTurn } from "./device-turn.ts";
+import { checkEnd } from "./encrypted-end-checks.ts";
 import { devicesOf, type EncryptedWorld, firstDeviceOf } from "./encrypted-world.ts";
 import { loseState } from "./rejoin.ts";
 import { commitAttemptsMax, SimulatedDevice } from "./simulated-device.ts";
@@ -350,56 +336,4 @@ async function settle(encrypted: EncryptedWorld, report: Report): Promise<boolea
   }
   if (!quiet()) world.observer.violate("devices did not settle after the heal");
   return world.observer.violations.length === 0;
-}
-
-async function checkEnd(encrypted: EncryptedWorld): Promise<void> {
-  const { world } = encrypted;
-  const room = world.room;
-  if (room === null) return;
-  const state = world.servers[0]?.host?.session(room)?.replica.state;
-  const epoch = state?.mls?.epoch;
-  const held = [...(world.servers[0]?.storage.messages(room).all() ?? [])].map(
-    (stored) => stored.message,
-  );
-  for (const device of encrypted.devices) {
-    const name = device.number === 0 ? device.user : `${device.user}'s device ${device.number}`;
-    const joined = state?.members.get(device.user)?.membership === "joined";
-    if (device.revoked) {
-      if (device.member !== null) world.observer.violate(`${name} was revoked but is in the group`);
-    } else {
-      if (joined && device.epoch !== epoch) {
-        world.observer.violate(`${name} is at epoch ${device.epoch}, the room at ${epoch}`);
-      }
-      if (!joined && device.member !== null)
-        world.observer.violate(`${name} left but is in the group`);
-      if (joined && device.settled.size !== held.length) {
-        world.observer.violate(`${name} settled ${device.settled.size} of ${held.length} messages`);
-      }
-    }
-    await checkRemoved(world, device, held);
-  }
-}
-
-/** A removed device's last state must not decrypt messages of the epochs after its removal. */
-async function checkRemoved(
-  world: World,
-  device: SimulatedDevice,
-  held: readonly StampedMessage[],
-): Promise<void> {
-  const before = device.removedMember;
-  const removedEpoch = device.removedEpoch;
-  if (before === null || removedEpoch === null) return;
-  let tried = 0;
-  for (const message of held) {
-    const header = readPrivateMessageHeader(message.body);
-    if (header.kind !== "header" || Number(header.header.epoch) < removedEpoch) continue;
-    const outcome = await processMessage(before, message.body);
-    if (outcome.kind === "application") {
-      world.observer.violate(
-        `${device.user}, removed at epoch ${removedEpoch} (state at ${epochOf(before)}), decrypted a message of epoch ${header.header.epoch} from ${message.sender}: ${new TextDecoder().decode(outcome.plaintext)}`,
-      );
-    }
-    tried += 1;
-    if (tried >= 3) return;
-  }
 }
