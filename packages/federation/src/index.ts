@@ -74,6 +74,7 @@ export type {
   ControlRecordAt,
   ControlSnapshot,
   DetachFrame,
+  DeviceListFrame,
   Frame,
   FrameType,
   HeartbeatFrame,

@@ -249,6 +249,8 @@ export function frameValue(frame: Frame): CborMap {
           })),
         })),
       };
+    case "device-list":
+      return { type: frame.type, user: frame.user, list: frame.list };
   }
 }
 

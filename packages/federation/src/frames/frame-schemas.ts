@@ -7,6 +7,7 @@ import { mlsFailureCodeList } from "@parley/mls";
  */
 import {
   type DeviceId,
+  deviceListBytesMax,
   type RoomId,
   roomMessageClientIdPattern,
   type ServerName,
@@ -314,6 +315,12 @@ const receiptsFrame = z.strictObject({
 });
 
 /** The schema of any frame (before the cross-field checks of frame-codec.ts). */
+const deviceListFrame = z.strictObject({
+  type: z.literal("device-list"),
+  user: userIdSchema,
+  list: bytesUpTo(deviceListBytesMax),
+});
+
 export const frameSchema = z.discriminatedUnion("type", [
   raftFrame,
   heartbeatFrame,
@@ -334,4 +341,5 @@ export const frameSchema = z.discriminatedUnion("type", [
   keyPackageClaimFrame,
   keyPackageClaimResultFrame,
   receiptsFrame,
+  deviceListFrame,
 ]);

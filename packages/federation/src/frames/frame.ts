@@ -310,6 +310,17 @@ export interface ReceiptsFrame {
   readonly rooms: readonly RoomReceipts[];
 }
 
+/**
+ * A user's device list (docs/protocol.md §12.14), pushed by the user's
+ * homeserver when it revokes one of their devices. Only the user's own
+ * homeserver may send it; the receiver verifies `list` like a fetched one.
+ */
+export interface DeviceListFrame {
+  readonly type: "device-list";
+  readonly user: UserId;
+  readonly list: Uint8Array;
+}
+
 export type Frame =
   | RaftFrame
   | HeartbeatFrame
@@ -329,7 +340,8 @@ export type Frame =
   | SubmitResultFrame
   | KeyPackageClaimFrame
   | KeyPackageClaimResultFrame
-  | ReceiptsFrame;
+  | ReceiptsFrame
+  | DeviceListFrame;
 
 export type FrameType = Frame["type"];
 
@@ -353,4 +365,5 @@ export const frameTypes: readonly FrameType[] = [
   "key-package-claim",
   "key-package-claim-result",
   "receipts",
+  "device-list",
 ];

@@ -24,6 +24,7 @@ describe("frame test vectors", () => {
         "control",
         "control-signature",
         "detach",
+        "device-list",
         "heartbeats",
         "invite",
         "key-package-claim",

@@ -353,6 +353,10 @@ export function validFrames(): Array<{ readonly name: string; readonly frame: Fr
         ],
       },
     },
+    {
+      name: "device list",
+      frame: { type: "device-list", user: bob, list: new Uint8Array([0xa0]) },
+    },
   ];
 }
 

@@ -131,6 +131,26 @@ export class DeviceDirectory {
     return this.verdict(user, device, acceptedAtMs, sinceMs);
   }
 
+  /**
+   * A list `peer` pushed (§12.14.2): believed only from the user's own
+   * homeserver and only for users this server asked about already; verified
+   * like a fetched one, and dropped if it does not verify. It may have waited
+   * in a queue, so it does not count as fetched now: a device it does not
+   * name is still fetched for.
+   */
+  async offer(peer: ServerName, user: UserId, bytes: Uint8Array): Promise<void> {
+    const old = this.#entries.get(user);
+    if (serverOfUser(user) !== peer || old === undefined) return;
+    const { provider, nowMs } = this.#options;
+    try {
+      const serverKeys = await this.#options.keys.lookup(peer);
+      const list = verifyDeviceList(bytes, { user, provider, serverKeys, nowMs: nowMs() });
+      this.#store(user, { list, fetchStartedAtMs: old.fetchStartedAtMs, failedAtMs: null });
+    } catch (error) {
+      this.#options.logger.warn({ err: error, peer, user }, "a pushed device list was dropped");
+    }
+  }
+
   /** Forgets a user's list: one of this server's users lost a device, and the table says so now. */
   forget(user: UserId): void {
     this.#entries.delete(user);

@@ -6,6 +6,7 @@
 
 import { randomInt } from "node:crypto";
 import {
+  type DeviceListFrame,
   decodeFrame,
   encodeFrame,
   FederationHost,
@@ -29,6 +30,7 @@ import {
   noFederationTransport,
 } from "./driver/federation-transport.ts";
 import { frameDelivery } from "./driver/frame-delivery.ts";
+import { roomServers } from "./driver/room-servers.ts";
 import type { FrameCounts } from "./frame-counts.ts";
 import { KeyPackageExchange } from "./key-package-exchange.ts";
 import { federationTickIntervalMsDefault, keyPackageClaimTimeoutMsDefault } from "./limits.ts";
@@ -86,6 +88,7 @@ export class FederationRuntime {
   #linkTransport: FederationTransport | null = null;
   #receiptHandler: ((peer: ServerName, frame: ReceiptsFrame) => void) | null = null;
   #submittedMessageCheck: SubmittedMessageCheck | null = null;
+  #deviceListHandler: ((peer: ServerName, frame: DeviceListFrame) => void) | null = null;
   #routedMessageCheck: RoutedMessageCheck | null = null;
   /** KeyPackage claims between servers: they travel on the links but not through the core. */
   readonly keyPackages: KeyPackageExchange;
@@ -125,6 +128,25 @@ export class FederationRuntime {
   /** Where delivery receipts from peers go (§12.13); they are dropped until one is set. */
   onReceipts(handler: (peer: ServerName, frame: ReceiptsFrame) => void): void {
     this.#receiptHandler = handler;
+  }
+
+  /** Where device lists pushed by peers go (§12.14.2); they are dropped until one is set. */
+  onDeviceList(handler: (peer: ServerName, frame: DeviceListFrame) => void): void {
+    this.#deviceListHandler = handler;
+  }
+
+  /** Pushes a user's device list to the other servers of every room this server takes part in. */
+  pushDeviceList(frame: DeviceListFrame): void {
+    const transport = this.#linkTransport;
+    const driver = this.#driver;
+    if (transport === null || driver === null) return;
+    for (const peer of driver.view((host) => roomServers(host))) {
+      if (this.isBlocked(peer)) continue;
+      this.#options.frameCounts?.sent(frame.type);
+      transport.send(peer, encodeFrame(frame), frameDelivery(frame)).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, peer }, "device list not queued");
+      });
+    }
   }
 
   /** Checks leaves' message submissions before the core sees them (submitted-messages.ts). */
@@ -230,6 +252,8 @@ export class FederationRuntime {
     const transport = () => this.#transport;
     const receipts = (peer: ServerName, frame: ReceiptsFrame) =>
       this.#receiptHandler?.(peer, frame);
+    const deviceList = (peer: ServerName, frame: DeviceListFrame) =>
+      this.#deviceListHandler?.(peer, frame);
     const checkMessage = (frame: SubmitFrame) => this.#refusalOfMessage(frame);
     const checkRouted = (frame: Frame) => {
       const bodies = messageBodiesOf(frame);
@@ -259,6 +283,7 @@ export class FederationRuntime {
           return keyPackages.receive(peer, frame);
         }
         if (frame.type === "receipts") return receipts(peer, frame);
+        if (frame.type === "device-list") return deviceList(peer, frame);
         const refusal =
           frame.type === "submit"
             ? (refusalOfSubmission(frame, isBlocked) ?? (await checkMessage(frame)))

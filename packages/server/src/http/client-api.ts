@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { CommitChecker } from "@parley/federation";
 import { createMlsCrypto } from "@parley/mls";
 import { nodePrimitives } from "@parley/mls/node";
-import { makeUserId, ParleyError, type SignatureProvider } from "@parley/protocol";
+import { makeUserId, ParleyError, type SignatureProvider, type UserId } from "@parley/protocol";
 import type {
   FastifyInstance,
   FastifyReply,
@@ -23,6 +23,7 @@ import type { AdminCredential } from "../administration/admin-token.ts";
 import type { ServerBlockList } from "../administration/server-block-list.ts";
 import type { HomeserverConfig } from "../config/load.ts";
 import type { DeviceDirectory } from "../federation/device-directory.ts";
+import { localDeviceListBytes } from "../federation/discovery/device-list-route.ts";
 import { FederationRuntime } from "../federation/federation-runtime.ts";
 import { projectionRepairWindowMs } from "../federation/limits.ts";
 import { RoomProjection } from "../federation/projection/room-projection.ts";
@@ -201,7 +202,9 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
     credentials: {
       deviceRevoked: (deviceId, localName) => {
         stream?.closeDevice(deviceId, "device_revoked", "device revoked");
-        dependencies.devices?.forget(makeUserId(localName, currentIdentity().name));
+        const user = makeUserId(localName, currentIdentity().name);
+        dependencies.devices?.forget(user);
+        pushDeviceList(user);
         notices
           .deviceRevoked(makeUserId(localName, currentIdentity().name), deviceId)
           .catch((error: unknown) =>
@@ -211,6 +214,13 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       sessionEnded: (tokenHash) => stream?.closeSession(tokenHash),
     },
   });
+  /** Tells the servers of this server's rooms that `user` lost a device (§12.14.2). */
+  function pushDeviceList(user: UserId): void {
+    localDeviceListBytes({ storage, provider }, currentIdentity(), user).then(
+      (list) => federation.pushDeviceList({ type: "device-list", user, list }),
+      (error: unknown) => logger.warn({ err: error }, "device list not pushed"),
+    );
+  }
   const notices = new DeviceNotices({
     storage,
     serverName: () => currentIdentity().name,
@@ -409,6 +419,9 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
         ),
       );
       const driver = await federation.start(currentIdentity().name, projection);
+      federation.onDeviceList(
+        (peer, frame) => void dependencies.devices?.offer(peer, frame.user, frame.list),
+      );
       hub.delivery.connect(federation);
       driver.setCommitCheck((room, entry) => encryptedRooms.checkSubmitted(room, entry));
       const repaired = await projection.repairRecent(

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newDevice, ParleyClient } from "@parley/cli/client";
-import type { ReceiptsFrame } from "@parley/federation";
+import { encodeFrame, type ReceiptsFrame } from "@parley/federation";
 import {
   type KeyPair,
   makeUserId,
@@ -224,6 +224,51 @@ describe("a sponsor, before stamping a leaf's message", () => {
     });
     const stored = (await historyOf(bob)).filter((id) => id.startsWith("stolen"));
     expect(stored).toEqual(["stolen-before"]);
+  });
+});
+
+describe("a revocation pushed by the user's homeserver", () => {
+  it("reaches a sponsor before its cached list expires", async () => {
+    const pushed = provider.generateKeyPair();
+    carolRecords.push(home.record(carolId, pushed));
+    publishCarol();
+    expect(await send(a, pushed, "pushed-before")).toMatchObject({ kind: "accepted" });
+    carolRevocations.push(home.revocation(carolId, pushed, Date.now()));
+    publishCarol();
+    // A believes its list for a minute: only the push can tell it now.
+    await raw.links.send(
+      a,
+      encodeFrame({ type: "device-list", user: carolId, list: home.listOf(carolId) }),
+      "durable",
+    );
+    let attempt = 0;
+    let last: Awaited<ReturnType<typeof send>> | undefined;
+    await eventually(async () => {
+      attempt += 1;
+      last = await send(a, pushed, `pushed-after-${attempt}`);
+      return last.kind === "refused";
+    });
+    expect(last).toMatchObject({ kind: "refused", code: "device_revoked" });
+  });
+
+  it("is sent by a real homeserver to the servers of its rooms when a device is revoked", async () => {
+    const frameCount = async () => {
+      const text = await (await fetch(`${serverB.url}/metrics`)).text();
+      const line = text
+        .split("\n")
+        .find(
+          (one) =>
+            one.startsWith("parley_federation_frame_types_total") &&
+            one.includes('direction="in"') &&
+            one.includes('type="device-list"'),
+        );
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const before = await frameCount();
+    const third = new ParleyClient({ baseUrl: serverA.url, serverName: a, device: newDevice() });
+    await third.login("alice", testPassword);
+    await alice.request("DELETE", `/devices/${third.device.deviceId}`);
+    await eventually(async () => (await frameCount()) > before);
   });
 });
 

@@ -126,6 +126,29 @@ describe("the device directory", () => {
     expect(await directory.check(hugo, phoneId, clock.nowMs)).toEqual({ kind: "unknown" });
   });
 
+  it("takes a pushed list only from the user's homeserver, for users it asked about", async () => {
+    const { home, clock, fetches, directory } = setup();
+    home.publish(gina, [home.record(gina, phone)], [home.revocation(gina, phone, clock.nowMs)]);
+    const revoked = home.listOf(gina);
+    const revoking = () => revoked;
+    home.publish(gina, [home.record(gina, phone)]);
+    await directory.offer(server, gina, revoking());
+    expect(directory.verdict(gina, phoneId, clock.nowMs)).toEqual({ kind: "unknown" });
+    await directory.settle([gina], clock.nowMs);
+    expect(directory.verdict(gina, phoneId, clock.nowMs)).toEqual({ kind: "bound" });
+    await directory.offer(parseServerName("other.test"), gina, revoking());
+    expect(directory.verdict(gina, phoneId, clock.nowMs)).toEqual({ kind: "bound" });
+    await directory.offer(server, gina, Uint8Array.of(0xff));
+    expect(directory.verdict(gina, phoneId, clock.nowMs)).toEqual({ kind: "bound" });
+    const count = fetches.count;
+    await directory.offer(server, gina, revoking());
+    expect(directory.verdict(gina, phoneId, clock.nowMs)).toEqual({
+      kind: "refused",
+      code: "device_revoked",
+    });
+    expect(fetches.count).toBe(count);
+  });
+
   it("takes a list that does not verify for an empty one", async () => {
     const { home, clock, directory } = setup();
     const forged = home.record(gina, laptop, provider.generateKeyPair());

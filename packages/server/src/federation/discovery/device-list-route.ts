@@ -23,7 +23,6 @@ import {
 } from "@parley/protocol";
 import type { ServerIdentity } from "../../http/server-identity.ts";
 import type { ProcessServer } from "../../process/app.ts";
-import type { Device } from "../../storage/records.ts";
 import type { Storage } from "../../storage/storage.ts";
 import { fetchDocumentBytes } from "./document-fetch.ts";
 import { type PeerAddresses, redirectedUrl } from "./peer-addresses.ts";
@@ -77,8 +76,7 @@ export function registerDeviceListRoute(
       if (user === null || account === null) {
         return reply.code(404).send({ code: "not_found", message: "no such user here" });
       }
-      const devices = await dependencies.storage.devices.listForAccount(account.localName);
-      const bytes = deviceListBytes(dependencies, identity, user, devices);
+      const bytes = await localDeviceListBytes(dependencies, identity, user);
       return reply
         .header("cache-control", "no-cache")
         .type(keyDocumentContentType)
@@ -100,13 +98,14 @@ export async function localDeviceList(storage: Storage, user: UserId): Promise<V
   return { user, bound, revokedAtMs };
 }
 
-function deviceListBytes(
-  dependencies: DeviceListRouteDependencies,
+/** The list this server serves for its user `user` (§12.14.1). */
+export async function localDeviceListBytes(
+  dependencies: Pick<DeviceListRouteDependencies, "storage" | "provider">,
   identity: ServerIdentity,
   user: UserId,
-  devices: readonly Device[],
-): Uint8Array {
-  const { provider } = dependencies;
+): Promise<Uint8Array> {
+  const { provider, storage } = dependencies;
+  const devices = await storage.devices.listForAccount(userIdParts(user).localPart);
   const live = devices.filter((device) => device.revokedAtMs === null);
   const revoked = devices
     .filter((device) => device.revokedAtMs !== null)

@@ -43,6 +43,8 @@ const deliveryOfType: Readonly<Record<FrameType, FrameDelivery>> = {
   // At most one a second per peer, and a lost one would leave the sender's
   // marks wrong until the next message (§12.13).
   receipts: "durable",
+  // Sent when a device is revoked: the peer must learn of it even if away now (§12.14.2).
+  "device-list": "durable",
 };
 
 export function frameDelivery(frame: Frame): FrameDelivery {
