@@ -42,12 +42,7 @@ describe("the certificate route", () => {
     const alice = await servers.user("alice", a);
     const carol = await servers.user("carol", c);
     const dave = await servers.user("dave", c);
-    const { roomId } = await alice.createRoom({ clientId: "r", name: "served", joinRule: "open" });
-    await alice.act(roomId, {
-      type: "set-sponsor-policy",
-      sponsorPolicy: { mode: "fixed", sponsorsMax: 3 },
-    });
-    await carol.request("POST", `/rooms/${roomId}/actions`, { action: { type: "join" }, via: [a] });
+    const roomId = await servers.openRoomWithLeaf(alice, carol, a, "served");
     const { logIndex } = await alice.act(roomId, { type: "set-topic", topic: "certified" });
     const path = `/rooms/${roomId}/certificate`;
     let answer: CertificateAnswerJson | undefined;

@@ -28,12 +28,7 @@ describe("control certificates across a restart", () => {
   it("a restarted leaf starts with the certificate it had", async () => {
     const alice = await servers.user("alice", a);
     const carol = await servers.user("carol", c);
-    const { roomId } = await alice.createRoom({ clientId: "r", name: "kept", joinRule: "open" });
-    await alice.act(roomId, {
-      type: "set-sponsor-policy",
-      sponsorPolicy: { mode: "fixed", sponsorsMax: 3 },
-    });
-    await carol.request("POST", `/rooms/${roomId}/actions`, { action: { type: "join" }, via: [a] });
+    const roomId = await servers.openRoomWithLeaf(alice, carol, a, "kept");
     await alice.act(roomId, { type: "set-topic", topic: "certified before the restart" });
     const sponsorIndex = (await certified(a, roomId))?.applied ?? 0;
     await eventually(async () => {

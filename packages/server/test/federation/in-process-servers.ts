@@ -10,6 +10,7 @@ import {
   certificateStatement,
   type KeyPair,
   keyPairFromSeed,
+  type RoomId,
   type ServerName,
   sha256,
   signatureContexts,
@@ -188,6 +189,29 @@ export class InProcessServers {
   /** A new user with a new device on server `name`. */
   user(localPart: string, name: ServerName): Promise<ParleyClient> {
     return registerUser(localPart, this.get(name).url, name);
+  }
+
+  /**
+   * An open room of `owner`'s server whose invites do not add sponsors, and
+   * which `follower` (a user of another server) joins through `via`: that
+   * server stays a leaf. Answers the room id.
+   */
+  async openRoomWithLeaf(
+    owner: ParleyClient,
+    follower: ParleyClient,
+    via: ServerName,
+    name: string,
+  ): Promise<RoomId> {
+    const { roomId } = await owner.createRoom({ clientId: "r", name, joinRule: "open" });
+    await owner.act(roomId, {
+      type: "set-sponsor-policy",
+      sponsorPolicy: { mode: "fixed", sponsorsMax: 3 },
+    });
+    await follower.request("POST", `/rooms/${roomId}/actions`, {
+      action: { type: "join" },
+      via: [via],
+    });
+    return roomId;
   }
 
   async closeAll(): Promise<void> {

@@ -33,13 +33,8 @@ describe("a leaf without users in a room", () => {
   it("detaches when its last user leaves, and follows again when one is invited", async () => {
     const alice = await servers.user("alice", a);
     const carol = await servers.user("carol", c);
-    const { roomId } = await alice.createRoom({ clientId: "r", name: "open", joinRule: "open" });
     // Invites do not make carol's server a sponsor: it stays a leaf throughout.
-    await alice.act(roomId, {
-      type: "set-sponsor-policy",
-      sponsorPolicy: { mode: "fixed", sponsorsMax: 3 },
-    });
-    await carol.request("POST", `/rooms/${roomId}/actions`, { action: { type: "join" }, via: [a] });
+    const roomId = await servers.openRoomWithLeaf(alice, carol, a, "open");
     await eventually(async () => attachedAtSponsor(roomId, c));
     await alice.send(roomId, "while carol is here", { clientId: "m1" });
     await eventually(async () => storedOn(c, roomId) === 1);
