@@ -122,15 +122,18 @@ function isMember(encrypted: EncryptedWorld, user: UserId): boolean {
   return devicesOf(encrypted, user).some((device) => device.member !== null);
 }
 
-/** One of the user's devices in the group, not revoked; undefined if none. */
+/** The user's devices in the group and not revoked. */
+function liveDevicesOf(encrypted: EncryptedWorld, user: UserId): SimulatedDevice[] {
+  return devicesOf(encrypted, user).filter((device) => device.member !== null && !device.revoked);
+}
+
+/** One of the user's live devices; undefined if none. */
 function liveDeviceOf(
   encrypted: EncryptedWorld,
   user: UserId,
   pick: <Item>(items: readonly Item[]) => Item,
 ): SimulatedDevice | undefined {
-  const live = devicesOf(encrypted, user).filter(
-    (device) => device.member !== null && !device.revoked,
-  );
+  const live = liveDevicesOf(encrypted, user);
   return live.length === 0 ? undefined : pick(live);
 }
 
@@ -144,9 +147,7 @@ function revokeOne(
   user: UserId,
   pick: <Item>(items: readonly Item[]) => Item,
 ): void {
-  const live = devicesOf(encrypted, user).filter(
-    (device) => device.member !== null && !device.revoked,
-  );
+  const live = liveDevicesOf(encrypted, user);
   if (live.length < 2) return;
   const revoked = pick(live);
   revoked.revoked = true;
@@ -298,9 +299,7 @@ function remindKeepers(encrypted: EncryptedWorld): void {
   for (const revoked of encrypted.devices.filter(
     (device) => device.revoked && device.member !== null,
   )) {
-    const keeper = devicesOf(encrypted, revoked.user).find(
-      (device) => device.member !== null && !device.revoked,
-    );
+    const [keeper] = liveDevicesOf(encrypted, revoked.user);
     if (keeper !== undefined && keeper.wishes.length === 0 && keeper.submitted.length === 0) {
       keeper.wishes.push({ action: { type: "mls-commit" }, attempts: 0 });
     }
