@@ -82,8 +82,21 @@ export const backfillMessagesPerBatchMax = 128;
 /** Control records in one control frame (catch-up for a leaf). */
 export const controlRecordsPerFrameMax = 256;
 
-/** One encoded control record (a control entry plus who proposed it). */
-export const controlRecordBytesMax = 64 * kibibyte;
+/**
+ * One encoded control record (a control entry plus who proposed it). An
+ * encrypted room's entry carries the commit, the new epoch's GroupInfo and
+ * ratchet tree, and the Welcome, each up to 1 MiB (the room package's
+ * `mlsObjectBytesMax`); 3 MiB holds a large group's tree with its commit and
+ * still fits a submission in an ordinary frame (4 MiB).
+ */
+export const controlRecordBytesMax = 3 * mebibyte;
+
+/**
+ * Bytes of records in one control frame: records are split over frames by
+ * this budget as well as by count (a frame holds at least one record), so a
+ * catch-up of many large MLS records does not become one huge frame.
+ */
+export const controlFrameRecordBytesTarget = 8 * mebibyte;
 
 /** Servers one link-state advertisement may list as live peers. */
 export const linkStatePeersMax = 4096;
@@ -175,6 +188,13 @@ export const backfillPullsPerRoomMax = 64;
  * catching up. Older records are served as a snapshot instead.
  */
 export const controlRecordsRetainedPerRoomMax = 1024;
+
+/**
+ * Bytes of those records: an encrypted room's records carry ratchet trees
+ * (up to 3 MiB each), and 1,024 of those would be gigabytes. A leaf further
+ * behind gets a snapshot.
+ */
+export const controlRecordBytesRetainedPerRoomMax = 16 * mebibyte;
 
 /**
  * Pending sponsor-policy effects (sponsor wanted / unneeded) a room's sponsors

@@ -22,10 +22,11 @@ export const roomLimits = {
   sponsorsMax: 31,
   /**
    * One MLS object in an entry (commit, GroupInfo, ratchet tree, Welcome).
-   * The federation's control record (64 KiB) bounds the whole entry anyway;
-   * this only keeps a single field from claiming more than a record holds.
+   * The ratchet tree is the one that grows, by about 321 bytes per device
+   * (docs/protocol.md §10.13), so 1 MiB holds the tree of a group of about
+   * 3,200 devices; the federation's control record (3 MiB) bounds the sum.
    */
-  mlsObjectBytesMax: 64 * 1024,
+  mlsObjectBytesMax: 1024 * 1024,
   /** Devices one commit may add: MLS's 500 proposals per commit (docs/protocol.md §13.6). */
   mlsDevicesAddedMax: 500,
 } as const;

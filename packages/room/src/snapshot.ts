@@ -28,7 +28,8 @@ const snapshotDecodeLimits = {
   totalBytesMax: 64 * 1024 * 1024,
   depthMax: 8,
   containerItemsMax: roomLimits.membersMax,
-  stringBytesMax: 64 * 1024,
+  // The longest string of a snapshot is the current epoch's ratchet tree.
+  stringBytesMax: roomLimits.mlsObjectBytesMax,
 };
 
 const snapshotSchema = z.strictObject({

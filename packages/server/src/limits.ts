@@ -27,8 +27,10 @@ export const roomsPerUserMax = 5000;
 
 /** Bytes of one event body as stored. Clients are held to a smaller frame
  * limit at the edge; this is the storage-side assertion that nothing larger
- * slipped through (PostgreSQL bytea and SQLite BLOB both allow far more). */
-export const eventBodyBytesMax = 1024 * 1024;
+ * slipped through (PostgreSQL bytea and SQLite BLOB both allow far more). The
+ * largest bodies are control events of encrypted rooms, whose entry carries
+ * the new epoch's ratchet tree (a control record is at most 3 MiB). */
+export const eventBodyBytesMax = 4 * 1024 * 1024;
 
 /** Bytes of one control-log entry or per-device queue item (MLS commits and
  * welcomes with a large ratchet tree are the biggest). */
@@ -124,6 +126,11 @@ export const keyPackageSweepIntervalMsMax = 24 * 60 * 60 * 1000;
  * envelope. Anything bigger is refused with `payload_too_large` before it is
  * parsed. */
 export const clientRequestBytesMax = 128 * 1024;
+
+/** Bytes of one MLS commit request (docs/protocol.md §10.13): a commit, the
+ * new epoch's GroupInfo and ratchet tree, and a Welcome, in base64url, whose
+ * entry must then fit a 3 MiB control record; the JSON around them is small. */
+export const mlsCommitRequestBytesMax = 5 * 1024 * 1024;
 
 /** Bytes of one WebSocket frame a client may send. Clients send only small
  * control frames (auth, acknowledgements, pings); 16 KiB leaves room for a

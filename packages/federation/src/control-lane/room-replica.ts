@@ -19,7 +19,11 @@ import {
 import type { ControlRecordAt, ControlSnapshot } from "../frames/frame.ts";
 import { controlSnapshotValue } from "../frames/frame-codec.ts";
 import { controlSnapshotSchema } from "../frames/frame-schemas.ts";
-import { controlRecordsRetainedPerRoomMax, snapshotBytesMax } from "../limits.ts";
+import {
+  controlRecordBytesRetainedPerRoomMax,
+  controlRecordsRetainedPerRoomMax,
+  snapshotBytesMax,
+} from "../limits.ts";
 import type { ControlView } from "../message-lane/message-lane.ts";
 import type { RecheckOutcome } from "../message-lane/stamped-message.ts";
 import { AuthorizationHistory } from "./authorization-history.ts";
@@ -53,6 +57,8 @@ export class RoomReplica implements ControlView {
   readonly #incarnations = new Map<ServerName, number>();
   /** The most recent records, oldest first, consecutive up to the applied index. */
   #recent: ControlRecordAt[] = [];
+  /** Bytes of the records in `#recent`, bounded as well as their count (MLS records are large). */
+  #recentBytes = 0;
   /** The chain hash just before `#recent[0]` (at the snapshot or the last record dropped). */
   #beforeRecent: { readonly index: number; readonly chainHash: Uint8Array };
 
@@ -146,12 +152,20 @@ export class RoomReplica implements ControlView {
     if (outcome.verdict === "accepted") this.#trackIncarnation(record, index);
     const at: ControlRecordAt = { index, chainHash: this.#chainHash, record: recordBytes };
     this.#recent.push(at);
-    if (this.#recent.length > controlRecordsRetainedPerRoomMax) {
-      const dropped = this.#recent.length - controlRecordsRetainedPerRoomMax;
-      const last = this.#recent[dropped - 1];
-      if (last !== undefined) this.#beforeRecent = last;
-      this.#recent = this.#recent.slice(dropped);
+    this.#recentBytes += recordBytes.length;
+    let dropped = 0;
+    while (
+      this.#recent.length - dropped > controlRecordsRetainedPerRoomMax ||
+      (this.#recentBytes > controlRecordBytesRetainedPerRoomMax &&
+        this.#recent.length - dropped > 1)
+    ) {
+      const oldest = this.#recent[dropped];
+      if (oldest === undefined) break;
+      this.#recentBytes -= oldest.record.length;
+      this.#beforeRecent = oldest;
+      dropped += 1;
     }
+    if (dropped > 0) this.#recent = this.#recent.slice(dropped);
     return { index, record, outcome, at };
   }
 

@@ -9,17 +9,14 @@ import {
 import type { GroupApplier } from "../consensus/raft-group.ts";
 import { membershipMatches, nextMembershipStep } from "../consensus/sponsor-membership.ts";
 import { decodeControlRecord, encodeControlRecord } from "../control-lane/control-record.ts";
+import { recordBatches } from "../control-lane/record-batches.ts";
 import {
   decodeControlSnapshot,
   encodeControlSnapshot,
   RoomReplica,
 } from "../control-lane/room-replica.ts";
 import type { AttachFrame, ControlFrame, SubmissionOutcome, SubmitFrame } from "../frames/frame.ts";
-import {
-  attachedLeavesPerRoomMax,
-  controlRecordsPerFrameMax,
-  sponsorEffectsPendingMax,
-} from "../limits.ts";
+import { attachedLeavesPerRoomMax, sponsorEffectsPendingMax } from "../limits.ts";
 import { applyObserved } from "./applied-event.ts";
 import { trackSponsorSet } from "./certification.ts";
 import type { FederationEvent } from "./effects.ts";
@@ -176,21 +173,14 @@ function catchUpFrames(session: RoomSession, index: number): ControlFrame[] {
   const replica = session.replica;
   const records = replica.recordsAfter(index, Number.MAX_SAFE_INTEGER);
   const snapshot = records === null ? replica.snapshot() : null;
-  const list = records ?? [];
-  const frames: ControlFrame[] = [];
-  for (
-    let start = 0;
-    start < list.length || frames.length === 0;
-    start += controlRecordsPerFrameMax
-  ) {
-    frames.push({
-      type: "control",
-      room: session.room,
-      snapshot: start === 0 ? snapshot : null,
-      records: list.slice(start, start + controlRecordsPerFrameMax),
-      certificate: null,
-    });
-  }
+  const batches = recordBatches(records ?? []);
+  const frames: ControlFrame[] = (batches.length === 0 ? [[]] : batches).map((batch, position) => ({
+    type: "control",
+    room: session.room,
+    snapshot: position === 0 ? snapshot : null,
+    records: batch,
+    certificate: null,
+  }));
   // The newest certificate rides the last frame: the leaf applies up to it once it has every record before it.
   const last = frames.pop();
   if (last !== undefined) frames.push({ ...last, certificate: session.certificate });
@@ -220,12 +210,12 @@ export function feedLeaves(context: HostContext, session: RoomSession): void {
     if (session.replica.sponsors.includes(leaf)) session.attachedLeaves.delete(leaf);
   }
   for (const leaf of session.attachedLeaves.keys()) {
-    for (let start = 0; start < records.length; start += controlRecordsPerFrameMax) {
+    for (const batch of recordBatches(records)) {
       context.outbox.send(leaf, {
         type: "control",
         room: session.room,
         snapshot: null,
-        records: records.slice(start, start + controlRecordsPerFrameMax),
+        records: batch,
         certificate: session.certificate,
       });
     }

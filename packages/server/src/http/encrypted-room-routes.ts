@@ -4,14 +4,16 @@
 // `POST /rooms` with `kind: "encrypted"` (room-routes.ts).
 
 import type { RoomId } from "@parley/protocol";
+import { roomLimits } from "@parley/room";
 import { z } from "zod";
 import { joinViaServersMax } from "../federation/limits.ts";
+import { mlsCommitRequestBytesMax } from "../limits.ts";
 import type { EncryptedRooms } from "../rooms/encrypted-rooms.ts";
 import type { ClientApiScope, RouteContext } from "./client-api.ts";
 import { base64urlBytes, clientIdField, parseBody, roomIdField } from "./json-fields.ts";
 
-/** One MLS object of an entry; the control record bounds their sum (64 KiB). */
-export const mlsObjectField = base64urlBytes(64 * 1024);
+/** One MLS object of an entry (1 MiB: a large group's tree); the control record bounds their sum. */
+export const mlsObjectField = base64urlBytes(roomLimits.mlsObjectBytesMax);
 
 const roomParams = z.strictObject({ roomId: roomIdField });
 const roomIdBody = z.strictObject({ clientId: clientIdField });
@@ -24,7 +26,7 @@ const commitBody = z.strictObject({
   ratchetTree: mlsObjectField,
   welcome: mlsObjectField.optional(),
 });
-/** Commits per page: each may be most of a 64 KiB record, so a page stays within a few MiB. */
+/** Commits per page; a page also stops at `commitsPageBytesTarget` of commits (encrypted-rooms.ts). */
 const commitsPageMax = 64;
 const commitsQuery = z.strictObject({
   from: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -54,14 +56,19 @@ export function registerEncryptedRoomRoutes(
     return { roomId, groupId: base64url(groupId) };
   });
 
-  scope.post("/rooms/:roomId/mls/commits", async (request) => {
-    const session = await context.authenticate(request);
-    const { roomId } = parseBody(roomParams, request.params, "path");
-    const body = parseBody(commitBody, request.body, "commit");
-    return context.rememberOutcome(session.deviceId, roomId, body.clientId, () =>
-      encrypted.commit(session, roomId as RoomId, body),
-    );
-  });
+  // A commit carries the new epoch's ratchet tree, which outgrows the client API's usual body bound.
+  scope.post(
+    "/rooms/:roomId/mls/commits",
+    { bodyLimit: mlsCommitRequestBytesMax },
+    async (request) => {
+      const session = await context.authenticate(request);
+      const { roomId } = parseBody(roomParams, request.params, "path");
+      const body = parseBody(commitBody, request.body, "commit");
+      return context.rememberOutcome(session.deviceId, roomId, body.clientId, () =>
+        encrypted.commit(session, roomId as RoomId, body),
+      );
+    },
+  );
 
   scope.get("/rooms/:roomId/mls/commits", async (request) => {
     const session = await context.authenticate(request);

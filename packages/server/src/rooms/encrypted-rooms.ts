@@ -54,6 +54,8 @@ export interface AppliedCommit {
 
 /** Events looked at, newest first, when collecting a room's commits (the stream's retention is 10,000). */
 const commitScanEventsMax = 20_000;
+/** Commit bytes in one page of `GET …/mls/commits` (a page holds at least one): large groups' commits are large. */
+const commitsPageBytesTarget = 4 * 1024 * 1024;
 const commitScanPageSize = 500;
 /** Room of the record around an entry (proposer, proposal id) under the federation's record limit. */
 const recordOverheadBytes = 1024;
@@ -300,7 +302,16 @@ function finish(
   limit: number,
 ): { commits: AppliedCommit[]; more: boolean } {
   const ascending = found.reverse();
-  return { commits: ascending.slice(0, limit), more: ascending.length > limit };
+  const commits: AppliedCommit[] = [];
+  let bytes = 0;
+  for (const applied of ascending) {
+    const size = applied.entry.mls?.commit?.length ?? 0;
+    if (commits.length === limit) break;
+    if (commits.length > 0 && bytes + size > commitsPageBytesTarget) break;
+    commits.push(applied);
+    bytes += size;
+  }
+  return { commits, more: ascending.length > commits.length };
 }
 
 function staleError(state: RoomState, reason: string): StaleEpochError {
