@@ -43,11 +43,10 @@ import {
   type VerifiedRoomMessage,
   verifyRoomMessage,
 } from "@parley/protocol";
-import type { ControlEntry } from "@parley/room";
 import {
+  type ControlEntry,
   encodeControlEntry,
   type Membership,
-  type MlsGroupState,
   type RoomState,
 } from "@parley/room";
 import { membershipChangesMax } from "../../limits.ts";
@@ -62,6 +61,7 @@ import { VerifiedMessages } from "../../verification/verified-messages.ts";
 import type { DeviceDirectory } from "../device-directory.ts";
 import { MessageArrivals } from "./message-arrivals.ts";
 import { beforeSettling, MessageDevices } from "./message-devices.ts";
+import { queueWelcome, type WelcomeTarget } from "./welcome-notices.ts";
 
 export interface RoomProjectionDependencies {
   readonly storage: Storage;
@@ -89,9 +89,14 @@ export class RoomProjection {
   readonly #verified = new VerifiedMessages();
   readonly #devices: MessageDevices;
   readonly arrivals = new MessageArrivals();
+  readonly #welcomeTarget: WelcomeTarget;
 
   constructor(dependencies: RoomProjectionDependencies) {
     this.#dependencies = dependencies;
+    this.#welcomeTarget = {
+      notices: dependencies.notices,
+      isLocal: (user) => this.#isLocal(user),
+    };
     this.#devices = new MessageDevices(dependencies.devices, dependencies.provider, this.#verified);
   }
 
@@ -326,29 +331,10 @@ export class RoomProjection {
   async #deliverWelcome(event: ControlApplied): Promise<void> {
     const mls = event.record.entry.mls;
     if (event.outcome.verdict !== "accepted" || mls === undefined) return;
-    await this.#queueWelcome(event.room, { ...mls, epoch: mls.epoch + 1, sinceIndex: event.index });
-  }
-
-  /**
-   * Queues a Welcome for the added devices of this server, keyed by room and
-   * index: whether the commit arrives as a record or inside a snapshot (the
-   * room state keeps the current epoch's Welcome), each device gets it once.
-   */
-  async #queueWelcome(room: RoomId, group: Omit<MlsGroupState, "groupInfo">): Promise<void> {
-    if (group.welcome === null || group.added.length === 0) return;
-    const local = group.added.filter((device) => this.#isLocal(device.user));
-    if (local.length === 0) return;
-    await this.#dependencies.notices.sendToDevices(local, {
-      id: `welcome:${room}:${group.sinceIndex}`,
-      kind: "welcome",
-      body: {
-        type: "welcome",
-        roomId: room,
-        epoch: group.epoch,
-        controlIndex: group.sinceIndex,
-        welcome: Buffer.from(group.welcome).toString("base64url"),
-        ratchetTree: Buffer.from(group.ratchetTree).toString("base64url"),
-      },
+    await queueWelcome(this.#welcomeTarget, event.room, {
+      ...mls,
+      epoch: mls.epoch + 1,
+      sinceIndex: event.index,
     });
   }
 
@@ -362,7 +348,7 @@ export class RoomProjection {
     });
     // Before the invite notices, as for an applied record: a device that sees
     // its invite finds the Welcome already queued ahead of it.
-    if (state.mls !== undefined) await this.#queueWelcome(event.room, state.mls);
+    if (state.mls !== undefined) await queueWelcome(this.#welcomeTarget, event.room, state.mls);
     const changes: MembershipChange[] = [];
     for (const [user, record] of state.members) {
       if (changes.length >= membershipChangesMax) {
