@@ -9,6 +9,11 @@
  * either database, which keeps other writers' wait short. */
 export const eventBatchMax = 256;
 
+/** Group-commit rounds under way at once on SQLite: one whose WAL sync is on
+ * the disk and one running its transaction (rooms/group-commit.ts). More would
+ * only split the waiting events into smaller rounds, each with its own sync. */
+export const sqliteCommitsInFlightMax = 2;
+
 /** Stream acknowledgements written in one transaction. Each is a one-row
  * update; a thousand stay well within a few milliseconds and any parameter
  * limit, and a server with more devices acknowledging writes several. */

@@ -18,6 +18,13 @@ export const driverInputsQueuedMax = 50_000;
  */
 export const driverInputsPerFlushMax = 1024;
 
+/**
+ * Rounds of messages whose transaction is under way at once (round-pipeline.ts):
+ * one waiting for its disk sync while the next runs. Matches the group
+ * committer's rounds in flight on SQLite; more would only split rounds.
+ */
+export const driverRoundsInFlightMax = 2;
+
 /** Local requests waiting for their outcome (a committed entry, a sponsor's answer). */
 export const driverRequestsPendingMax = 100_000;
 

@@ -30,7 +30,11 @@ import { RoomProjection } from "../federation/projection/room-projection.ts";
 import { roomFederationStatus } from "../federation/room-status.ts";
 import { routedMessageCheck } from "../federation/routed-verification.ts";
 import { submittedMessageCheck } from "../federation/submitted-messages.ts";
-import { actionOutcomesRememberedMax, clientRequestBytesMax } from "../limits.ts";
+import {
+  actionOutcomesRememberedMax,
+  clientRequestBytesMax,
+  sqliteCommitsInFlightMax,
+} from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
 import { EncryptedRooms } from "../rooms/encrypted-rooms.ts";
@@ -175,6 +179,9 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
       hub.publish(events);
     },
     committed: (batchSize) => commitBatches.observe(batchSize),
+    // SQLite's one connection runs transactions in the order they start, so
+    // rounds may overlap there (one syncing, the next running).
+    commitsInFlightMax: storage.dialect === "sqlite" ? sqliteCommitsInFlightMax : 1,
   });
   const limits = config.rateLimits;
   const addresses = new RateLimiter({

@@ -75,4 +75,89 @@ describe("GroupCommitter", () => {
     expect(events.transactions).toEqual([{ alongside: ["first", "second"], events: ["a", "b"] }]);
     await committer.close();
   });
+
+  it("overlaps rounds when allowed, and still publishes and answers them in order", async () => {
+    const pending: Array<{ events: readonly NewEvent[]; resolve: () => void }> = [];
+    let position = 0;
+    const events = {
+      appendBatch(batch: readonly NewEvent[]): Promise<readonly AppendOutcome[]> {
+        return new Promise((resolve) => {
+          const outcomes = batch.map((event): AppendOutcome => {
+            position += 1;
+            return {
+              kind: "appended",
+              event: { ...event, streamPosition: position, roomSequence: position },
+            };
+          });
+          pending.push({ events: batch, resolve: () => resolve(outcomes) });
+        });
+      },
+    };
+    const published: string[] = [];
+    const answered: string[] = [];
+    const committer = new GroupCommitter(events, {
+      published: (stored) => published.push(...stored.map((event) => event.clientEventId)),
+      commitsInFlightMax: 2,
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = committer.append(newEvent("a")).then(() => answered.push("a"));
+    await turn();
+    const second = committer.append(newEvent("b")).then(() => answered.push("b"));
+    await turn();
+    const third = committer.append(newEvent("c")).then(() => answered.push("c"));
+    await turn();
+    // Two rounds under way; the third waits for a free place.
+    expect(pending.map((round) => round.events.map((event) => event.clientEventId))).toEqual([
+      ["a"],
+      ["b"],
+    ]);
+    pending[1]?.resolve();
+    await turn();
+    expect(published).toEqual([]);
+    pending[0]?.resolve();
+    await Promise.all([first, second]);
+    expect(published).toEqual(["a", "b"]);
+    expect(answered).toEqual(["a", "b"]);
+    await turn();
+    await turn();
+    expect(pending.length).toBe(3);
+    pending[2]?.resolve();
+    await third;
+    expect(published).toEqual(["a", "b", "c"]);
+    await committer.close();
+  });
+
+  it("runs one round at a time by default", async () => {
+    const pending: Array<() => void> = [];
+    const events = {
+      appendBatch(batch: readonly NewEvent[]): Promise<readonly AppendOutcome[]> {
+        return new Promise((resolve) => {
+          pending.push(() =>
+            resolve(
+              batch.map((event) => ({
+                kind: "appended",
+                event: { ...event, streamPosition: 1, roomSequence: 1 },
+              })),
+            ),
+          );
+        });
+      },
+    };
+    const committer = new GroupCommitter(events, { published: () => {} });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = committer.append(newEvent("a"));
+    await turn();
+    const second = committer.append(newEvent("b"));
+    await turn();
+    expect(pending.length).toBe(1);
+    pending[0]?.();
+    await first;
+    // The freed place is taken on a later turn.
+    await turn();
+    await turn();
+    expect(pending.length).toBe(2);
+    pending[1]?.();
+    await second;
+    await committer.close();
+  });
 });

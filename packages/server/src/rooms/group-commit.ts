@@ -16,6 +16,15 @@
 // events it reports to `published` arrive in stream order. A caller may add
 // writes of its own to the transaction (`appendAll`'s `alongside`: the
 // federation core's flush), so a message costs one commit, not two in series.
+//
+// Pipelined where the storage allows it (`commitsInFlightMax`): with SQLite
+// the next round's transaction runs while the disk syncs the last one (the
+// driver hands its one connection on at COMMIT and answers after the sync,
+// storage/connection/sqlite.ts), so a message that arrives during a sync
+// waits for its own sync only, not for that one first. Transactions still run
+// in the order rounds start, and rounds are published and answered in that
+// order. PostgreSQL runs rounds one at a time: its pool would run two
+// transactions side by side, in no set order.
 
 import { ParleyError } from "@parley/protocol";
 import { eventBatchMax, messageCommitQueueMax } from "../limits.ts";
@@ -35,13 +44,22 @@ export interface GroupCommitOptions {
   readonly published: (events: readonly StoredEvent[]) => void;
   /** Told about each committed batch size, for metrics. */
   readonly committed?: (batchSize: number) => void;
+  /**
+   * Rounds whose transactions may be under way at once (default 1). More
+   * than one only where the storage runs transactions one after another in
+   * the order they were started (SQLite's one connection).
+   */
+  readonly commitsInFlightMax?: number;
 }
 
 export class GroupCommitter {
   readonly #events: Pick<EventRepository, "appendBatch">;
   readonly #options: GroupCommitOptions;
   #waiting: Waiting[] = [];
-  #running: Promise<void> | null = null;
+  /** Rounds started and not yet answered. */
+  #inFlight = 0;
+  /** Resolves once the newest round started is published and answered. */
+  #answered: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
 
@@ -95,55 +113,76 @@ export class GroupCommitter {
   async close(): Promise<void> {
     this.#closed = true;
     // Bounded: once closed, nothing new is taken, so the queue only shrinks.
-    while (this.#scheduled || this.#running !== null) {
-      await (this.#running ?? new Promise((resolve) => setImmediate(resolve)));
+    while (this.#scheduled || this.#inFlight > 0) {
+      await (this.#inFlight > 0 ? this.#answered : new Promise((resolve) => setImmediate(resolve)));
     }
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running !== null) return;
+    const inFlightMax = this.#options.commitsInFlightMax ?? 1;
+    if (this.#scheduled || this.#inFlight >= inFlightMax || this.#waiting.length === 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      this.#running ??= this.#run();
+      this.#start();
     });
   }
 
-  async #run(): Promise<void> {
-    // Bounded: each round removes up to eventBatchMax waiting events, and the
-    // queue itself is bounded; the loop ends when the queue is empty.
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.slice(0, eventBatchMax);
-      this.#waiting = this.#waiting.slice(batch.length);
-      let outcomes: readonly AppendOutcome[];
-      const writes = batch.flatMap((waiting) =>
-        waiting.alongside === null ? [] : [waiting.alongside],
-      );
-      const alongside: TransactionWrite | undefined =
-        writes.length === 0
-          ? undefined
-          : async (transaction) => {
-              for (const write of writes) await write(transaction);
-            };
-      try {
-        outcomes = await this.#events.appendBatch(
-          batch.map((waiting) => waiting.event),
-          alongside,
-        );
-      } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
-        continue;
-      }
-      this.#options.committed?.(batch.length);
-      const stored = outcomes.filter((outcome) => outcome.kind === "appended");
-      if (stored.length > 0) this.#options.published(stored.map((outcome) => outcome.event));
-      batch.forEach((waiting, index) => {
-        const outcome = outcomes[index];
-        if (outcome === undefined) waiting.reject(new Error("a batch outcome is missing"));
-        else waiting.resolve(outcome);
+  /** Starts one round with what is waiting (up to the batch limit). */
+  #start(): void {
+    if (this.#waiting.length === 0) return;
+    const batch = this.#waiting.slice(0, eventBatchMax);
+    this.#waiting = this.#waiting.slice(batch.length);
+    const writes = batch.flatMap((waiting) =>
+      waiting.alongside === null ? [] : [waiting.alongside],
+    );
+    const alongside: TransactionWrite | undefined =
+      writes.length === 0
+        ? undefined
+        : async (transaction) => {
+            for (const write of writes) await write(transaction);
+          };
+    this.#inFlight += 1;
+    const stored = this.#events.appendBatch(
+      batch.map((waiting) => waiting.event),
+      alongside,
+    );
+    const previous = this.#answered;
+    this.#answered = stored
+      .then(
+        async (outcomes) => {
+          // Published in the order rounds started, so stream order holds.
+          await previous;
+          this.#answer(batch, outcomes);
+        },
+        async (error: unknown) => {
+          await previous;
+          for (const waiting of batch) waiting.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#inFlight -= 1;
+        this.#schedule();
       });
+    // Rounds may overlap: the next one starts as soon as events wait.
+    this.#schedule();
+  }
+
+  #answer(batch: readonly Waiting[], outcomes: readonly AppendOutcome[]): void {
+    this.#options.committed?.(batch.length);
+    const stored = outcomes.filter((outcome) => outcome.kind === "appended");
+    try {
+      if (stored.length > 0) this.#options.published(stored.map((outcome) => outcome.event));
+    } catch (error) {
+      // Stored, but not shown live: the callers hear of it (the chain of rounds goes on).
+      for (const waiting of batch) waiting.reject(error);
+      return;
     }
-    this.#running = null;
+    batch.forEach((waiting, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) waiting.reject(new Error("a batch outcome is missing"));
+      else waiting.resolve(outcome);
+    });
   }
 }
 

@@ -203,4 +203,41 @@ describe("FederationDriver", () => {
     await driver.close();
     expect(await outcome).toMatchObject({ kind: "refused", code: "unavailable" });
   });
+
+  it("runs the next round of messages while the last is not yet durable, and answers in order", async () => {
+    const { driver } = build({ within: true });
+    await driver.createRoom(createEntry(room));
+    const durable: Array<() => void> = [];
+    driver.setEventSink({
+      handle: async () => {},
+      handleWithin: (batch, flush) => {
+        if (batch.some((event) => event.type === "control-applied")) return null;
+        return flush(null as never).then(
+          () => new Promise<void>((resolve) => durable.push(resolve)),
+        );
+      },
+    });
+    const turnsUntil = async (done: () => boolean) => {
+      for (let turn = 0; turn < 100 && !done(); turn += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const answered: string[] = [];
+    const first = driver
+      .sendMessage(room, alice, "m1", new Uint8Array([1]))
+      .then(() => answered.push("m1"));
+    await turnsUntil(() => durable.length === 1);
+    const second = driver
+      .sendMessage(room, alice, "m2", new Uint8Array([2]))
+      .then(() => answered.push("m2"));
+    // The second round's transaction starts although the first is not durable yet.
+    await turnsUntil(() => durable.length === 2);
+    expect(durable.length).toBe(2);
+    durable[1]?.();
+    await turnsUntil(() => answered.length > 0);
+    expect(answered).toEqual([]);
+    durable[0]?.();
+    await Promise.all([first, second]);
+    expect(answered).toEqual(["m1", "m2"]);
+  });
 });

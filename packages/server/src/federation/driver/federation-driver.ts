@@ -25,6 +25,12 @@
 //      does not wait for those queue writes, which are disk writes of their
 //      own; the queue keeps the order frames were handed to it.
 //
+// Rounds of messages alone (step 2's combined path) overlap: once such a
+// round's transaction is handed to storage, the next round runs while the
+// disk syncs it, and steps 3–5 of the round follow when it is durable, in
+// round order (round-pipeline.ts). Any other round first waits until no
+// round is under way, then runs as above.
+//
 // So a client is answered only after the outcome is durable here and
 // projected, and a peer's frame is acknowledged only after what it caused is
 // durable.
@@ -47,7 +53,12 @@ import {
 import type { ControlEntry } from "@parley/room";
 import type { Logger } from "../../observability/logger.ts";
 import type { FrameCounts } from "../frame-counts.ts";
-import { driverInputsPerFlushMax, driverInputsQueuedMax, linkUpkeepTicks } from "../limits.ts";
+import {
+  driverInputsPerFlushMax,
+  driverInputsQueuedMax,
+  driverRoundsInFlightMax,
+  linkUpkeepTicks,
+} from "../limits.ts";
 import type {
   FederationDriverOptions,
   FederationEventSink,
@@ -59,6 +70,7 @@ import type {
 import { frameDelivery } from "./frame-delivery.ts";
 import { type FinalOutcome, LocalRequests } from "./local-requests.ts";
 import { roomServers } from "./room-servers.ts";
+import { type Durability, RoundPipeline } from "./round-pipeline.ts";
 
 interface QueuedInput {
   readonly run: (host: FederationHost) => FederationEffects;
@@ -81,6 +93,8 @@ export class FederationDriver implements FederationLinkHandlers {
   #queue: QueuedInput[] = [];
   /** Rounds whose frames are being queued; their inputs resolve after. */
   readonly #inFlightSends = new Set<Promise<void>>();
+  /** Rounds of messages waiting for their transaction to be durable. */
+  readonly #pipeline = new RoundPipeline(driverRoundsInFlightMax);
   #running: Promise<void> | null = null;
   #tickQueued = false;
   #timer: NodeJS.Timeout | null = null;
@@ -210,6 +224,7 @@ export class FederationDriver implements FederationLinkHandlers {
     this.#timer = null;
     this.#closed = true;
     while (this.#running !== null) await this.#running;
+    await this.#pipeline.drained();
     await Promise.all(this.#inFlightSends);
     if (this.#failure === null) {
       try {
@@ -281,6 +296,7 @@ export class FederationDriver implements FederationLinkHandlers {
     while (this.#queue.length > 0 && this.#failure === null) {
       // Let requests that arrive in the same turn join this round.
       await new Promise((resolve) => setImmediate(resolve));
+      await this.#pipeline.room();
       const batch = this.#queue.slice(0, driverInputsPerFlushMax);
       this.#queue = this.#queue.slice(batch.length);
       try {
@@ -320,16 +336,20 @@ export class FederationDriver implements FederationLinkHandlers {
       events.push(...effects.events);
       settled.push({ input, error: null });
     }
-    let handled = false;
-    if (mustSync || this.#storage.flushWanted === true) {
-      const flushWithin = this.#storage.flushWithin;
-      const combined =
-        flushWithin === undefined || events.length === 0
-          ? null
-          : (this.#sink?.handleWithin?.(events, flushWithin) ?? null);
-      if (combined === null) await this.#storage.flush();
-      else await combined;
-      handled = combined !== null;
+    const flushing = mustSync || this.#storage.flushWanted === true;
+    const flushWithin = this.#storage.flushWithin;
+    const combined =
+      !flushing || flushWithin === undefined || events.length === 0
+        ? null
+        : (this.#sink?.handleWithin?.(events, flushWithin) ?? null);
+    if (combined !== null) {
+      this.#pipeline.add(combined, (outcome) => this.#finish(outcome, frames, events, settled));
+      return;
+    }
+    // Anything else runs alone: after every round under way has finished.
+    await this.#pipeline.drained();
+    if (flushing) {
+      await this.#storage.flush();
       this.#flushes += 1;
     }
     // Frames are queued in round order (the durable queue keeps the order of
@@ -337,15 +357,42 @@ export class FederationDriver implements FederationLinkHandlers {
     // inputs of this round resolve — a received frame is acknowledged — only
     // once the frames they caused are queued.
     const sent = this.#send(frames);
-    if (!handled && events.length > 0 && this.#sink !== null) await this.#sink.handle(events);
+    if (events.length > 0 && this.#sink !== null) await this.#sink.handle(events);
     this.#settle(events);
+    this.#resolveOnceSent(sent, frames.length, settled);
+  }
+
+  /** The end of a round of messages, once its transaction is durable (or failed). */
+  #finish(
+    outcome: Durability,
+    frames: FederationEffects["frames"],
+    events: readonly FederationEvent[],
+    settled: ReadonlyArray<{ input: QueuedInput; error: unknown }>,
+  ): void {
+    try {
+      if (!outcome.durable) throw outcome.error;
+      this.#flushes += 1;
+      const sent = this.#send(frames);
+      this.#settle(events);
+      this.#resolveOnceSent(sent, frames.length, settled);
+    } catch (error) {
+      this.#fail(error);
+      for (const { input } of settled) input.reject(error);
+    }
+  }
+
+  #resolveOnceSent(
+    sent: Promise<void>,
+    frameCount: number,
+    settled: ReadonlyArray<{ input: QueuedInput; error: unknown }>,
+  ): void {
     const resolveInputs = () => {
       for (const { input, error } of settled) {
         if (error === null) input.resolve();
         else input.reject(error);
       }
     };
-    if (frames.length === 0) {
+    if (frameCount === 0) {
       resolveInputs();
       return;
     }

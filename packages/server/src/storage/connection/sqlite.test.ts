@@ -83,6 +83,53 @@ describe("the SQLite connection", () => {
     await db.destroy();
   });
 
+  it("runs the next transaction while the last one's sync is pending; each answers after its own", async () => {
+    const { db, syncs } = await openCounting(join(directory, "e.db"));
+    const before = syncs();
+    let syncsSeenBySecond = -1;
+    const first = db.transaction().execute(async (transaction) => {
+      await transaction.insertInto("notes").values({ id: 1, body: "one" }).execute();
+    });
+    const second = db.transaction().execute(async (transaction) => {
+      // The first has committed (it holds no lock now) but its sync cannot have returned yet.
+      syncsSeenBySecond = syncs();
+      await transaction.insertInto("notes").values({ id: 2, body: "two" }).execute();
+    });
+    await first;
+    expect(syncs()).toBeGreaterThanOrEqual(before + 1);
+    await second;
+    expect(syncsSeenBySecond).toBe(before);
+    expect(syncs()).toBe(before + 2);
+    await db.destroy();
+  });
+
+  it("answers a read of a committed write only after the write's sync", async () => {
+    const { db, syncs } = await openCounting(join(directory, "f.db"));
+    const before = syncs();
+    const write = db.insertInto("notes").values({ id: 1, body: "one" }).execute();
+    const rows = await db.selectFrom("notes").selectAll().execute();
+    expect(rows).toEqual([{ id: 1, body: "one" }]);
+    expect(syncs()).toBe(before + 1);
+    await write;
+    await db.destroy();
+  });
+
+  it("keeps several statements on one connection in order with other callers", async () => {
+    const { db } = await openCounting(join(directory, "g.db"));
+    const held = db.connection().execute(async (connection) => {
+      await connection.insertInto("notes").values({ id: 1, body: "one" }).execute();
+      // The connection was handed on after the first statement; this one queues anew.
+      await connection.insertInto("notes").values({ id: 3, body: "three" }).execute();
+    });
+    const other = db.transaction().execute(async (transaction) => {
+      await transaction.insertInto("notes").values({ id: 2, body: "two" }).execute();
+    });
+    await Promise.all([held, other]);
+    const rows = await db.selectFrom("notes").select("id").orderBy("id").execute();
+    expect(rows.map((row) => row.id)).toEqual([1, 2, 3]);
+    await db.destroy();
+  });
+
   it("needs no syncs in memory (no WAL)", async () => {
     const { db, syncs } = await openCounting(":memory:");
     await db.insertInto("notes").values({ id: 1, body: "one" }).execute();
