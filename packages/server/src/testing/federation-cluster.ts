@@ -6,6 +6,7 @@
 // `partition` cuts exactly the links between two sides, as a network would,
 // and `heal` lets them reconnect; the processes never know.
 
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { RoomFederationStatus } from "../federation/room-status.ts";
 import { HomeserverProcess } from "./homeserver-process.ts";
@@ -25,20 +26,60 @@ export interface FederationClusterOptions {
 
 const pollIntervalMs = 100;
 
-/** A free loopback port, found by binding port 0 and letting go of it. */
-export function freeLoopbackPort(): Promise<number> {
+/**
+ * A free loopback port for a server that may be killed and restarted on it.
+ * Ports the kernel hands out for outgoing connections (its ephemeral range)
+ * are avoided: once the server is killed, another process's new connection
+ * could take its port as a local port, and the restart would fail with
+ * EADDRINUSE. Tries random ports below that range, then falls back to one
+ * the kernel picks.
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const ephemeralFirst = await ephemeralRangeStart();
+  for (let attempt = 0; attempt < portAttemptsMax; attempt += 1) {
+    const port =
+      listeningPortsFirst + Math.floor(Math.random() * (ephemeralFirst - listeningPortsFirst));
+    if (await canListen(port)) return port;
+  }
+  return bindAndRelease(0);
+}
+
+/** Where fixed listening ports are drawn from: above the well-known and registered ports most used. */
+const listeningPortsFirst = 10_000;
+const portAttemptsMax = 50;
+
+/** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+async function ephemeralRangeStart(): Promise<number> {
+  try {
+    const range = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const first = Number(range.trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > listeningPortsFirst ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await bindAndRelease(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function bindAndRelease(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
+    probe.listen(port, "127.0.0.1", () => {
       const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(bound));
     });
   });
 }
 
-/** Polls `check` until it returns a value other than undefined; throws `what` after `timeoutMs`. */
 export async function pollUntil<Value>(
   what: string | (() => string),
   timeoutMs: number,
