@@ -2,7 +2,8 @@
  * The whole-federation simulation with an encrypted room (real MLS through
  * @parley/mls on ts-mls): after every run every member's device is in the
  * room's epoch and decrypted every message of its membership, removed
- * devices cannot read what followed, and commits raced for epochs (the
+ * devices cannot read what followed, users came back (invited again, and by
+ * external join into the opened room), and commits raced for epochs (the
  * losers processed the winner and made their commit again).
  *
  *   ENCRYPTED_SEED=12 npx vitest run packages/federation/test/encrypted-simulation.test.ts
@@ -49,7 +50,13 @@ describe("whole-federation simulation, encrypted room", () => {
     expect(second).toEqual(first);
   });
 
-  const totals = { commitsLost: 0, removedDevices: 0, messagesDecrypted: 0 };
+  const totals = {
+    commitsLost: 0,
+    removedDevices: 0,
+    messagesDecrypted: 0,
+    returnsByInvite: 0,
+    returnsOpen: 0,
+  };
   for (let first = 1; first <= seedCount; first += batchSize) {
     const last = Math.min(seedCount, first + batchSize - 1);
     it(`seeds ${first}–${last}`, { timeout: 600_000 }, async () => {
@@ -58,13 +65,17 @@ describe("whole-federation simulation, encrypted room", () => {
         totals.commitsLost += report.commitsLost;
         totals.removedDevices += report.removedDevices;
         totals.messagesDecrypted += report.messagesDecrypted;
+        totals.returnsByInvite += report.returnsByInvite;
+        totals.returnsOpen += report.returnsOpen;
       }
     });
   }
 
-  it("the seeds raced commits, removed devices and decrypted messages", () => {
+  it("the seeds raced commits, removed devices, brought users back and decrypted messages", () => {
     expect(totals.commitsLost).toBeGreaterThan(0);
     expect(totals.removedDevices).toBeGreaterThan(0);
     expect(totals.messagesDecrypted).toBeGreaterThan(0);
+    expect(totals.returnsByInvite).toBeGreaterThan(0);
+    expect(totals.returnsOpen).toBeGreaterThan(0);
   });
 });

@@ -75,8 +75,12 @@ async function mainEncrypted(options: Options): Promise<void> {
   const { overrides, first, count } = seedRange(options);
   const started = performance.now();
   let failures = 0;
+  let returnsByInvite = 0;
+  let returnsOpen = 0;
   for (let seed = first; seed < first + count; seed += 1) {
     const report = await runEncryptedSeed(seed, overrides);
+    returnsByInvite += report.returnsByInvite;
+    returnsOpen += report.returnsOpen;
     if (!report.ok) {
       failures += 1;
       console.log(
@@ -84,13 +88,13 @@ async function mainEncrypted(options: Options): Promise<void> {
       );
     } else if (options.single !== null) {
       console.log(
-        `seed ${seed} ok: epoch ${report.epoch}, ${report.commitsLost} commits lost a race, ${report.messagesDecrypted} messages settled, ${report.removedDevices} devices removed, fingerprint ${report.fingerprint}`,
+        `seed ${seed} ok: epoch ${report.epoch}, ${report.commitsLost} commits lost a race, ${report.messagesDecrypted} messages settled, ${report.removedDevices} devices removed, ${report.returnsByInvite} returned by invite and ${report.returnsOpen} by open join, fingerprint ${report.fingerprint}`,
       );
     }
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `${count - failures}/${count} encrypted seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s)`,
+    `${count - failures}/${count} encrypted seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s); users came back ${returnsByInvite} times by invite, ${returnsOpen} by open join`,
   );
   process.exitCode = failures === 0 ? 0 : 1;
 }

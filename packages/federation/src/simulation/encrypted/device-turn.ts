@@ -100,6 +100,8 @@ async function commitNext(
   if (wish === undefined || wish.attempts >= commitAttemptsMax) return;
   const add = [];
   for (const added of wish.add ?? []) {
+    // A device its user revoked after the wish was made is not added.
+    if (added.revoked) continue;
     add.push(await added.freshKeyPackage(encrypted.crypto, encrypted.mlsNowMs));
   }
   // Every commit also removes the devices of users gone (neither joined nor

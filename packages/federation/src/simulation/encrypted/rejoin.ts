@@ -11,11 +11,30 @@ import { equalBytes, type UserId } from "@parley/protocol";
 import type { ControlEntry } from "@parley/room";
 import type { AppliedEntry } from "../observer.ts";
 import type { SimulatedServer } from "../simulated-server.ts";
-import { type EncryptedWorld, proposeCommit } from "./encrypted-world.ts";
+import { devicesOf, type EncryptedWorld, proposeCommit } from "./encrypted-world.ts";
 import { commitAttemptsMax, type SimulatedDevice } from "./simulated-device.ts";
 
 /** A rejoin not ordered within this long is made again. */
 const rejoinTimeoutMs = 3_000;
+/**
+ * External commits made for one rejoin before the device stops for now:
+ * under chaos a rejoin from a lagging server can lose its epoch's race to
+ * other members' commits every time. `retryRejoins` starts it again.
+ */
+const rejoinAttemptsMax = commitAttemptsMax * 4;
+
+/** Rejoins that stopped after their attempts start again, as the SDK does at its next start. */
+export function retryRejoins(encrypted: EncryptedWorld): void {
+  for (const device of encrypted.devices) {
+    const rejoin = device.rejoin;
+    if (rejoin !== null && rejoin.pending === null && rejoin.attempts >= rejoinAttemptsMax) {
+      device.rejoin = { ...rejoin, attempts: 0 };
+    }
+  }
+}
+
+/** How long a user coming back waits for the room to be opened before it gives up. */
+const openWaitMs = 3_000;
 
 /** The device forgets its group state and will rejoin. */
 export function loseState(device: SimulatedDevice): void {
@@ -23,10 +42,14 @@ export function loseState(device: SimulatedDevice): void {
   device.member = null;
   device.submitted.splice(0, device.submitted.length);
   device.wishes.splice(0, device.wishes.length);
-  device.rejoin = { pending: null, attempts: 0, submittedAtMs: 0 };
+  device.rejoin = { action: "mls-commit", pending: null, attempts: 0, submittedAtMs: 0 };
 }
 
-/** Makes (or makes again) the device's external commit, while its user is still joined. */
+/**
+ * Makes (or makes again) the device's external commit: a rejoin while its
+ * user is still joined, or a join while the room is open and its user is
+ * neither in it nor banned.
+ */
 export async function rejoinNext(
   encrypted: EncryptedWorld,
   device: SimulatedDevice,
@@ -39,12 +62,27 @@ export async function rejoinNext(
   if (rejoin.pending !== null && now - rejoin.submittedAtMs < rejoinTimeoutMs) return;
   const state = server.host?.session(room)?.replica.state;
   // Its server down or not yet caught up: try again next turn.
-  if (state?.mls === undefined || rejoin.attempts >= commitAttemptsMax * 4) return;
+  if (state?.mls === undefined || rejoin.attempts >= rejoinAttemptsMax) return;
   const membership = state.members.get(device.user)?.membership;
   // A server replaying its log after a restart may not know the user yet.
   if (membership === undefined) return;
-  if (membership !== "joined") {
-    device.rejoin = null; // Removed meanwhile: nothing to rejoin.
+  if (
+    rejoin.action === "join" &&
+    membership === "left" &&
+    state.joinRule !== "open" &&
+    rejoin.pending === null &&
+    now - rejoin.submittedAtMs < openWaitMs
+  ) {
+    return; // The room is being opened for it (or closed again): wait a little.
+  }
+  const allowed =
+    rejoin.action === "mls-commit"
+      ? membership === "joined"
+      : membership === "left" && state.joinRule === "open";
+  if (!allowed) {
+    // Removed, or the room closed, meanwhile: nothing to do (an entry still
+    // in flight is refused by the same rule when it applies).
+    device.rejoin = null;
     return;
   }
   const prepared = await prepareExternalJoin(encrypted.crypto, device.identity, {
@@ -55,9 +93,9 @@ export async function rejoinNext(
   });
   if (prepared.kind === "failed") return;
   const { pending } = prepared;
-  device.rejoin = { pending, attempts: rejoin.attempts + 1, submittedAtMs: now };
+  device.rejoin = { ...rejoin, pending, attempts: rejoin.attempts + 1, submittedAtMs: now };
   const entry: ControlEntry = {
-    ...encrypted.world.workload.entry(device.user, { type: "mls-commit" }),
+    ...encrypted.world.workload.entry(device.user, { type: rejoin.action }),
     mls: {
       epoch: Number(pending.baseEpoch),
       commit: pending.commit,
@@ -99,5 +137,16 @@ export function settleRejoin(
   const member = externalJoinAccepted(encrypted.crypto, pending);
   device.member = member;
   device.joinedEpoch = Number(epochOf(member));
+  const action = device.rejoin?.action;
   device.rejoin = null;
+  if (action !== "join") return;
+  device.rejoinedOpen += 1;
+  // Its user is back in the room: the user's other devices join the group
+  // too, each by its own external commit (the SDK's start-up does this).
+  for (const other of devicesOf(encrypted, device.user)) {
+    if (other === device || other.revoked || other.member !== null || other.rejoin !== null) {
+      continue;
+    }
+    other.rejoin = { action: "mls-commit", pending: null, attempts: 0, submittedAtMs: 0 };
+  }
 }

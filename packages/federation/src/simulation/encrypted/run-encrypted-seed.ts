@@ -8,7 +8,8 @@ import type { ScenarioOverrides } from "../scenario.ts";
 import { deviceTurn } from "./device-turn.ts";
 import { checkEnd } from "./encrypted-end-checks.ts";
 import { devicesOf, type EncryptedWorld, firstDeviceOf } from "./encrypted-world.ts";
-import { loseState } from "./rejoin.ts";
+import { loseState, retryRejoins } from "./rejoin.ts";
+import { acceptInvites, comeBack, rejoinStranded, usersAway } from "./returning.ts";
 import { commitAttemptsMax, SimulatedDevice } from "./simulated-device.ts";
 
 export interface EncryptedSeedReport {
@@ -20,10 +21,17 @@ export interface EncryptedSeedReport {
   readonly commitsLost: number;
   readonly messagesDecrypted: number;
   readonly removedDevices: number;
+  /** Users' returns after they left or were kicked: invited again, and joined by themselves (open room). */
+  readonly returnsByInvite: number;
+  readonly returnsOpen: number;
 }
 
 /** Simulated time between device turns. */
 const turnMs = 100;
+/** Chance per turn that a user out of the room comes back (there usually is one after a kick or a leave). */
+const returnChancePerTurn = 0.1;
+/** An invited user whose devices joined accepts again after this long if its join was lost. */
+const inviteAnswerGapMs = 1_000;
 /** Turns after the heal for devices to catch up and lost commits to land. */
 const settleTurnsMax = 200;
 /**
@@ -41,8 +49,9 @@ const pastEpochWindow = 256;
  * time, so commits race for an epoch), the creator kicks or bans non-anchor
  * users (a removal commit), and non-anchor users leave (no commit: the next
  * commit of any member must remove the leaver's device, and the creator
- * makes one at once), and a member now and then loses its MLS state and
- * rejoins by external commit (§13.9). After the heal every device must have caught
+ * makes one at once), a member now and then loses its MLS state and
+ * rejoins by external commit (§13.9), and users who left or were kicked
+ * come back, invited again or by external join into the opened room. After the heal every device must have caught
  * up: every member in the room's epoch, every message of its membership
  * decrypted, and removed devices unable to read what followed.
  */
@@ -102,6 +111,8 @@ export async function runEncryptedSeed(
     commitsLost: devices.reduce((sum, device) => sum + device.commitsLost, 0),
     messagesDecrypted: devices.reduce((sum, device) => sum + device.settled.size, 0),
     removedDevices: devices.filter((device) => device.removedMember !== null).length,
+    returnsByInvite: devices.reduce((sum, device) => sum + device.rejoinedByInvite, 0),
+    returnsOpen: devices.reduce((sum, device) => sum + device.rejoinedOpen, 0),
   };
 }
 
@@ -212,12 +223,9 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
   const membership = (user: UserId) =>
     first.host?.session(room)?.replica.state?.members.get(user)?.membership;
   const deadline = scheduler.nowMs() + 30_000;
+  const proposed = new Map<UserId, number>();
   while (scheduler.nowMs() < deadline) {
-    for (const user of workload.users) {
-      if (membership(user.user) === "invited" && isMember(encrypted, user.user)) {
-        workload.propose(room, user, { type: "join" });
-      }
-    }
+    acceptInvites(encrypted, proposed, 0);
     if (!(await step(encrypted, report, scheduler.nowMs() + 500))) return false;
     if (workload.users.every((user) => membership(user.user) === "joined") && isConverged(world)) {
       return true;
@@ -237,7 +245,10 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
   const actions = random.fork("actions");
   const crashes = random.fork("crashes");
   const creator = workload.users[0];
+  const proposed = new Map<UserId, number>();
   while (scheduler.nowMs() < end) {
+    acceptInvites(encrypted, proposed, inviteAnswerGapMs);
+    rejoinStranded(encrypted);
     // About one action per interval: a message, an update commit, a member
     // going, or a device revoked.
     const members = workload.users.filter((user) => isMember(encrypted, user.user));
@@ -266,8 +277,21 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
         // other then takes out of the group.
         const targets = members.filter((candidate) => !candidate.anchor);
         const target = targets.length === 0 ? undefined : actions.pick(targets);
-        const how = actions.pick(["kick", "ban", "leave", "revoke", "revoke"] as const);
-        if (target === undefined) {
+        const how = actions.pick([
+          "kick",
+          "ban",
+          "leave",
+          "revoke",
+          "revoke",
+          "open-or-close",
+        ] as const);
+        if (how === "open-or-close") {
+          const rule = creator.server.host?.session(world.room as RoomId)?.replica.state?.joinRule;
+          workload.propose(world.room as RoomId, creator, {
+            type: "set-join-rule",
+            joinRule: rule === "open" ? "invite" : "open",
+          });
+        } else if (target === undefined) {
           // Only anchors are left.
         } else if (how === "leave") {
           workload.propose(world.room as RoomId, target, { type: "leave" });
@@ -281,6 +305,13 @@ async function chaos(encrypted: EncryptedWorld, report: Report): Promise<boolean
           });
         }
       }
+    }
+    if (creator !== undefined && actions.chance(returnChancePerTurn)) {
+      // A user who left or was kicked comes back: invited again, or by
+      // itself by external commit into the room, opened for it if need be.
+      const away = usersAway(encrypted, creator);
+      const returning = away.length === 0 ? undefined : actions.pick(away);
+      if (returning !== undefined) comeBack(encrypted, returning, creator, actions.chance(0.5));
     }
     maybeCrashOne(world, crashes, (scenario.crashesPerSecond * turnMs) / 1000);
     if (!(await step(encrypted, report, Math.min(end, scheduler.nowMs() + turnMs)))) return false;
@@ -309,30 +340,55 @@ function remindKeepers(encrypted: EncryptedWorld): void {
 /** After the heal: turns until no device has work left, then a last round of messages. */
 async function settle(encrypted: EncryptedWorld, report: Report): Promise<boolean> {
   const { world } = encrypted;
-  const quiet = () =>
-    encrypted.devices.every(
-      (device) =>
-        // A revoked device makes no more commits: what it still holds is moot.
-        // Nor does one that gave a commit up after its last attempt (lost in
-        // the faults; the SDK reports it): that one may still land, and is
-        // then settled as its own.
-        (device.revoked ||
-          (device.submitted.every((each) => each.wish.attempts >= commitAttemptsMax) &&
-            device.wishes.length === 0 &&
-            device.rejoin === null)) &&
-        device.processedIndex ===
-          (world.room === null
-            ? 0
-            : world.servers[0]?.host?.session(world.room)?.replica.appliedIndex),
-    ) && isConverged(world);
+  const appliedIndex = () =>
+    world.room === null ? 0 : world.servers[0]?.host?.session(world.room)?.replica.appliedIndex;
+  const deviceQuiet = (device: SimulatedDevice) =>
+    // A revoked device makes no more commits: what it still holds is moot,
+    // but it is not settled while it is in the group (its user's other
+    // device has to take it out: remindKeepers). Nor does one that gave a
+    // commit up after its last attempt (lost in the faults; the SDK reports
+    // it): that one may still land, and is then settled as its own.
+    (device.revoked
+      ? device.member === null
+      : device.submitted.every((each) => each.wish.attempts >= commitAttemptsMax) &&
+        device.wishes.length === 0 &&
+        device.rejoin === null) && device.processedIndex === appliedIndex();
+  const quiet = () => encrypted.devices.every(deviceQuiet) && isConverged(world);
+  const proposed = new Map<UserId, number>();
   for (let turn = 0; turn < settleTurnsMax && !quiet(); turn += 1) {
     remindKeepers(encrypted);
+    retryRejoins(encrypted);
+    acceptInvites(encrypted, proposed, inviteAnswerGapMs);
+    rejoinStranded(encrypted);
     if (!(await step(encrypted, report, world.scheduler.nowMs() + turnMs))) return false;
   }
   for (const device of encrypted.devices) encrypted.outbox.push(device);
   for (let turn = 0; turn < 30; turn += 1) {
     if (!(await step(encrypted, report, world.scheduler.nowMs() + turnMs))) return false;
   }
-  if (!quiet()) world.observer.violate("devices did not settle after the heal");
+  if (!quiet()) {
+    const unsettled = encrypted.devices.filter((device) => !deviceQuiet(device)).map(describe);
+    const converged = isConverged(world) ? "" : "; the servers did not converge";
+    world.observer.violate(
+      `devices did not settle after the heal (log at ${appliedIndex()}${converged}): ${unsettled.join("; ")}`,
+    );
+  }
   return world.observer.violations.length === 0;
+}
+
+/** What a device still has under way, for a failure report. */
+function describe(device: SimulatedDevice): string {
+  const rejoin = device.rejoin;
+  const parts = [
+    `${device.user}#${device.number} at index ${device.processedIndex}`,
+    device.member === null ? "not a member" : `epoch ${device.epoch}`,
+    `${device.wishes.length} wishes`,
+    `${device.submitted.length} submitted (attempts ${device.submitted.map((each) => each.wish.attempts).join(",")})`,
+  ];
+  if (rejoin !== null) {
+    parts.push(
+      `${rejoin.action} ${rejoin.pending === null ? "unmade" : "pending"} after ${rejoin.attempts} attempts`,
+    );
+  }
+  return parts.join(", ");
 }

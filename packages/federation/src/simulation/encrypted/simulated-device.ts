@@ -68,8 +68,13 @@ export class SimulatedDevice {
   /** The member state just before the removal, kept to show it cannot read later messages. */
   removedMember: MlsMember | null = null;
   readonly submitted: Submitted[] = [];
-  /** A rejoin by external commit under way (rejoin.ts): its commit, if made, and attempts so far. */
+  /**
+   * An external commit under way (rejoin.ts): a rejoin of a joined user's
+   * device (`mls-commit`) or a user coming back into an open room (`join`);
+   * its commit, if made, and attempts so far.
+   */
   rejoin: {
+    readonly action: "mls-commit" | "join";
     readonly pending: PendingExternalJoin | null;
     readonly attempts: number;
     readonly submittedAtMs: number;
@@ -77,6 +82,9 @@ export class SimulatedDevice {
   /** Commits to make at the next turn: new wishes, lost races and timed-out submissions. */
   readonly wishes: CommitWish[] = [];
   commitsLost = 0;
+  /** Times it joined again after a removal: from a Welcome (invited again), or by an external `join`. */
+  rejoinedByInvite = 0;
+  rejoinedOpen = 0;
   /** Its user revoked it: it does nothing more, and one of the user's other devices removes it. */
   revoked = false;
   /** Messages it has settled (decrypted, its own, or not meant for it), by stamp. */
@@ -212,8 +220,10 @@ export class SimulatedDevice {
       return `${this.user} could not join from its Welcome: ${joined.detail}`;
     this.member = joined.member;
     this.keyPackage = null;
+    if (this.removedEpoch !== null) this.rejoinedByInvite += 1;
     this.joinedEpoch = Number(epochOf(joined.member));
-    this.removedEpoch = null;
+    // A device invited again keeps the record of its earlier removal: its
+    // old state must still read nothing from that removal on.
     return null;
   }
 }
