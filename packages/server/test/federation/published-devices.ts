@@ -69,17 +69,20 @@ export class PublishingServer {
   readonly #paths = new Map<string, Uint8Array>();
 
   constructor(readonly name: ServerName) {
+    // One reading of the clock: a key valid from a later millisecond than the
+    // document's issue time would not have been valid when it was issued.
+    const startMs = Date.now() - 60_000;
     this.keyDocument = createServerKeyDocument(
       provider,
       {
         server: name,
         serial: 1,
-        issuedAtMs: Date.now() - 60_000,
+        issuedAtMs: startMs,
         federationEndpoint: `https://${name}/_parley/federation/v1`,
         keys: [
           {
             publicKey: this.keyPair.publicKey,
-            validFromMs: Date.now() - 60_000,
+            validFromMs: startMs,
             validUntilMs: null,
           },
         ],
