@@ -21,19 +21,27 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Scale {
   readonly perSecond: number;
   readonly durationMs: number;
+  /** Invitations timed, one commit each. */
+  readonly commits: number;
 }
 
-const full: Scale = { perSecond: 20, durationMs: 10_000 };
-const smoke: Scale = { perSecond: 20, durationMs: 300 };
+const full: Scale = { perSecond: 20, durationMs: 10_000, commits: 20 };
+const smoke: Scale = { perSecond: 20, durationMs: 300, commits: 2 };
+/** How often the members' epochs are read while a commit travels. */
+const epochPollMs = 2;
 
 function progress(line: string): void {
   process.stderr.write(`mls-federation: ${line}\n`);
 }
 
-async function register(cluster: FederationCluster, index: number): Promise<ParleyClient> {
+async function register(
+  cluster: FederationCluster,
+  index: number,
+  userName = `user${index}`,
+): Promise<ParleyClient> {
   const server = cluster.server(index);
   const client = await ParleyClient.register(
-    { baseUrl: server.url, serverName: server.serverName, userName: `user${index}`, password },
+    { baseUrl: server.url, serverName: server.serverName, userName, password },
     nodeClientOptions({
       store: new MemoryStore(),
       encryption: { keyPackagesTarget: 4, keyPackagesRefillBelow: 2 },
@@ -95,10 +103,49 @@ async function measure(
   return { latencies, sent: total, sentPerSecond: (total * 1000) / sendingMs, failed };
 }
 
+/**
+ * Invitations of fresh users of the leaf server, one at a time: for each, the
+ * time the inviter's `invite` takes (the commit made, checked by a sponsor,
+ * ordered and applied) and the time until every member's SDK has processed
+ * it, which includes each member fetching and checking the sponsors'
+ * certificate of the commit's entry (docs/protocol.md §10.13).
+ */
+async function measureCommits(
+  cluster: FederationCluster,
+  inviter: ParleyClient,
+  members: readonly ParleyClient[],
+  roomId: RoomId,
+  rounds: number,
+): Promise<{ ordered: number[]; processed: number[] }> {
+  const ordered: number[] = [];
+  const processed: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const invitee = await register(cluster, 2, `invitee${round}`);
+    try {
+      const before = await inviter.encryptionEpoch(roomId);
+      if (before === undefined) throw new Error("the inviter is not in the group");
+      const started = performance.now();
+      await inviter.invite(roomId, invitee.userId);
+      ordered.push(performance.now() - started);
+      const deadline = started + settleWaitMs;
+      for (;;) {
+        const epochs = await Promise.all(members.map((member) => member.encryptionEpoch(roomId)));
+        if (epochs.every((epoch) => epoch !== undefined && epoch > before)) break;
+        if (performance.now() > deadline) throw new Error(`round ${round}: members at ${epochs}`);
+        await pause(epochPollMs);
+      }
+      processed.push(performance.now() - started);
+    } finally {
+      await invitee.stop();
+    }
+  }
+  return { ordered, processed };
+}
+
 export const mlsFederationBenchmark: Benchmark = {
   name: "mls-federation",
   description:
-    "3 homeserver processes (2 sponsors + 1 leaf), an encrypted room: sender on server 0, latency until the users of servers 1 and 2 decrypt, at 20 msg/s",
+    "3 homeserver processes (2 sponsors + 1 leaf), an encrypted room: sender on server 0, latency until the users of servers 1 and 2 decrypt, at 20 msg/s; then invite commits until every member processed them",
   async run(options) {
     const scale = options.smoke ? smoke : full;
     const cluster = await FederationCluster.start({
@@ -156,6 +203,32 @@ export const mlsFederationBenchmark: Benchmark = {
           },
         );
       }
+      const commits = await measureCommits(cluster, sender, users, roomId, scale.commits);
+      const note = `${scale.commits} invitations of a user of the leaf, one commit each, 3 members before`;
+      figures.push(
+        {
+          name: "invite commit ordered (invite call) p50",
+          value: percentile(commits.ordered, 50),
+          unit: "ms",
+          note,
+        },
+        {
+          name: "invite commit ordered (invite call) p99",
+          value: percentile(commits.ordered, 99),
+          unit: "ms",
+        },
+        {
+          name: "invite commit processed by every member p50",
+          value: percentile(commits.processed, 50),
+          unit: "ms",
+          note: "from the invite call; each member checks the sponsors' certificate first",
+        },
+        {
+          name: "invite commit processed by every member p99",
+          value: percentile(commits.processed, 99),
+          unit: "ms",
+        },
+      );
       return figures;
     } finally {
       await Promise.allSettled(users.map((user) => user.stop()));
