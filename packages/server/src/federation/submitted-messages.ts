@@ -4,7 +4,9 @@
 // server that can refuse a bad body before it is stored and forwarded to
 // every server of the room (each of which would refuse it again on receipt,
 // §12.13); the submitting server checked its own user's message already, so
-// a body that fails here is that server's fault. Which user a device belongs
+// a body that fails here is that server's fault. In an encrypted room the
+// body must also be a well-framed PrivateMessage of the room's group in the
+// epoch window (§10.13). Which user a device belongs
 // to is its homeserver's to say: the sender's device list (§12.14) must bind
 // the signing device to the sender and not have revoked it.
 
@@ -41,6 +43,8 @@ export interface SubmittedMessageDependencies {
   readonly verified: (body: Uint8Array, message: VerifiedRoomMessage) => void;
   /** Whose devices are whose; without it, the device is not checked against the sender. */
   readonly devices?: DeviceDirectory;
+  /** The room's own rules for a body (an encrypted room's MLS framing, §10.13); null when it passes. */
+  readonly framing?: (room: RoomId, message: VerifiedRoomMessage) => SubmittedMessageRefusal | null;
   readonly nowMs: () => number;
 }
 
@@ -68,6 +72,8 @@ export function submittedMessageCheck(
     if (message.roomId !== room) {
       return { code: "signature_invalid", reason: "the body is signed for another room" };
     }
+    const framed = dependencies.framing?.(room, message) ?? null;
+    if (framed !== null) return framed;
     const refusal = await deviceRefusal(dependencies, sender, message);
     if (refusal !== null) return refusal;
     dependencies.verified(body, message);

@@ -37,7 +37,7 @@ import {
 } from "../limits.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HomeserverMetrics } from "../observability/metrics.ts";
-import { EncryptedRooms } from "../rooms/encrypted-rooms.ts";
+import { EncryptedRooms, framingRefusal } from "../rooms/encrypted-rooms.ts";
 import { GroupCommitter } from "../rooms/group-commit.ts";
 import { Messages } from "../rooms/messages.ts";
 import { DeviceNotices } from "../rooms/notices.ts";
@@ -416,6 +416,12 @@ export async function createClientApi(dependencies: ClientApiDependencies): Prom
           pool: signaturePool,
           preverified,
           verified: (body, message) => projection.noteVerified(body, message),
+          framing: (room, message) =>
+            framingRefusal(
+              federation.driver.view((host) => host.session(room)?.replica.state),
+              message.contentType,
+              message.body,
+            ),
           nowMs,
           ...(dependencies.devices === undefined ? {} : { devices: dependencies.devices }),
         }),

@@ -5,7 +5,7 @@
 // of a commit is the sponsors' public check (§13.8, CommitChecker in
 // @parley/federation), and of a message the PrivateMessage's clear header.
 
-import { type CommitChecker, federationLimits } from "@parley/federation";
+import { type CommitChecker, federationLimits, type RefusalCode } from "@parley/federation";
 import { groupIdOf, mlsLimits, readPrivateMessageHeader } from "@parley/mls";
 import { isErrorCode, ParleyError, type RoomId, type UserId } from "@parley/protocol";
 import {
@@ -294,6 +294,27 @@ export function checkEncryptedMessage(
   }
   if (epoch < mls.epoch - mlsLimits.pastEpochWindow) {
     throw new ParleyError("mls_epoch_too_old", `epoch ${epoch}; the room is at ${mls.epoch}`);
+  }
+}
+
+/**
+ * The framing check as a sponsor's refusal of a leaf's submitted message
+ * (§12.7): null when the body may be stamped (or the room is plain, or not
+ * known here, where the core answers for itself).
+ */
+export function framingRefusal(
+  state: RoomState | undefined,
+  contentType: string,
+  body: Uint8Array,
+): { readonly code: RefusalCode; readonly reason: string } | null {
+  if (state === undefined) return null;
+  try {
+    checkEncryptedMessage(state, contentType, body);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ParleyError)) throw error;
+    const code = error.code.startsWith("mls_") ? (error.code as RefusalCode) : "mls_malformed";
+    return { code, reason: error.message };
   }
 }
 
