@@ -357,6 +357,12 @@ export const signatureQueueMax = 4096;
 /** The retry time a saturated pool answers with: about one batch's work. */
 export const signatureRetryAfterMs = 50;
 
+/** Messages verified on the event loop in one turn while the signature pool is
+ * idle. Each takes about 0.1 ms there, a trip to the pool 0.6–1 ms on the
+ * benchmark machine; and messages verified in the same turn join the same
+ * commit round, where one that went to the pool waits for the next round. */
+export const signatureInlinePerTurnMax = 4;
+
 /** Room messages verified at this server's edge and not yet projected into
  * its stream (verification/verified-messages.ts). Each is projected within a
  * round or two of arriving, so this only needs to cover a burst in flight. */

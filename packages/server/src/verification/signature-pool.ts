@@ -13,7 +13,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ParleyError } from "@parley/protocol";
-import { signatureQueueMax, signatureRetryAfterMs } from "../limits.ts";
+import { signatureInlinePerTurnMax, signatureQueueMax, signatureRetryAfterMs } from "../limits.ts";
 
 export interface SignatureCheck {
   readonly publicKey: Uint8Array;
@@ -56,7 +56,8 @@ export class SignaturePool {
   #inFlight = 0;
   #nextBatchId = 1;
   #flushScheduled = false;
-  #inlineClaimed = false;
+  /** Inline verifications claimed in this event-loop turn. */
+  #inlineClaimed = 0;
   #closed = false;
 
   constructor(options: SignaturePoolOptions = {}) {
@@ -77,16 +78,20 @@ export class SignaturePool {
   }
 
   /**
-   * True for the first caller in an event-loop turn while the pool has nothing
-   * to do: that one verification is cheaper on the calling thread than two
-   * thread hops away. Every other caller should use `verify`.
+   * True for the first few callers in an event-loop turn while the pool has
+   * nothing to do (limits.signatureInlinePerTurnMax): such a verification is
+   * cheaper on the calling thread than two thread hops away, and messages
+   * that arrived together stay together (the same commit round). Every other
+   * caller should use `verify`.
    */
   claimInlineTurn(): boolean {
-    if (this.#inFlight > 0 || this.#inlineClaimed) return false;
-    this.#inlineClaimed = true;
-    setImmediate(() => {
-      this.#inlineClaimed = false;
-    });
+    if (this.#inFlight > 0 || this.#inlineClaimed >= signatureInlinePerTurnMax) return false;
+    if (this.#inlineClaimed === 0) {
+      setImmediate(() => {
+        this.#inlineClaimed = 0;
+      });
+    }
+    this.#inlineClaimed += 1;
     return true;
   }
 
