@@ -2,10 +2,14 @@
 // stream. A message carries the exact bytes its device signed and the
 // signature, both base64url, so every reader can verify it
 // (verifyStoredRoomMessage); a control event carries the control entry's
-// canonical bytes and, for convenience, the decoded entry.
+// canonical bytes and, for convenience, the decoded entry. An encrypted
+// room's entry is shown without the MLS objects only joiners need (the
+// ratchet tree, which grows with the group, the GroupInfo and the Welcome):
+// every member device gets every control event, and with the tree each
+// commit would cost every device the whole group's size.
 
 import type { EventJson } from "@parley/protocol";
-import { decodeControlEntry } from "@parley/room";
+import { type ControlEntry, decodeControlEntry, encodeControlEntry } from "@parley/room";
 import type { StoredEvent } from "../storage/records.ts";
 import { controlEventContentType } from "./control-events.ts";
 
@@ -28,16 +32,16 @@ export function eventJson(event: StoredEvent): EventJson {
     controlIndex: event.controlIndex,
     origin: event.stamp?.origin ?? null,
     originSequence: event.stamp?.sequence ?? null,
-    signed: base64url(event.body),
     signature: event.signature === null ? null : base64url(event.signature),
   } as const;
-  if (!isControl) return common;
+  if (!isControl) return { ...common, signed: base64url(event.body) };
   const entry = decodeControlEntry(event.body);
   const control = { actor: entry.actor, action: entry.action };
   const mls = entry.mls;
-  if (mls === undefined) return { ...common, control };
+  if (mls === undefined) return { ...common, signed: base64url(event.body), control };
   return {
     ...common,
+    signed: base64url(encodeControlEntry(withoutJoinerObjects(entry))),
     control,
     mls: {
       epoch: mls.epoch,
@@ -50,4 +54,12 @@ export function eventJson(event: StoredEvent): EventJson {
 /** The JSON text of one event, made once per event and shared by every receiver. */
 export function eventJsonText(event: StoredEvent): string {
   return JSON.stringify(eventJson(event));
+}
+
+/** The entry with the MLS objects only joiners use emptied: the tree, the GroupInfo, the Welcome. */
+function withoutJoinerObjects(entry: ControlEntry): ControlEntry {
+  const mls = entry.mls;
+  if (mls === undefined) return entry;
+  const empty = new Uint8Array(0);
+  return { ...entry, mls: { ...mls, groupInfo: empty, ratchetTree: empty, welcome: null } };
 }

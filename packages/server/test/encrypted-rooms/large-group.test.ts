@@ -3,11 +3,13 @@
 // b.test with 32 devices each, one commit per user, so the group reaches 225
 // devices and each entry carries a ratchet tree of about 70 KiB. Every commit
 // is checked and ordered; the last invitee's device joins from the Welcome
-// queued on its own server (with the tree of 225 leaves) and reads alice.
+// queued on its own server (with the tree of 225 leaves) and reads alice;
+// the commits' control events in the stream and history leave the tree out.
 
 import { newDevice } from "@parley/cli/client";
 import * as mls from "@parley/mls";
-import { parseServerName, type RoomId, type UserId } from "@parley/protocol";
+import { decodeBase64url, parseServerName, type RoomId, type UserId } from "@parley/protocol";
+import { decodeControlEntry } from "@parley/room";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MlsTestDevice } from "./mls-device.ts";
 import { eventually, TestFederation } from "./servers.ts";
@@ -47,14 +49,15 @@ describe("an encrypted room of more than two hundred devices", () => {
     const roomId: RoomId = await alice.createRoom("large-room");
     let last: MlsTestDevice | undefined;
     let entryBytes = 0;
+    let treeBytes = 0;
     for (let invited = 1; invited <= usersInvited; invited += 1) {
       const user = await MlsTestDevice.register(`bulk${invited}`, federation.server(b).url, b);
       await user.publishKeyPackages(1);
       const own = await alice.claimKeyPackages(user.userId);
       const others = await silentDevices(alice.crypto, user.userId, devicesPerUser - own.length);
       const pending = await alice.prepare({ add: [...own, ...others] });
-      entryBytes =
-        pending.ratchetTree.length + pending.commit.length + (pending.welcome?.length ?? 0);
+      treeBytes = pending.ratchetTree.length;
+      entryBytes = treeBytes + pending.commit.length + (pending.welcome?.length ?? 0);
       const answer = await alice.submit(roomId, { type: "invite", target: user.userId }, pending);
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       expect(answer.body.epoch).toBe(invited);
@@ -80,5 +83,19 @@ describe("an encrypted room of more than two hundred devices", () => {
       if (read.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(last.read).toEqual(["two hundred and twenty-five"]);
+
+    // Every member device gets every control event: without the tree, a
+    // commit's event stays small however large the group (§10.7).
+    const history = await alice.ok<{
+      events: Array<{ kind: string; signed: string; mls?: { commit: string | null } }>;
+    }>("GET", `/rooms/${roomId}/history?limit=100`);
+    const commits = history.events.filter((event) => event.mls?.commit != null);
+    expect(commits.length).toBe(usersInvited);
+    for (const event of commits) {
+      const entry = decodeControlEntry(decodeBase64url(event.signed));
+      expect(entry.mls?.ratchetTree.length).toBe(0);
+      // Smaller than the last tree alone, which base64 would make a third larger.
+      expect(JSON.stringify(event).length).toBeLessThan(treeBytes);
+    }
   });
 });
