@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StorageError } from "../../src/index.ts";
+import { eventBodyBytesMax } from "../../src/limits.ts";
 import type { ContractContext } from "./contract.ts";
 import { bytes, createRoom, newEvent, startMs } from "./fixtures.ts";
 
@@ -89,7 +90,7 @@ export function describeEventContract(context: ContractContext): void {
     it("refuses a body over the storage limit", async () => {
       const storage = context.storage();
       await createRoom(storage, "a");
-      const huge = newEvent("a", "huge", { body: new Uint8Array(1024 * 1024 + 1) });
+      const huge = newEvent("a", "huge", { body: new Uint8Array(eventBodyBytesMax + 1) });
       await expect(storage.events.append(huge)).rejects.toMatchObject({ code: "invalid-input" });
     });
 
