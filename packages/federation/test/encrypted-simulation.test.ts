@@ -56,6 +56,7 @@ describe("whole-federation simulation, encrypted room", () => {
     messagesDecrypted: 0,
     returnsByInvite: 0,
     returnsOpen: 0,
+    devicesJoinedLater: 0,
   };
   for (let first = 1; first <= seedCount; first += batchSize) {
     const last = Math.min(seedCount, first + batchSize - 1);
@@ -67,6 +68,7 @@ describe("whole-federation simulation, encrypted room", () => {
         totals.messagesDecrypted += report.messagesDecrypted;
         totals.returnsByInvite += report.returnsByInvite;
         totals.returnsOpen += report.returnsOpen;
+        totals.devicesJoinedLater += report.devicesJoinedLater;
       }
     });
   }
@@ -77,5 +79,6 @@ describe("whole-federation simulation, encrypted room", () => {
     expect(totals.messagesDecrypted).toBeGreaterThan(0);
     expect(totals.returnsByInvite).toBeGreaterThan(0);
     expect(totals.returnsOpen).toBeGreaterThan(0);
+    expect(totals.devicesJoinedLater).toBeGreaterThan(0);
   });
 });

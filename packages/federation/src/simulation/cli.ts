@@ -77,10 +77,12 @@ async function mainEncrypted(options: Options): Promise<void> {
   let failures = 0;
   let returnsByInvite = 0;
   let returnsOpen = 0;
+  let joinedLater = 0;
   for (let seed = first; seed < first + count; seed += 1) {
     const report = await runEncryptedSeed(seed, overrides);
     returnsByInvite += report.returnsByInvite;
     returnsOpen += report.returnsOpen;
+    joinedLater += report.devicesJoinedLater;
     if (!report.ok) {
       failures += 1;
       console.log(
@@ -94,7 +96,7 @@ async function mainEncrypted(options: Options): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `${count - failures}/${count} encrypted seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s); users came back ${returnsByInvite} times by invite, ${returnsOpen} by open join`,
+    `${count - failures}/${count} encrypted seeds passed in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(2)} seeds/s); users came back ${returnsByInvite} times by invite, ${returnsOpen} by open join; ${joinedLater} devices added later`,
   );
   process.exitCode = failures === 0 ? 0 : 1;
 }

@@ -135,6 +135,7 @@ export function settleRejoin(
     return;
   }
   const member = externalJoinAccepted(encrypted.crypto, pending);
+  if (device.joinedEpoch === null) device.joinedLater = true;
   device.member = member;
   device.joinedEpoch = Number(epochOf(member));
   const action = device.rejoin?.action;

@@ -24,6 +24,8 @@ export interface EncryptedSeedReport {
   /** Users' returns after they left or were kicked: invited again, and joined by themselves (open room). */
   readonly returnsByInvite: number;
   readonly returnsOpen: number;
+  /** Devices that joined by their own external commit after their user was in (added later). */
+  readonly devicesJoinedLater: number;
 }
 
 /** Simulated time between device turns. */
@@ -113,6 +115,7 @@ export async function runEncryptedSeed(
     removedDevices: devices.filter((device) => device.removedMember !== null).length,
     returnsByInvite: devices.reduce((sum, device) => sum + device.rejoinedByInvite, 0),
     returnsOpen: devices.reduce((sum, device) => sum + device.rejoinedOpen, 0),
+    devicesJoinedLater: devices.filter((device) => device.joinedLater).length,
   };
 }
 
@@ -213,10 +216,16 @@ async function setUp(encrypted: EncryptedWorld, report: Report): Promise<boolean
     if (!runUntil(world, () => isVoter(world, sponsor), 10_000)) return false;
   }
   for (const leaf of leaves) leaf.run((host) => host.followRoom(room, [first.name]));
+  // Some users' second device is one they add later: the invite brings in
+  // the first, and the second joins by its own external commit once its user
+  // is in the room (a new device of a member, §10.13).
+  const later = world.random.fork("devices added later");
   for (const user of workload.users.slice(1)) {
+    const [first, ...others] = devicesOf(encrypted, user.user);
+    const addedLater = others.length > 0 && later.chance(0.3);
     creatorDevice.wishes.push({
       action: { type: "invite", target: user.user },
-      add: devicesOf(encrypted, user.user),
+      add: addedLater && first !== undefined ? [first] : devicesOf(encrypted, user.user),
       attempts: 0,
     });
   }

@@ -85,6 +85,8 @@ export class SimulatedDevice {
   /** Times it joined again after a removal: from a Welcome (invited again), or by an external `join`. */
   rejoinedByInvite = 0;
   rejoinedOpen = 0;
+  /** Its first join was its own external commit (a device its user added later). */
+  joinedLater = false;
   /** Its user revoked it: it does nothing more, and one of the user's other devices removes it. */
   revoked = false;
   /** Messages it has settled (decrypted, its own, or not meant for it), by stamp. */
