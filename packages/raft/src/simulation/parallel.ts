@@ -7,11 +7,10 @@
 import { Worker } from "node:worker_threads";
 import { type BatchResult, runSeeds, type SeedRange } from "./batch.ts";
 import type { SimulationResult } from "./run.ts";
+import { simulationWorkerScript } from "./worker-bundle.ts";
 
 /** Seeds handed to a thread at a time: small enough to balance, large enough to amortise a message. */
 const seedsPerChunk = 16;
-
-const workerUrl = new URL("./simulation-worker.mjs", import.meta.url);
 
 /** Chunks a worker holds at once: the next is there when one ends, while this thread is busy. */
 const chunksInFlightPerWorker = 2;
@@ -20,7 +19,8 @@ const chunksInFlightPerWorker = 2;
  * Runs the range on `threads` threads: this one and `threads - 1` workers.
  * This thread runs chunks too (between chunks it hands workers their next
  * ones), so on two cores one worker's start-up is the only thread start, and
- * no core waits on a coordinator with nothing to do.
+ * no core waits on a coordinator with nothing to do. The workers start once
+ * their bundled script is built, while this thread already runs seeds.
  */
 export async function runSeedsInWorkers(
   range: SeedRange,
@@ -54,20 +54,32 @@ export async function runSeedsInWorkers(
       onFailure(failure);
     }
   };
-  const workers = Array.from(
-    { length: Math.min(threads - 1, Math.ceil(range.count / seedsPerChunk) - 1) },
-    () => new SeedWorker(),
-  );
+  const workerCount = Math.min(threads - 1, Math.ceil(range.count / seedsPerChunk) - 1);
+  const workers: SeedWorker[] = [];
+  let finished = false;
+  const feeding =
+    workerCount < 1
+      ? Promise.resolve()
+      : simulationWorkerScript().then(async (script) => {
+          // Seeds may all be taken (or this run over) by the time the bundle is built.
+          for (let index = 0; index < workerCount && !finished && nextSeed < end; index++) {
+            workers.push(new SeedWorker(script));
+          }
+          await Promise.all(workers.map((worker) => worker.drain(take, absorb)));
+        });
+  // Observed here so a failed build is not an unhandled rejection while this
+  // thread runs seeds; awaited below, where it throws.
+  feeding.catch(() => {});
   try {
-    const feeding = workers.map((worker) => worker.drain(take, absorb));
     // This thread's share: a chunk at a time, yielding between them so the
     // workers' answers are read and their next chunks sent.
     for (let chunk = take(); chunk !== null; chunk = take()) {
       absorb(runSeeds(chunk));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all(feeding);
+    await feeding;
   } finally {
+    finished = true;
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
   failures.sort((a, b) => a.options.seed - b.options.seed);
@@ -82,13 +94,14 @@ export async function runSeedsInWorkers(
 
 /** A worker thread fed chunks until none are left, a few in flight, answered in order. */
 class SeedWorker {
-  readonly #worker = new Worker(workerUrl);
+  readonly #worker: Worker;
   readonly #waiting: Array<{
     resolve: (batch: BatchResult) => void;
     reject: (error: Error) => void;
   }> = [];
 
-  constructor() {
+  constructor(script: string) {
+    this.#worker = new Worker(script, { eval: true });
     this.#worker.on("message", (batch: BatchResult) => this.#waiting.shift()?.resolve(batch));
     this.#worker.on("error", (error: Error) => {
       for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
