@@ -36,12 +36,12 @@ export async function runSeedsInWorkers(
   const failures: SimulationResult[] = [];
   let events = 0;
   let virtualMs = 0;
-  const take = (): SeedRange | null => {
+  const take = (seedsMax: number = seedsPerChunk): SeedRange | null => {
     if (nextSeed >= end) return null;
     const chunk: SeedRange = {
       ...range,
       firstSeed: nextSeed,
-      count: Math.min(seedsPerChunk, end - nextSeed),
+      count: Math.min(seedsMax, end - nextSeed),
     };
     nextSeed += chunk.count;
     return chunk;
@@ -57,6 +57,7 @@ export async function runSeedsInWorkers(
   const workerCount = Math.min(threads - 1, Math.ceil(range.count / seedsPerChunk) - 1);
   const workers: SeedWorker[] = [];
   let finished = false;
+  let workersStarted = workerCount < 1;
   const feeding =
     workerCount < 1
       ? Promise.resolve()
@@ -65,6 +66,7 @@ export async function runSeedsInWorkers(
           for (let index = 0; index < workerCount && !finished && nextSeed < end; index++) {
             workers.push(new SeedWorker(script));
           }
+          workersStarted = true;
           await Promise.all(workers.map((worker) => worker.drain(take, absorb)));
         });
   // Observed here so a failed build is not an unhandled rejection while this
@@ -72,8 +74,12 @@ export async function runSeedsInWorkers(
   feeding.catch(() => {});
   try {
     // This thread's share: a chunk at a time, yielding between them so the
-    // workers' answers are read and their next chunks sent.
-    for (let chunk = take(); chunk !== null; chunk = take()) {
+    // workers' answers are read and their next chunks sent. Until the
+    // workers start it runs one seed at a time: the bundle's arrival from
+    // esbuild is only seen when this thread yields, and a first chunk run
+    // cold (~0.4 s) would hold the workers back that long.
+    const chunkSeeds = (): number => (workersStarted ? seedsPerChunk : 1);
+    for (let chunk = take(chunkSeeds()); chunk !== null; chunk = take(chunkSeeds())) {
       absorb(runSeeds(chunk));
       await new Promise((resolve) => setImmediate(resolve));
     }
