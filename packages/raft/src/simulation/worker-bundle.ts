@@ -9,9 +9,11 @@
  * of this checkout each time a process first needs it (never a stale file
  * on disk), so a seed and the commit still determine a run.
  */
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const entryPoint = new URL("./simulation-worker.ts", import.meta.url);
+// A path, not the URL's pathname, which would keep escapes such as %20.
+const entryPoint = fileURLToPath(new URL("./simulation-worker.ts", import.meta.url));
 
 let bundled: Promise<string> | undefined;
 
@@ -23,7 +25,7 @@ export function simulationWorkerScript(): Promise<string> {
 
 async function bundle(): Promise<string> {
   const result = await build({
-    entryPoints: [entryPoint.pathname],
+    entryPoints: [entryPoint],
     bundle: true,
     platform: "node",
     format: "cjs",
