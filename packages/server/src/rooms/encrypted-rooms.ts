@@ -326,8 +326,8 @@ function finish(
   const commits: AppliedCommit[] = [];
   let bytes = 0;
   for (const applied of ascending) {
-    const size = applied.entry.mls?.commit?.length ?? 0;
     if (commits.length === limit) break;
+    const size = applied.entry.mls?.commit?.length ?? 0;
     if (commits.length > 0 && bytes + size > commitsPageBytesTarget) break;
     commits.push(applied);
     bytes += size;

@@ -9,7 +9,12 @@
 // commit would cost every device the whole group's size.
 
 import type { EventJson } from "@parley/protocol";
-import { type ControlEntry, decodeControlEntry, encodeControlEntry } from "@parley/room";
+import {
+  type ControlEntry,
+  decodeControlEntry,
+  encodeControlEntry,
+  type MlsPart,
+} from "@parley/room";
 import type { StoredEvent } from "../storage/records.ts";
 import { controlEventContentType } from "./control-events.ts";
 
@@ -41,7 +46,7 @@ export function eventJson(event: StoredEvent): EventJson {
   if (mls === undefined) return { ...common, signed: base64url(event.body), control };
   return {
     ...common,
-    signed: base64url(encodeControlEntry(withoutJoinerObjects(entry))),
+    signed: base64url(encodeControlEntry(withoutJoinerObjects(entry, mls))),
     control,
     mls: {
       epoch: mls.epoch,
@@ -57,9 +62,7 @@ export function eventJsonText(event: StoredEvent): string {
 }
 
 /** The entry with the MLS objects only joiners use emptied: the tree, the GroupInfo, the Welcome. */
-function withoutJoinerObjects(entry: ControlEntry): ControlEntry {
-  const mls = entry.mls;
-  if (mls === undefined) return entry;
+function withoutJoinerObjects(entry: ControlEntry, mls: MlsPart): ControlEntry {
   const empty = new Uint8Array(0);
   return { ...entry, mls: { ...mls, groupInfo: empty, ratchetTree: empty, welcome: null } };
 }

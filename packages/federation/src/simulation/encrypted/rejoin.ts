@@ -36,13 +36,26 @@ export function retryRejoins(encrypted: EncryptedWorld): void {
 /** How long a user coming back waits for the room to be opened before it gives up. */
 const openWaitMs = 3_000;
 
+/**
+ * An external commit to make from the next turn on: `mls-commit` for a
+ * device of a joined user, `join` for a user coming back into an open room
+ * (`sinceMs` starts its wait for the room to open).
+ */
+export function startRejoin(
+  device: SimulatedDevice,
+  action: "mls-commit" | "join",
+  sinceMs = 0,
+): void {
+  device.rejoin = { action, pending: null, attempts: 0, submittedAtMs: sinceMs };
+}
+
 /** The device forgets its group state and will rejoin. */
 export function loseState(device: SimulatedDevice): void {
   if (device.member === null) return;
   device.member = null;
   device.submitted.splice(0, device.submitted.length);
   device.wishes.splice(0, device.wishes.length);
-  device.rejoin = { action: "mls-commit", pending: null, attempts: 0, submittedAtMs: 0 };
+  startRejoin(device, "mls-commit");
 }
 
 /**
@@ -148,6 +161,6 @@ export function settleRejoin(
     if (other === device || other.revoked || other.member !== null || other.rejoin !== null) {
       continue;
     }
-    other.rejoin = { action: "mls-commit", pending: null, attempts: 0, submittedAtMs: 0 };
+    startRejoin(other, "mls-commit");
   }
 }

@@ -11,6 +11,7 @@ import type { UserId } from "@parley/protocol";
 import type { RoomState } from "@parley/room";
 import type { SimulatedUser } from "../workload.ts";
 import { devicesOf, type EncryptedWorld, firstDeviceOf } from "./encrypted-world.ts";
+import { startRejoin } from "./rejoin.ts";
 
 /** The room state as the user's own server has applied it (undefined while it is down). */
 function stateAt(encrypted: EncryptedWorld, user: SimulatedUser): RoomState | undefined {
@@ -36,38 +37,33 @@ export function usersAway(encrypted: EncryptedWorld, creator: SimulatedUser): Si
 /**
  * The user comes back if it is out of the room (left or kicked) with nothing
  * under way: by an external `join` when the room is open (or when `open`
- * asks the creator to open it first), else by the creator's invite. Answers
- * whether it started something.
+ * asks the creator to open it first), else by the creator's invite.
  */
 export function comeBack(
   encrypted: EncryptedWorld,
   user: SimulatedUser,
   creator: SimulatedUser,
   open: boolean,
-): boolean {
+): void {
   const room = encrypted.world.room;
   const state = stateAt(encrypted, user);
-  if (room === null) return false;
-  if (state?.members.get(user.user)?.membership !== "left") return false;
+  if (room === null || state?.members.get(user.user)?.membership !== "left") return;
   const devices = devicesOf(encrypted, user.user).filter((device) => !device.revoked);
   const busy = devices.some((device) => device.member !== null || device.rejoin !== null);
-  if (busy || devices.length === 0 || inviting(encrypted, creator.user, user.user)) return false;
   const [first] = devices;
-  if (first === undefined) return false;
+  if (busy || first === undefined || inviting(encrypted, creator.user, user.user)) return;
   if (state.joinRule === "open" || open) {
     if (state.joinRule !== "open") {
       encrypted.world.workload.propose(room, creator, { type: "set-join-rule", joinRule: "open" });
     }
-    const now = encrypted.world.scheduler.nowMs();
-    first.rejoin = { action: "join", pending: null, attempts: 0, submittedAtMs: now };
-    return true;
+    startRejoin(first, "join", encrypted.world.scheduler.nowMs());
+    return;
   }
   firstDeviceOf(encrypted, creator.user).wishes.push({
     action: { type: "invite", target: user.user },
     add: devices,
     attempts: 0,
   });
-  return true;
 }
 
 /**
@@ -105,7 +101,7 @@ export function rejoinStranded(encrypted: EncryptedWorld): void {
     for (const device of devicesOf(encrypted, user.user)) {
       if (device.revoked || device.member !== null || device.rejoin !== null) continue;
       if (device.processedIndex !== replica.appliedIndex) continue;
-      device.rejoin = { action: "mls-commit", pending: null, attempts: 0, submittedAtMs: 0 };
+      startRejoin(device, "mls-commit");
     }
   }
 }
